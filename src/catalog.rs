@@ -1,0 +1,590 @@
+//! The code catalog: `data/codes/*.json` compiled into the binary, parsed once, looked up
+//! with fallbacks (exact -> range -> registry `X.S.D` -> subject `X.S.0` -> class `X.0.0`).
+//!
+//! This module is a leaf: it knows nothing of input, extraction or rendering.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{LazyLock, OnceLock};
+
+include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
+
+/// An enhanced status code `class.subject.detail` (RFC 3463). Class 0 stands for `X`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Code {
+    pub class: u8,
+    pub subject: u16,
+    pub detail: u16,
+}
+
+impl Code {
+    pub const fn new(class: u8, subject: u16, detail: u16) -> Self {
+        Code {
+            class,
+            subject,
+            detail,
+        }
+    }
+
+    /// Parses `4.4.316`, `X.4.316`, `450 4.4.316`, `450-4.4.316` (surrounding blanks allowed).
+    /// Returns the code and the basic reply code when one was given.
+    pub fn parse_spelling(s: &str) -> Option<(Code, Option<u16>)> {
+        let s = s.trim();
+        let (reply, rest) = match s.split_once([' ', '-']) {
+            Some((r, rest)) if r.len() == 3 && r.bytes().all(|b| b.is_ascii_digit()) => {
+                (r.parse::<u16>().ok(), rest.trim())
+            }
+            _ => (None, s),
+        };
+        Code::parse(rest).map(|c| (c, reply))
+    }
+
+    /// Parses exactly `C.S.D` with C in 2/4/5 or `X`, S and D of 1 to 3 digits.
+    pub fn parse(s: &str) -> Option<Code> {
+        let mut parts = s.split('.');
+        let class = match parts.next()? {
+            "2" => 2,
+            "4" => 4,
+            "5" => 5,
+            "X" | "x" => 0,
+            _ => return None,
+        };
+        let subject = parse_num(parts.next()?)?;
+        let detail = parse_num(parts.next()?)?;
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Code {
+            class,
+            subject,
+            detail,
+        })
+    }
+
+    /// The same code in the other failure class (4 <-> 5).
+    pub fn with_class(self, class: u8) -> Code {
+        Code { class, ..self }
+    }
+}
+
+fn parse_num(s: &str) -> Option<u16> {
+    if s.is_empty() || s.len() > 3 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if s.len() > 1 && s.starts_with('0') {
+        return None;
+    }
+    s.parse().ok()
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.class == 0 {
+            write!(f, "X.{}.{}", self.subject, self.detail)
+        } else {
+            write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Transient,
+    Permanent,
+    /// Class 2: a success report (only with `--all`).
+    Success,
+}
+
+impl Severity {
+    pub fn of_class(class: u8) -> Option<Severity> {
+        match class {
+            2 => Some(Severity::Success),
+            4 => Some(Severity::Transient),
+            5 => Some(Severity::Permanent),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Transient => "transient",
+            Severity::Permanent => "permanent",
+            Severity::Success => "success",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "ja")]
+    Ja,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ja];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+}
+
+/// The texts of an entry in one language.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Texts {
+    pub title: String,
+    pub summary: String,
+    pub causes: Vec<String>,
+    pub fixes: Vec<String>,
+    #[serde(default)]
+    pub verify: Vec<String>,
+}
+
+/// One catalog entry, as in `data/README.md`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+    pub reply: u16,
+    pub category: String,
+    pub severity: Severity,
+    pub source: String,
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
+    pub en: Texts,
+    pub ja: Texts,
+    pub references: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+}
+
+impl Entry {
+    pub fn texts(&self, lang: Lang) -> &Texts {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Ja => &self.ja,
+        }
+    }
+}
+
+/// A catalog file: `{"schema": 1, "codes": [...]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    schema: u32,
+    codes: Vec<Entry>,
+}
+
+/// The key of an entry, parsed: a single code, or a range of details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Code(Code),
+    Range {
+        class: u8,
+        subject: u16,
+        lo: u16,
+        hi: u16,
+    },
+    Other,
+}
+
+impl Key {
+    pub fn parse(s: &str) -> Option<Key> {
+        if s == OTHER {
+            return Some(Key::Other);
+        }
+        if let Some((head, hi)) = s.split_once('-') {
+            let code = Code::parse(head)?;
+            let hi = parse_num(hi)?;
+            if code.class == 0 || hi <= code.detail {
+                return None;
+            }
+            return Some(Key::Range {
+                class: code.class,
+                subject: code.subject,
+                lo: code.detail,
+                hi,
+            });
+        }
+        let code = Code::parse(s)?;
+        if code.class == 2 || code.class == 4 || code.class == 5 || code.class == 0 {
+            Some(Key::Code(code))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a concrete code falls under this key.
+    pub fn covers(&self, c: Code) -> bool {
+        match *self {
+            Key::Code(k) => {
+                k == c || (k.class == 0 && k.subject == c.subject && k.detail == c.detail)
+            }
+            Key::Range {
+                class,
+                subject,
+                lo,
+                hi,
+            } => class == c.class && subject == c.subject && (lo..=hi).contains(&c.detail),
+            Key::Other => false,
+        }
+    }
+}
+
+/// The key of the EOP "any other error" guidance.
+pub const OTHER: &str = "other";
+
+/// How a code was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// The code (or one of its `also` spellings) has an entry of its own.
+    Exact,
+    /// A documented range covers it.
+    Range,
+    /// The registry entry `X.S.D` serves both classes.
+    Registry,
+    /// No entry: the subject's `X.S.0` explains it.
+    Subject,
+    /// No entry: the class-wide `X.0.0` explains it.
+    Class,
+}
+
+impl Match {
+    pub fn known(self) -> bool {
+        matches!(self, Match::Exact | Match::Range | Match::Registry)
+    }
+}
+
+pub struct Lookup<'a> {
+    pub entry: &'a Entry,
+    pub how: Match,
+}
+
+pub struct Catalog {
+    entries: Vec<Entry>,
+    exact: HashMap<Code, usize>,
+    ranges: Vec<(Key, usize)>,
+    by_key: HashMap<String, usize>,
+    other: Option<usize>,
+}
+
+/// An error in a catalog file, with where it is.
+#[derive(Debug)]
+pub struct CatalogError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+impl Catalog {
+    /// Parses catalog files (name, JSON text) into one table. Later files may not repeat a key.
+    pub fn from_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Catalog, CatalogError> {
+        let mut entries = Vec::new();
+        for (name, text) in files {
+            let file: File = serde_json::from_str(text).map_err(|e| CatalogError {
+                file: name.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+            if file.schema != 1 {
+                return Err(CatalogError {
+                    file: name.to_string(),
+                    line: 0,
+                    column: 0,
+                    message: format!("unsupported schema {} (expected 1)", file.schema),
+                });
+            }
+            for e in file.codes {
+                entries.push((name.to_string(), e));
+            }
+        }
+        let mut cat = Catalog {
+            entries: Vec::with_capacity(entries.len()),
+            exact: HashMap::new(),
+            ranges: Vec::new(),
+            by_key: HashMap::new(),
+            other: None,
+        };
+        for (file, e) in entries {
+            cat.insert(e).map_err(|message| CatalogError {
+                file,
+                line: 0,
+                column: 0,
+                message,
+            })?;
+        }
+        Ok(cat)
+    }
+
+    fn insert(&mut self, e: Entry) -> Result<(), String> {
+        let idx = self.entries.len();
+        let key =
+            Key::parse(&e.code).ok_or_else(|| format!("entry {:?}: malformed code", e.code))?;
+        if self.by_key.insert(e.code.clone(), idx).is_some() {
+            return Err(format!("entry {:?} appears twice", e.code));
+        }
+        match key {
+            Key::Code(c) => {
+                if self.exact.insert(c, idx).is_some() {
+                    return Err(format!("code {} is claimed by two entries", c));
+                }
+            }
+            Key::Range { .. } => self.ranges.push((key, idx)),
+            Key::Other => self.other = Some(idx),
+        }
+        for a in &e.also {
+            let c = Code::parse(a)
+                .filter(|c| c.class != 0)
+                .ok_or_else(|| format!("entry {:?}: malformed also {:?}", e.code, a))?;
+            if self.exact.insert(c, idx).is_some() {
+                return Err(format!(
+                    "code {} (also of {:?}) is claimed by two entries",
+                    c, e.code
+                ));
+            }
+            self.by_key.entry(a.clone()).or_insert(idx);
+        }
+        self.entries.push(e);
+        Ok(())
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entry stored under this exact key (`4.4.316`, `X.1.1`, `5.7.606-649`, `other`).
+    pub fn by_key(&self, key: &str) -> Option<&Entry> {
+        self.by_key.get(key).map(|&i| &self.entries[i])
+    }
+
+    /// The EOP "other error" guidance, appended to fallbacks.
+    pub fn other(&self) -> Option<&Entry> {
+        self.other.map(|i| &self.entries[i])
+    }
+
+    /// Looks a concrete code up with the fallbacks. `None` only when the catalog has no
+    /// `X.0.0` entry (never for the built-in one; checked by a test).
+    pub fn lookup(&self, c: Code) -> Option<Lookup<'_>> {
+        if c.class != 0 {
+            if let Some(&i) = self.exact.get(&c) {
+                return Some(Lookup {
+                    entry: &self.entries[i],
+                    how: Match::Exact,
+                });
+            }
+            if let Some((_, i)) = self.ranges.iter().find(|(k, _)| k.covers(c)) {
+                return Some(Lookup {
+                    entry: &self.entries[*i],
+                    how: Match::Range,
+                });
+            }
+        }
+        if let Some(&i) = self.exact.get(&c.with_class(0)) {
+            return Some(Lookup {
+                entry: &self.entries[i],
+                how: Match::Registry,
+            });
+        }
+        if c.class == 0 {
+            for class in [4, 5] {
+                if let Some(l) = self.lookup(c.with_class(class)).filter(|l| l.how.known()) {
+                    return Some(l);
+                }
+            }
+        }
+        if let Some(&i) = self.exact.get(&Code::new(0, c.subject, 0)) {
+            return Some(Lookup {
+                entry: &self.entries[i],
+                how: Match::Subject,
+            });
+        }
+        self.exact.get(&Code::new(0, 0, 0)).map(|&i| Lookup {
+            entry: &self.entries[i],
+            how: Match::Class,
+        })
+    }
+
+    /// The entry of a category slug (the first entry that has it): used for symptom findings.
+    pub fn by_category(&self, category: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.category == category)
+    }
+}
+
+static BUILTIN: LazyLock<Result<Catalog, CatalogError>> =
+    LazyLock::new(|| Catalog::from_files(CATALOG_FILES.iter().copied()));
+static ACTIVE: OnceLock<Catalog> = OnceLock::new();
+
+/// The built-in catalog exactly as compiled in (tests use it to check the data).
+pub fn builtin() -> Result<&'static Catalog, &'static CatalogError> {
+    BUILTIN.as_ref()
+}
+
+/// Installs the catalog to use for this run (built-in plus overlays). Only the first call counts.
+pub fn install(cat: Catalog) {
+    let _ = ACTIVE.set(cat);
+}
+
+/// The catalog in use: the installed one, else the built-in one.
+pub fn get() -> &'static Catalog {
+    if let Some(c) = ACTIVE.get() {
+        return c;
+    }
+    match BUILTIN.as_ref() {
+        Ok(c) => c,
+        // The built-in data is checked by the test-suite; should it ever be broken, run
+        // with an empty table rather than panic: every code then gets no explanation.
+        Err(_) => ACTIVE.get_or_init(|| Catalog {
+            entries: Vec::new(),
+            exact: HashMap::new(),
+            ranges: Vec::new(),
+            by_key: HashMap::new(),
+            other: None,
+        }),
+    }
+}
+
+/// The built-in file names and texts (for `codes --format json` and tests).
+pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
+    CATALOG_FILES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_spellings() {
+        assert_eq!(
+            Code::parse_spelling("450 4.4.316"),
+            Some((Code::new(4, 4, 316), Some(450)))
+        );
+        assert_eq!(
+            Code::parse_spelling("450-4.4.316"),
+            Some((Code::new(4, 4, 316), Some(450)))
+        );
+        assert_eq!(
+            Code::parse_spelling(" 5.4.316 "),
+            Some((Code::new(5, 4, 316), None))
+        );
+        assert_eq!(
+            Code::parse_spelling("X.1.1"),
+            Some((Code::new(0, 1, 1), None))
+        );
+        assert_eq!(Code::parse("4.4"), None);
+        assert_eq!(Code::parse("3.1.1"), None);
+        assert_eq!(Code::parse("4.4.3166"), None);
+        assert_eq!(Code::parse("4.04.1"), None);
+        assert_eq!(Code::parse("4.4.1.1"), None);
+        assert_eq!(Code::new(0, 7, 1).to_string(), "X.7.1");
+    }
+
+    #[test]
+    fn keys() {
+        assert_eq!(
+            Key::parse("5.7.606-649"),
+            Some(Key::Range {
+                class: 5,
+                subject: 7,
+                lo: 606,
+                hi: 649
+            })
+        );
+        assert!(Key::parse("5.7.649-606").is_none());
+        assert!(Key::parse("X.7.1-5").is_none());
+        let r = Key::parse("5.7.606-649").unwrap();
+        assert!(r.covers(Code::new(5, 7, 606)) && r.covers(Code::new(5, 7, 649)));
+        assert!(!r.covers(Code::new(5, 7, 650)) && !r.covers(Code::new(4, 7, 610)));
+        assert!(Key::parse("X.1.1").unwrap().covers(Code::new(4, 1, 1)));
+    }
+
+    fn mini() -> Catalog {
+        let t = |s: &str| {
+            format!(
+                r#"{{"title":"{s}","summary":"s","causes":["c"],"fixes":["f1","f2"],"verify":["v"]}}"#
+            )
+        };
+        let e = |code: &str, also: &str| {
+            format!(
+                r#"{{"code":"{code}","also":[{also}],"reply":550,"category":"cat-{code}","severity":"permanent","source":"iana","owner":"sender","en":{},"ja":{},"references":[]}}"#,
+                t(code),
+                t(code)
+            )
+        };
+        let text = format!(
+            r#"{{"schema":1,"codes":[{},{},{},{},{},{}]}}"#,
+            e("X.0.0", ""),
+            e("X.4.0", ""),
+            e("X.1.1", ""),
+            e("4.4.316", "\"5.4.316\""),
+            e("5.7.606-649", ""),
+            e("other", "")
+        );
+        Catalog::from_files([("mini.json", text.as_str())]).unwrap()
+    }
+
+    #[test]
+    fn lookup_falls_back() {
+        let c = mini();
+        let l = c.lookup(Code::new(5, 4, 316)).unwrap();
+        assert_eq!((l.entry.code.as_str(), l.how), ("4.4.316", Match::Exact));
+        let l = c.lookup(Code::new(5, 7, 610)).unwrap();
+        assert_eq!(
+            (l.entry.code.as_str(), l.how),
+            ("5.7.606-649", Match::Range)
+        );
+        let l = c.lookup(Code::new(4, 1, 1)).unwrap();
+        assert_eq!((l.entry.code.as_str(), l.how), ("X.1.1", Match::Registry));
+        let l = c.lookup(Code::new(4, 4, 399)).unwrap();
+        assert_eq!((l.entry.code.as_str(), l.how), ("X.4.0", Match::Subject));
+        let l = c.lookup(Code::new(5, 6, 3)).unwrap();
+        assert_eq!((l.entry.code.as_str(), l.how), ("X.0.0", Match::Class));
+        let l = c.lookup(Code::new(0, 4, 316)).unwrap();
+        assert_eq!((l.entry.code.as_str(), l.how), ("4.4.316", Match::Exact));
+        assert_eq!(c.other().unwrap().code, "other");
+    }
+
+    #[test]
+    fn duplicates_are_errors() {
+        let one = r#"{"code":"X.0.0","reply":550,"category":"a","severity":"permanent","source":"iana","owner":"sender","en":{"title":"t","summary":"s","causes":[],"fixes":[]},"ja":{"title":"t","summary":"s","causes":[],"fixes":[]},"references":[]}"#;
+        let text = format!(r#"{{"schema":1,"codes":[{one},{one}]}}"#);
+        let err = Catalog::from_files([("dup.json", text.as_str())])
+            .err()
+            .unwrap();
+        assert!(err.message.contains("twice"), "{err}");
+        let err = Catalog::from_files([("bad.json", "{\"schema\":1,\n \"codes\": [}")])
+            .err()
+            .unwrap();
+        assert_eq!((err.line, err.file.as_str()), (2, "bad.json"));
+    }
+}

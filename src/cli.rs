@@ -1,0 +1,90 @@
+//! The command line (clap derive). Names here are a contract: extend, never rename.
+
+use crate::render::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  Paste a bounce (end with Ctrl-D):
+    ndr-doctor
+  Explain a code:
+    ndr-doctor explain 450 4.4.316
+  Pipe a mail log or a message trace through it:
+    grep status=deferred /var/log/mail.log | ndr-doctor
+    ndr-doctor --format ndjson /var/log/mail.log > findings.ndjson
+  Fail a CI job when a permanent failure or a connector error appears:
+    ndr-doctor --fail-on permanent,connection-refused bounces/
+
+Exit status: 0 no finding matched --fail-on, 1 one did, 2 usage or input error.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ndr-doctor",
+    version,
+    about = "Explains why a mail message was not delivered, and what to do about it.",
+    long_about = "Finds SMTP enhanced status codes, Microsoft 365 / Exchange Online queue errors \
+                  (4.4.312 to 4.4.318, 4.7.320) and their symptoms in bounce messages, NDRs and \
+                  MTA logs, and prints the cause and the fix for each.",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub diagnose: DiagnoseArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human", global = true)]
+    pub format: Format,
+
+    /// When to use colours (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`).
+    #[arg(long, value_enum, default_value = "auto", global = true)]
+    pub color: ColorChoice,
+
+    /// Language of the explanations [default: from LC_ALL, LC_MESSAGES or LANG, else en].
+    #[arg(long, value_enum, global = true)]
+    pub lang: Option<LangArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Files or directories (walked recursively) to diagnose; `-` or nothing reads standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Exit with 1 when a finding matches: any, none, transient, permanent, expired, queued,
+    /// or a comma list of codes and categories (e.g. 4.4.316,certificate-invalid).
+    #[arg(long, value_name = "POLICY", default_value = "any")]
+    pub fail_on: String,
+
+    /// Also report 2.x.x success codes.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the full catalog entry for codes: 4.4.316, "450 4.4.316", 5.4.316, X.1.1.
+    Explain {
+        #[arg(required = true, value_name = "CODE")]
+        codes: Vec<String>,
+    },
+    /// List the catalog, one line per entry (or the whole table with --format json).
+    Codes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    En,
+    Ja,
+}

@@ -1,0 +1,262 @@
+//! Enhanced status code tokens (`class.subject.detail`) on one line, with look-alike rejection.
+
+use crate::catalog::Code;
+use regex::bytes::Regex;
+use std::sync::LazyLock;
+
+static CODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})").expect("static regex"));
+
+/// A code token on a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeHit {
+    pub start: usize,
+    pub end: usize,
+    pub code: Code,
+    /// The basic reply code written just before it (`450 4.4.316`, `550-5.1.1`).
+    pub reply: Option<u16>,
+    /// Preceded by a field key (`dsn=`, `Status:`, `#`, `smtp;`, `LED=`...).
+    pub keyed: bool,
+}
+
+impl CodeHit {
+    /// Strong evidence that this is a status code and not a number that looks like one.
+    pub fn anchored(&self) -> bool {
+        self.reply.is_some() || self.keyed
+    }
+}
+
+fn num(b: &[u8]) -> Option<u16> {
+    if b.len() > 1 && b[0] == b'0' {
+        return None;
+    }
+    let mut n: u16 = 0;
+    for &d in b {
+        n = n * 10 + u16::from(d - b'0');
+    }
+    Some(n)
+}
+
+fn rejects_before(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'.' | b'-' | b'_' | b'/' | b'\\' | b'+' | b'@' | b'$' | b'%'
+        )
+}
+
+fn rejects_after(line: &[u8], end: usize) -> bool {
+    let Some(&b) = line.get(end) else {
+        return false;
+    };
+    if b.is_ascii_alphanumeric() || b == b'_' || b == b'%' {
+        return true;
+    }
+    // `2.3.13.4`, `4.1.0-ioctl`, `2.6.5-1.358`: part of a longer dotted or dashed token.
+    if matches!(b, b'.' | b'-' | b'/' | b',')
+        && let Some(&n) = line.get(end + 1)
+    {
+        return n.is_ascii_digit() || (b == b'-' && n.is_ascii_alphabetic());
+    }
+    false
+}
+
+/// The basic reply code immediately before `start` (`450 `, `550-`), if any.
+fn reply_before(line: &[u8], start: usize) -> Option<u16> {
+    if start < 4 {
+        return None;
+    }
+    let sep = line[start - 1];
+    if sep != b' ' && sep != b'-' {
+        return None;
+    }
+    let r = &line[start - 4..start - 1];
+    if !r.iter().all(u8::is_ascii_digit) || !matches!(r[0], b'2' | b'4' | b'5') {
+        return None;
+    }
+    if start >= 5 && (line[start - 5].is_ascii_alphanumeric() || line[start - 5] == b'.') {
+        return None;
+    }
+    num(r)
+}
+
+const KEYS: &[&[u8]] = &[
+    b"dsn=",
+    b"status=",
+    b"status:",
+    b"#",
+    b"smtp;",
+    b"led=",
+    b"code=",
+    b"stat=",
+    b"x-postfix;",
+    b"smtp; ",
+    b"diagnostic-code:",
+    b"said:",
+    b"error:",
+    b"reply:",
+    b"response:",
+];
+
+fn keyed_before(line: &[u8], start: usize) -> bool {
+    let mut s = start;
+    while s > 0 && line[s - 1] == b' ' {
+        s -= 1;
+    }
+    let before = &line[..s];
+    KEYS.iter().any(|k| {
+        before.len() >= k.len() && before[before.len() - k.len()..].eq_ignore_ascii_case(k)
+    })
+}
+
+const VERSION_WORDS: &[&[u8]] = &[
+    b"version",
+    b"ver",
+    b"v",
+    b"release",
+    b"rel",
+    b"kernel",
+    b"linux",
+    b"firmware",
+    b"build",
+    b"php",
+    b"python",
+    b"perl",
+    b"openssl",
+    b"exim",
+    b"postfix",
+    b"sendmail",
+    b"dovecot",
+    b"libc",
+];
+
+fn version_word_before(line: &[u8], start: usize) -> bool {
+    let mut s = start;
+    while s > 0 && matches!(line[s - 1], b' ' | b':' | b'(') {
+        s -= 1;
+    }
+    let mut w = s;
+    while w > 0 && line[w - 1].is_ascii_alphabetic() {
+        w -= 1;
+    }
+    let word = &line[w..s];
+    !word.is_empty() && VERSION_WORDS.iter().any(|v| word.eq_ignore_ascii_case(v))
+}
+
+/// Finds the status code tokens on a line. `strict`: only codes with a reply code or field
+/// key before them count (a line of some other system's log that happens to hold a dotted
+/// number); otherwise any well-formed token that stands on its own counts.
+pub fn find(line: &[u8], strict: bool) -> Vec<CodeHit> {
+    let mut out: Vec<CodeHit> = Vec::new();
+    for caps in CODE.captures_iter(line) {
+        let Some(m) = caps.get(0) else { continue };
+        let (start, end) = (m.start(), m.end());
+        let reply = reply_before(line, start);
+        if start > 0 && reply.is_none() && rejects_before(line[start - 1]) {
+            continue;
+        }
+        if rejects_after(line, end) {
+            continue;
+        }
+        let (Some(c), Some(s), Some(d)) = (caps.get(1), caps.get(2), caps.get(3)) else {
+            continue;
+        };
+        let (Some(subject), Some(detail)) = (num(s.as_bytes()), num(d.as_bytes())) else {
+            continue;
+        };
+        let class = c.as_bytes()[0] - b'0';
+        let hit = CodeHit {
+            start,
+            end,
+            code: Code::new(class, subject, detail),
+            reply,
+            keyed: keyed_before(line, start),
+        };
+        let plausible = subject <= 7;
+        let accept = if hit.anchored() {
+            true
+        } else {
+            !strict && plausible && !version_word_before(line, start)
+        };
+        if accept {
+            out.push(hit);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(line: &str, strict: bool) -> Vec<String> {
+        find(line.as_bytes(), strict)
+            .iter()
+            .map(|h| h.code.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn finds_codes_in_their_usual_forms() {
+        assert_eq!(codes("450 4.4.316 Connection refused", true), ["4.4.316"]);
+        assert_eq!(codes("450-4.4.316 Connection refused", true), ["4.4.316"]);
+        assert_eq!(codes("dsn=4.0.0, stat=Deferred", true), ["4.0.0"]);
+        assert_eq!(codes("Status: 5.1.1", true), ["5.1.1"]);
+        assert_eq!(
+            codes("Diagnostic-Code: smtp; 550 5.1.1 <a@example.com>", true),
+            ["5.1.1"]
+        );
+        assert_eq!(
+            codes(
+                "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound'",
+                true
+            ),
+            ["5.1.10"]
+        );
+        assert_eq!(
+            codes("#550 4.4.7 QUEUE.Expired; message expired ##", true),
+            ["4.4.7"]
+        );
+        assert_eq!(
+            codes(
+                "#< #5.7.1 smtp;530 5.7.1 Client was not authenticated> #SMTP#",
+                true
+            ),
+            ["5.7.1", "5.7.1"]
+        );
+        assert_eq!(codes("[Stage: CreateMessage] 5.4.316", false), ["5.4.316"]);
+        assert_eq!(codes("the error was 5.7.23.", false), ["5.7.23"]);
+        assert_eq!(codes("(4.4.1)", false), ["4.4.1"]);
+    }
+
+    #[test]
+    fn ignores_look_alikes() {
+        for s in [
+            "kernel: Linux version 2.6.5-1.358 (bhcompile@example.com)",
+            "device-mapper: 4.1.0-ioctl (2003-12-10) initialised",
+            "gateway 10.4.4.31 reachable",
+            "OID 1.3.6.1.4.1.311.21.7",
+            "Version 2.3.13",
+            "libfoo 4.4.1.2 installed",
+            "date 4.07.2024",
+            "size 5.4.1234 bytes",
+            "v4.4.1 tag",
+            "upgrade to 4.4.1-2ubuntu1",
+            "package /opt/5.1.1/bin",
+            "exim 4.94.2 daemon started",
+        ] {
+            assert!(codes(s, false).is_empty(), "{s}: {:?}", codes(s, false));
+        }
+        assert!(codes("Setting up foo (4.4.1) ...", true).is_empty());
+        assert!(codes("linux version 5.4.0 booted", false).is_empty());
+    }
+
+    #[test]
+    fn reply_and_keys() {
+        let h = find(b"550 5.1.1 <x@example.com>", true);
+        assert_eq!(h[0].reply, Some(550));
+        let h = find(b"dsn=5.1.1, status=bounced", true);
+        assert!(h[0].keyed && h[0].reply.is_none());
+        assert_eq!(find(b"code 1550 5.1.1", true).len(), 0);
+    }
+}

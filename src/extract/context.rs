@@ -1,0 +1,309 @@
+//! Context fields on a line: recipient, remote host and IP, timestamp, message or queue id,
+//! and the MTA's own verdict (deferred / bounced / expired).
+
+use crate::sanitize::decode;
+use regex::bytes::Regex;
+use std::sync::LazyLock;
+
+fn re(p: &str) -> Regex {
+    Regex::new(p).expect("static regex")
+}
+
+const IP: &str = r"(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]";
+const ADDR: &str = r"[^\s<>@,;:()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?";
+
+static RECIPIENT_KEYED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        format!(r"(?i)\bto=<?({ADDR})"),
+        format!(r"(?i)final-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
+        format!(r"(?i)original-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
+        format!(r"(?i)rcpt to:\s*<({ADDR})>"),
+        format!(r"\s(?:==|\*\*|=>|->)\s+<?({ADDR})"),
+        format!(r"(?i)recipient_address[=:]\s*({ADDR})"),
+        format!(r"^\s*<({ADDR})>:"),
+    ]
+    .iter()
+    .map(|p| re(p))
+    .collect()
+});
+static ANY_ADDR: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"<?({ADDR})>?")));
+/// A line that is only a recipient: `dana@example.com`, `Dana Ito (dana@example.com)`, `<dana@example.com>`.
+static ADDR_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"^\s*(?:[^<>()@]{{0,80}}[(<])?\s*({ADDR})\s*[)>]?\s*(?:\.\.\.|:)?\s*$"
+    ))
+});
+
+static HOST_IP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        // Exchange Online bracketed fields
+        r"\[LastAttemptedServerName=([^\]\s]+)\]()".to_string(),
+        r"\{FQDN=([^}\s]+)\}()".to_string(),
+        r"OutboundProxyTargetHostName: ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)()".to_string(),
+        // NDR history: `Server at host (ip) returned`
+        format!(r"(?i)server at ([A-Za-z0-9.-]+) \(({IP})\)"),
+        r"(?i)server at ([A-Za-z0-9.-]+)()\s+returned".to_string(),
+        format!(r"(?i)receiving server: ([A-Za-z0-9.-]+)(?: \(({IP})\))?"),
+        // Postfix
+        format!(r"\brelay=([A-Za-z0-9.-]+)\[({IP})\]"),
+        format!(r"(?i)connect to ([A-Za-z0-9.-]+)\[({IP})\]"),
+        format!(r"(?i)\bhost ([A-Za-z0-9.-]+)\[({IP})\](?::\d+)? (?:said|refused)"),
+        format!(r"(?i)connection with ([A-Za-z0-9.-]+)\[({IP})\]"),
+        format!(r"(?i)conversation with ([A-Za-z0-9.-]+)\[({IP})\]"),
+        // Sendmail
+        format!(r"\brelay=([A-Za-z0-9.-]+?)\.? \[({IP})\]"),
+        format!(r"\brelay=\[({IP})\]()"),
+        format!(r"(?i)refused by \[({IP})\]()"),
+        r"(?i)refused by ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?()".to_string(),
+        // Exim
+        format!(r"\bH=([A-Za-z0-9.-]+) \[({IP})\]"),
+        format!(r"(?i)\bhost ([A-Za-z0-9.-]+) \[({IP})\]"),
+        // DSN
+        r"(?i)remote-mta:\s*[^;\s]*;\s*([A-Za-z0-9.-]+)()".to_string(),
+    ]
+    .iter()
+    .map(|p| re(p))
+    .collect()
+});
+static IP_ONLY: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        r"\[LastAttemptedIP=\[?([0-9A-Fa-f.:]+?)\]?(?::\d+)?\]",
+        r"\{IP=([0-9A-Fa-f.:]+)\}",
+        r"OutboundProxyTargetIP: ([0-9A-Fa-f.:]+[0-9A-Fa-f])",
+        r"(?i)last endpoint attempted was ([0-9.]+)(?::\d+)?",
+        r"(?i)remote-mta:\s*[^;\s]*;\s*\[([0-9A-Fa-f.:]+)\]",
+    ]
+    .iter()
+    .map(|p| re(p))
+    .collect()
+});
+
+static TIMESTAMP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        // RFC 3339 / ISO 8601 (journal, Exim, Exchange logs and CSV exports)
+        r"^\s*(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)",
+        // BSD syslog
+        r"^\s*((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d)",
+        // Exchange NDR history lines and LRT fields: 3/5/2026 9:14:02 AM
+        r"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d:\d\d(?: [AP]M)?)",
+        r"(?i)(?:last-attempt-date|arrival-date):\s*(.+?)\s*$",
+    ]
+    .iter()
+    .map(|p| re(p))
+    .collect()
+});
+
+static QUEUE_ID: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        // Postfix: `postfix/smtp[123]: 4QbZ2x1Hj7z9vN:` (short hex or long base-52 ids)
+        r"postfix(?:/[\w-]+)+\[\d+\]: ([0-9A-Za-z]{6,20}):",
+        // Sendmail: `sendmail[4306]: jA9J1UvC004306:`
+        r"sendmail\[\d+\]: ([0-9A-Za-z]{8,20}):",
+        // Exim: `2026-03-04 12:33:10 1rXyZa-000AbC-1d`
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b",
+        r"(?i)\bmessage-id[=:]\s*(<[^>\s]+>)",
+    ]
+    .iter()
+    .map(|p| re(p))
+    .collect()
+});
+
+/// The MTA's own word on the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Deferred,
+    Bounced,
+    Expired,
+}
+
+static VERDICT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(status=deferred|stat=deferred|\sdefer \(|\s==\s|will keep trying|delivery is delayed|action:\s*delayed)|(status=bounced|\s\*\*\s|stat=(?:user unknown|service unavailable)|action:\s*failed)|(status=expired|message expired|queue\.expired|retry time(?:out)? (?:not reached|exceeded))",
+    )
+});
+
+pub fn verdict(line: &[u8]) -> Option<Verdict> {
+    let c = VERDICT.captures(line)?;
+    if c.get(3).is_some() {
+        Some(Verdict::Expired)
+    } else if c.get(2).is_some() {
+        Some(Verdict::Bounced)
+    } else {
+        Some(Verdict::Deferred)
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct LineContext {
+    pub recipient: Option<String>,
+    pub remote_host: Option<String>,
+    pub remote_ip: Option<String>,
+    pub timestamp: Option<String>,
+    pub message_id: Option<String>,
+}
+
+fn first_capture(res: &[Regex], line: &[u8]) -> Option<String> {
+    res.iter().find_map(|r| {
+        r.captures(line)
+            .and_then(|c| c.get(1))
+            .map(|m| decode(m.as_bytes()))
+    })
+}
+
+/// The recipient named on a line by a field (`to=<...>`, `Final-Recipient:`, Exim's `== addr`).
+pub fn keyed_recipient(line: &[u8]) -> Option<String> {
+    first_capture(&RECIPIENT_KEYED, line)
+}
+
+/// A line that holds nothing but a recipient (Exchange NDRs list them so).
+pub fn address_line(line: &[u8]) -> Option<String> {
+    ADDR_LINE
+        .captures(line)
+        .and_then(|c| c.get(1))
+        .map(|m| decode(m.as_bytes()))
+}
+
+/// Remote host and IP named on a line.
+pub fn remote(line: &[u8]) -> (Option<String>, Option<String>) {
+    let mut host = None;
+    let mut ip = None;
+    for r in HOST_IP.iter() {
+        if let Some(c) = r.captures(line) {
+            let h = c
+                .get(1)
+                .map(|m| decode(m.as_bytes()))
+                .filter(|s| !s.is_empty());
+            let i = c
+                .get(2)
+                .map(|m| decode(m.as_bytes()))
+                .filter(|s| !s.is_empty());
+            // `relay=[127.0.0.1]` and `refused by [ip]` give an IP in the host slot
+            let (h, i) = match h {
+                Some(h) if looks_like_ip(&h) && i.is_none() => (None, Some(h)),
+                other => (other, i),
+            };
+            if host.is_none() && h.as_deref().is_some_and(|h| h != "none") {
+                host = h;
+            }
+            if ip.is_none() {
+                ip = i;
+            }
+            if host.is_some() && ip.is_some() {
+                break;
+            }
+        }
+    }
+    if ip.is_none() {
+        ip = first_capture(&IP_ONLY, line);
+    }
+    if ip.is_none() && host.as_deref().is_some_and(looks_like_ip) {
+        ip = host.take();
+    }
+    (host.map(|h| h.trim_end_matches('.').to_string()), ip)
+}
+
+fn looks_like_ip(s: &str) -> bool {
+    s.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// Everything a line says about its context. Addresses after `from=` or `MAIL FROM` are the
+/// sender's, never the recipient.
+pub fn line_context(line: &[u8]) -> LineContext {
+    let recipient = keyed_recipient(line).or_else(|| {
+        ANY_ADDR.captures_iter(line).find_map(|c| {
+            let m = c.get(1)?;
+            let before = &line[..m.start()];
+            let tail = &before[before.len().saturating_sub(12)..];
+            let lower = tail.to_ascii_lowercase();
+            let senderish = lower.ends_with(b"from=<")
+                || lower.ends_with(b"from=")
+                || lower.ends_with(b"from:<")
+                || lower.ends_with(b"from: <")
+                || lower.ends_with(b"ctladdr=<")
+                || lower.ends_with(b"sender=<")
+                || lower.ends_with(b"(by ");
+            (!senderish).then(|| decode(m.as_bytes()))
+        })
+    });
+    let (remote_host, remote_ip) = remote(line);
+    LineContext {
+        recipient,
+        remote_host,
+        remote_ip,
+        timestamp: first_capture(&TIMESTAMP, line),
+        message_id: first_capture(&QUEUE_ID, line),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postfix_line() {
+        let l = b"Mar  4 12:33:10 mx1 postfix/smtp[21877]: 4QbZ2x1Hj7z9vN: to=<dana@example.com>, relay=none, delay=3605, delays=3600/0.02/5/0, dsn=4.4.1, status=deferred (connect to mail.example.com[192.0.2.25]:25: Connection refused)";
+        let c = line_context(l);
+        assert_eq!(c.recipient.as_deref(), Some("dana@example.com"));
+        assert_eq!(c.remote_host.as_deref(), Some("mail.example.com"));
+        assert_eq!(c.remote_ip.as_deref(), Some("192.0.2.25"));
+        assert_eq!(c.timestamp.as_deref(), Some("Mar  4 12:33:10"));
+        assert_eq!(c.message_id.as_deref(), Some("4QbZ2x1Hj7z9vN"));
+        assert_eq!(verdict(l), Some(Verdict::Deferred));
+    }
+
+    #[test]
+    fn sendmail_line() {
+        let l = b"Nov 9 12:01:31 host sendmail[4306]: jA9J1UvC004306: to=root, ctladdr=<root@example.org> (0/0), delay=00:00:00, relay=[127.0.0.1] [127.0.0.1], dsn=4.0.0, stat=Deferred: Connection refused by [127.0.0.1]";
+        let c = line_context(l);
+        assert_eq!(c.recipient, None);
+        assert_eq!(c.remote_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(c.message_id.as_deref(), Some("jA9J1UvC004306"));
+    }
+
+    #[test]
+    fn exim_and_exchange() {
+        let l = b"2026-03-04 12:35:02 1rXyZb-000AbD-2e ** lee@example.net R=dnslookup T=remote_smtp H=mx.example.net [198.51.100.7]: SMTP error from remote mail server after RCPT TO:<lee@example.net>: 550 5.1.1 User unknown";
+        let c = line_context(l);
+        assert_eq!(c.recipient.as_deref(), Some("lee@example.net"));
+        assert_eq!(c.remote_host.as_deref(), Some("mx.example.net"));
+        assert_eq!(c.remote_ip.as_deref(), Some("198.51.100.7"));
+        assert_eq!(c.message_id.as_deref(), Some("1rXyZb-000AbD-2e"));
+        assert_eq!(verdict(l), Some(Verdict::Bounced));
+        let l = b"450 4.4.316 Connection refused [Message=Socket error code 10061] [LastAttemptedServerName=mail.example.com] [LastAttemptedIP=192.0.2.25:25] [AM0EUR01FT012.eop-EUR01.prod.protection.outlook.com]";
+        let c = line_context(l);
+        assert_eq!(c.remote_host.as_deref(), Some("mail.example.com"));
+        assert_eq!(c.remote_ip.as_deref(), Some("192.0.2.25"));
+        let l = b"3/5/2026 9:04:40 AM - Server at mail.example.com (192.0.2.25) returned '450 4.4.316 Connection refused'";
+        let c = line_context(l);
+        assert_eq!(c.remote_host.as_deref(), Some("mail.example.com"));
+        assert_eq!(c.timestamp.as_deref(), Some("3/5/2026 9:04:40 AM"));
+    }
+
+    #[test]
+    fn address_lines() {
+        assert_eq!(
+            address_line(b"dana@example.com").as_deref(),
+            Some("dana@example.com")
+        );
+        assert_eq!(
+            address_line(b"Dana Ito (dana@example.com)").as_deref(),
+            Some("dana@example.com")
+        );
+        assert_eq!(
+            address_line(b"<dana@example.com>:").as_deref(),
+            Some("dana@example.com")
+        );
+        assert_eq!(
+            address_line(b"please write to dana@example.com today"),
+            None
+        );
+    }
+
+    #[test]
+    fn sender_is_not_recipient() {
+        let c = line_context(
+            b"postfix/qmgr[1022]: 4QbZ2x1Hj7z9vN: from=<sam@example.org>, size=1, nrcpt=1",
+        );
+        assert_eq!(c.recipient, None);
+    }
+}

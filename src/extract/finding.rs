@@ -1,0 +1,69 @@
+//! The finding: a plain struct the extractor fills and the renderers only read.
+
+use crate::catalog::{Code, Severity};
+use serde::Serialize;
+
+/// Where a delivery stands, as far as one finding tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// A temporary failure: the sending server keeps the message and retries.
+    Queued,
+    /// Retried until the retry window ran out, then returned to the sender.
+    Expired,
+    /// Rejected for good.
+    Failed,
+    /// A success report (2.x.x, only with `--all`).
+    Delivered,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Queued => "queued",
+            State::Expired => "expired",
+            State::Failed => "failed",
+            State::Delivered => "delivered",
+        }
+    }
+}
+
+/// One code (or symptom) found in the input, with its context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The path as given (`-` for standard input).
+    pub path: String,
+    /// 1-based number of the message within the input (mbox files hold several).
+    pub message: usize,
+    /// 1-based line in the input.
+    pub line: u64,
+    pub code: Option<Code>,
+    pub reply: Option<u16>,
+    /// Catalog key of the entry that explains it.
+    pub entry: String,
+    pub known: bool,
+    pub category: String,
+    pub severity: Severity,
+    pub state: State,
+    pub root_cause: bool,
+    pub recipient: Option<String>,
+    pub remote_host: Option<String>,
+    pub remote_ip: Option<String>,
+    pub timestamp: Option<String>,
+    pub message_id: Option<String>,
+    /// The source line, made visible (escapes) and cut to 300 characters.
+    pub excerpt: String,
+    /// The remote server's own reply quoted inside this error (`[Message=451 5.7.3 ...]`).
+    pub remote_reply: Option<String>,
+    /// The symptom phrase that set the category when no specific code did.
+    pub symptom: Option<String>,
+    /// This code was quoted inside another error on the same line.
+    pub nested: bool,
+}
+
+impl Finding {
+    /// The code as printed (`4.4.316`), or an empty string for a symptom without a code.
+    pub fn code_str(&self) -> String {
+        self.code.map(|c| c.to_string()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,700 @@
+//! Findings out: the code scanner, symptom phrases, context fields, root cause.
+//!
+//! Two ways in: `scan_log` for a buffer of complete log lines (each line is its own
+//! record, only lines that hold a candidate are looked at), and `scan_document` for a bounce
+//! message or pasted text (context carries from line to line; one root cause per recipient).
+
+pub mod codes;
+pub mod context;
+mod finding;
+pub mod symptom;
+
+pub use finding::{Finding, State};
+
+use crate::catalog::{self, Code, Severity};
+use crate::input::{Document, PartKind, lines};
+use crate::sanitize;
+use context::Verdict;
+use memchr::{memchr, memrchr};
+use regex::bytes::Regex;
+use std::sync::LazyLock;
+
+/// What to report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Also report 2.x.x success codes.
+    pub all: bool,
+}
+
+/// Where the text being scanned comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub path: &'a str,
+    pub message: usize,
+}
+
+/// The longest excerpt kept, in characters.
+pub const EXCERPT_CHARS: usize = 300;
+
+/// Codes the EOP connector errors and their expiry forms use: these are the root cause
+/// whenever they appear.
+fn is_connector(c: Code) -> bool {
+    matches!(
+        (c.class, c.subject, c.detail),
+        (4 | 5, 4, 312 | 315 | 316 | 317 | 318) | (4 | 5, 7, 320)
+    )
+}
+
+/// A generic code says little by itself: the symptom on the same line names the failure.
+fn is_generic(c: Code, symptom: &str) -> bool {
+    c.detail == 0
+        || (c.subject == 4 && c.detail < 10)
+        || (c.subject == 7 && c.detail == 5 && symptom == symptom::CERTIFICATE)
+        || (c.subject == 3 && c.detail == 2 && symptom == symptom::CANNOT_CONNECT)
+        || (c.subject == 4 && c.detail == 397)
+}
+
+/// Expiry wrappers: they say that retries ran out, not why.
+fn is_expiry_wrapper(c: Code) -> bool {
+    matches!((c.subject, c.detail), (4, 7) | (4, 300))
+}
+
+/// A code or symptom on one line, before context is attached.
+#[derive(Debug, Clone)]
+struct Hit {
+    code: Option<Code>,
+    reply: Option<u16>,
+    anchored: bool,
+    symptom: Option<(&'static str, String)>,
+    /// category set by the symptom rather than the code
+    overridden: bool,
+    nested: bool,
+    remote_reply: Option<String>,
+}
+
+/// Segments of a line that quote another server's reply: `[Message=...]`, `responded with:`,
+/// `-> ...` chains.
+static NESTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)\[Message=([^\]]*)\]|responded with:?\s*"?([^"]*)"?|->\s*([^>]*?)(?:\s*->|$)"#,
+    )
+    .expect("static regex")
+});
+
+fn nested_spans(line: &[u8]) -> Vec<(usize, usize)> {
+    NESTED
+        .captures_iter(line)
+        .filter_map(|c| (1..=3).find_map(|i| c.get(i)).map(|m| (m.start(), m.end())))
+        .collect()
+}
+
+fn analyze(line: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
+    let mail = doc_mail || symptom::is_mail_line(line);
+    let mut found = codes::find(line, !mail);
+    if !opts.all {
+        found.retain(|h| h.code.class != 2);
+    }
+    let sym = if mail || found.iter().any(|h| h.anchored()) {
+        symptom::find(line)
+    } else {
+        None
+    };
+    let spans = if found.len() > 1 {
+        nested_spans(line)
+    } else {
+        Vec::new()
+    };
+    let mut hits: Vec<Hit> = Vec::new();
+    for h in &found {
+        if let Some(prev) = hits.iter_mut().find(|x| x.code == Some(h.code)) {
+            if prev.reply.is_none() {
+                prev.reply = h.reply;
+            }
+            prev.anchored |= h.anchored();
+            continue;
+        }
+        let nested = spans.iter().any(|&(s, e)| h.start >= s && h.end <= e);
+        hits.push(Hit {
+            code: Some(h.code),
+            reply: h.reply,
+            anchored: h.anchored(),
+            symptom: None,
+            overridden: false,
+            nested,
+            remote_reply: None,
+        });
+    }
+    // an outer code carries the reply it quotes
+    if hits.iter().any(|h| h.nested) {
+        let quoted = spans.iter().find_map(|&(s, e)| {
+            let t = sanitize::decode(&line[s..e]);
+            let t = t.trim();
+            codes::find(t.as_bytes(), true)
+                .first()
+                .map(|_| sanitize::truncate(t, EXCERPT_CHARS).into_owned())
+        });
+        if let Some(outer) = hits.iter_mut().find(|h| !h.nested) {
+            outer.remote_reply = quoted;
+        }
+    }
+    if let Some((cat, phrase)) = sym {
+        let mut used = false;
+        for h in hits.iter_mut().filter(|h| !h.nested) {
+            if let Some(c) = h.code {
+                if !is_connector(c) && is_generic(c, cat) {
+                    h.overridden = true;
+                }
+                h.symptom = Some((cat, phrase.clone()));
+                used = true;
+            }
+        }
+        if !used && hits.is_empty() && mail {
+            hits.push(Hit {
+                code: None,
+                reply: None,
+                anchored: false,
+                symptom: Some((cat, phrase)),
+                overridden: true,
+                nested: false,
+                remote_reply: None,
+            });
+        }
+    }
+    hits
+}
+
+/// Turns a hit into a finding: catalog entry, category, severity, first-guess state.
+fn finding_of(
+    hit: Hit,
+    line: &[u8],
+    line_no: u64,
+    origin: &Origin,
+    ctx: context::LineContext,
+    verdict: Option<Verdict>,
+) -> Finding {
+    let cat = catalog::get();
+    let symptom_cat = hit.symptom.as_ref().map(|(c, _)| *c);
+    let (entry, known, category) = match (hit.code, hit.overridden, symptom_cat) {
+        (_, true, Some(sc)) => match cat.by_category(sc) {
+            Some(e) => (e.code.clone(), true, sc.to_string()),
+            None => (catalog::OTHER.to_string(), false, sc.to_string()),
+        },
+        (Some(code), _, _) => match cat.lookup(code) {
+            Some(l) if l.how.known() => (l.entry.code.clone(), true, l.entry.category.clone()),
+            Some(l) => (l.entry.code.clone(), false, catalog::OTHER.to_string()),
+            None => (
+                catalog::OTHER.to_string(),
+                false,
+                catalog::OTHER.to_string(),
+            ),
+        },
+        (None, _, _) => (
+            catalog::OTHER.to_string(),
+            false,
+            catalog::OTHER.to_string(),
+        ),
+    };
+    let severity = match hit.code.and_then(|c| Severity::of_class(c.class)) {
+        Some(s) => s,
+        None => match verdict {
+            Some(Verdict::Bounced | Verdict::Expired) => Severity::Permanent,
+            _ => Severity::Transient,
+        },
+    };
+    let state = match (hit.code, verdict) {
+        (Some(c), _) if c.class == 2 => State::Delivered,
+        (Some(c), _) if c.class == 5 && is_connector(c) => State::Expired,
+        (Some(c), Some(Verdict::Expired)) if c.class == 4 || is_expiry_wrapper(c) => State::Expired,
+        (Some(c), Some(Verdict::Bounced)) if c.class == 4 => State::Expired,
+        (Some(c), _) if c.class == 4 => State::Queued,
+        (Some(_), _) => State::Failed,
+        (None, Some(Verdict::Expired)) => State::Expired,
+        (None, Some(Verdict::Bounced)) => State::Failed,
+        (None, _) => State::Queued,
+    };
+    let excerpt =
+        sanitize::truncate(&sanitize::visible(trim_eol(line)), EXCERPT_CHARS).into_owned();
+    Finding {
+        path: origin.path.to_string(),
+        message: origin.message,
+        line: line_no,
+        code: hit.code,
+        reply: hit.reply,
+        entry,
+        known,
+        category,
+        severity,
+        state,
+        root_cause: false,
+        recipient: ctx.recipient,
+        remote_host: ctx.remote_host,
+        remote_ip: ctx.remote_ip,
+        timestamp: ctx.timestamp,
+        message_id: ctx.message_id,
+        excerpt,
+        remote_reply: hit.remote_reply,
+        symptom: hit.symptom.map(|(_, p)| p),
+        nested: hit.nested,
+    }
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let mut l = line;
+    while let [rest @ .., b'\n' | b'\r'] = l {
+        l = rest;
+    }
+    l
+}
+
+/// How strongly a finding claims to be the root cause of its group (higher wins).
+fn rank(f: &Finding, weight: u8) -> (u8, u8, u8) {
+    let base = match f.code {
+        _ if f.state == State::Delivered => 0,
+        Some(c) if is_connector(c) => {
+            if c.class == 4 {
+                100
+            } else {
+                95
+            }
+        }
+        None => 85,
+        Some(_)
+            if f.category != catalog::OTHER
+                && f.symptom.is_some()
+                && f.entry != f.code_str()
+                && is_seed_category(&f.category) =>
+        {
+            90
+        }
+        Some(_) if f.nested => 40,
+        Some(c) if is_expiry_wrapper(c) => 20,
+        Some(c) if c.detail == 0 => 10,
+        Some(_) => 50,
+    };
+    (base, weight, u8::from(f.reply.is_some()))
+}
+
+fn is_seed_category(c: &str) -> bool {
+    [
+        symptom::DNS,
+        symptom::TIMEOUT,
+        symptom::REFUSED,
+        symptom::CANNOT_CONNECT,
+        symptom::CLOSED,
+        symptom::CERTIFICATE,
+    ]
+    .contains(&c)
+}
+
+/// Marks one root cause per group of findings and settles expiry across the group.
+fn settle_group(group: &mut [(Finding, u8)]) {
+    let expired = group.iter().any(|(f, _)| {
+        f.state == State::Expired
+            || (f.code.is_some_and(is_expiry_wrapper) && f.severity == Severity::Permanent)
+    });
+    if expired {
+        for (f, _) in group.iter_mut() {
+            if f.code.is_some_and(|c| c.class == 4) && f.state == State::Queued {
+                f.state = State::Expired;
+            }
+        }
+    }
+    let mut best: Option<(usize, (u8, u8, u8))> = None;
+    for (i, (f, w)) in group.iter().enumerate() {
+        let r = rank(f, *w);
+        if best.is_none_or(|(_, b)| r > b) {
+            best = Some((i, r));
+        }
+    }
+    if let Some((i, _)) = best {
+        group[i].0.root_cause = true;
+    }
+}
+
+/// Scans a buffer of complete log lines. `first_line` is the 1-based number of its first
+/// line. Each line is a record of its own: its findings share one root cause.
+pub fn scan_log(
+    buf: &[u8],
+    first_line: u64,
+    origin: &Origin,
+    opts: &Options,
+    out: &mut Vec<Finding>,
+) {
+    let mut line_no = first_line;
+    let mut counted_to = 0usize;
+    let mut pos = 0usize;
+    while pos < buf.len() {
+        let Some(m) = prefilter().find_at(buf, pos) else {
+            break;
+        };
+        let start = memrchr(b'\n', &buf[..m.start()]).map_or(0, |i| i + 1);
+        let end = memchr(b'\n', &buf[m.end()..]).map_or(buf.len(), |i| m.end() + i + 1);
+        line_no += memchr::memchr_iter(b'\n', &buf[counted_to..start]).count() as u64;
+        counted_to = start;
+        let line = trim_eol(&buf[start..end]);
+        scan_record(line, line_no, origin, opts, out);
+        pos = end;
+    }
+}
+
+/// Scans one log record (a line) and appends its findings.
+pub fn scan_record(
+    line: &[u8],
+    line_no: u64,
+    origin: &Origin,
+    opts: &Options,
+    out: &mut Vec<Finding>,
+) {
+    let hits = analyze(line, false, opts);
+    if hits.is_empty() {
+        return;
+    }
+    let ctx = context::line_context(line);
+    let verdict = context::verdict(line);
+    let mut group: Vec<(Finding, u8)> = hits
+        .into_iter()
+        .map(|h| {
+            (
+                finding_of(h, line, line_no, origin, ctx.clone(), verdict),
+                0,
+            )
+        })
+        .collect();
+    settle_group(&mut group);
+    out.extend(group.into_iter().map(|(f, _)| f));
+}
+
+/// The candidate search over a whole buffer: a code-shaped token or a symptom word. Lines
+/// without one are never looked at.
+fn prefilter() -> &'static Regex {
+    static P: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}|(?i:refused|timed out|timeout|not found|name service|lost connection|reset|1006[01]|10054|certificate|not verified|not available|not active|starttls|tls|encryption|dns|nxdomain|unrouteable|no such domain|name resolution|not known|unreachable|no route|broken pipe|eof|dropped|closed|establish session|unable to connect|failed to connect|no smtp service|not accepting|mismatch|untrusted|defer \(11[01]\))").expect("static regex")
+    });
+    &P
+}
+
+/// Lines that end the diagnostic part of a bounce: what follows is the returned original
+/// message, whose codes are not findings.
+static ORIGINAL_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:original message headers:?|-+ ?(?:this is a copy of the message|below this line is a copy of the message|original message|the original message|a copy of the original message)|-+ ?returned message|content-type: (?:message/rfc822|text/rfc822-headers))").expect("static regex")
+});
+
+/// Words that make a pasted text a bounce message (so symptoms in it count).
+static BOUNCE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)delivery has failed|undeliver|delivery status notification|mail delivery (?:failed|subsystem|system)|returned mail|diagnostic information for administrators|remote server returned|final-recipient|diagnostic-code|non-delivery|could not be delivered|couldn't be delivered|wasn't delivered|delivery to the following recipient|message not delivered|failure notice|mailer-daemon|lastattemptedservername|\bLED=|generating server|delivery is delayed|delivery incomplete").expect("static regex")
+});
+
+/// Whether a text reads as a bounce or queue report.
+pub fn looks_like_bounce(text: &[u8]) -> bool {
+    BOUNCE_MARKER.is_match(text)
+}
+
+/// Per-document state: what earlier lines said about the lines after them.
+#[derive(Default)]
+struct DocState {
+    recipient: Option<String>,
+    remote_host: Option<String>,
+    remote_ip: Option<String>,
+    timestamp: Option<String>,
+    /// DSN `Action:` per recipient
+    actions: Vec<(Option<String>, String)>,
+}
+
+static DSN_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(action|remote-mta|last-attempt-date|receiving server):\s*(.*?)\s*$")
+        .expect("static regex")
+});
+
+/// Scans a whole document (a bounce message, or pasted text). Findings inside the returned
+/// original message are skipped; each recipient gets one root cause.
+pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut Vec<Finding>) {
+    let bounce = doc.bounce || doc.parts.iter().any(|p| looks_like_bounce(&p.text));
+    let mut st = DocState::default();
+    let mut found: Vec<(Finding, u8)> = Vec::new();
+    'parts: for part in &doc.parts {
+        if matches!(part.kind, PartKind::Original) {
+            continue;
+        }
+        let dsn = matches!(part.kind, PartKind::DeliveryStatus);
+        let mut line_no = part.start_line;
+        for line in lines(&part.text) {
+            let this_line = line_no;
+            if part.exact_lines {
+                line_no += 1;
+            }
+            if line.len() > 1 << 20 {
+                // a pathological line: scan it, but without the per-line context regexes
+            }
+            if !dsn && ORIGINAL_MARKER.is_match(line) {
+                if part.kind == PartKind::Text {
+                    break 'parts;
+                }
+                continue 'parts;
+            }
+            if let Some(r) = context::keyed_recipient(line).or_else(|| context::address_line(line))
+            {
+                if st.recipient.as_deref() != Some(r.as_str()) {
+                    st.remote_host = None;
+                    st.remote_ip = None;
+                }
+                st.recipient = Some(r);
+            }
+            if let Some(c) = DSN_FIELD.captures(line) {
+                let key = c
+                    .get(1)
+                    .map(|m| m.as_bytes().to_ascii_lowercase())
+                    .unwrap_or_default();
+                let val = c
+                    .get(2)
+                    .map(|m| sanitize::decode(m.as_bytes()))
+                    .unwrap_or_default();
+                match key.as_slice() {
+                    b"action" => st
+                        .actions
+                        .push((st.recipient.clone(), val.to_ascii_lowercase())),
+                    b"last-attempt-date" => st.timestamp = Some(val),
+                    _ => {
+                        let (h, i) = context::remote(line);
+                        if h.is_some() {
+                            st.remote_host = h;
+                        }
+                        if i.is_some() {
+                            st.remote_ip = i;
+                        }
+                    }
+                }
+            }
+            let hits = analyze(line, bounce, opts);
+            if hits.is_empty() {
+                continue;
+            }
+            let mut ctx = context::line_context(line);
+            ctx.recipient = ctx.recipient.or_else(|| st.recipient.clone());
+            if ctx.remote_host.is_none() && ctx.remote_ip.is_none() {
+                ctx.remote_host = st.remote_host.clone();
+                ctx.remote_ip = st.remote_ip.clone();
+            }
+            ctx.timestamp = ctx.timestamp.or_else(|| st.timestamp.clone());
+            ctx.message_id = ctx.message_id.or_else(|| doc.message_id.clone());
+            let verdict = context::verdict(line);
+            let weight = if dsn {
+                2
+            } else {
+                u8::from(hits.iter().any(|h| h.anchored))
+            };
+            for h in hits {
+                found.push((
+                    finding_of(h, line, this_line, origin, ctx.clone(), verdict),
+                    weight,
+                ));
+            }
+        }
+    }
+    // DSN actions: delayed -> still queued; failed -> temporary codes ran out of retries
+    for (f, _) in found.iter_mut() {
+        let action = st
+            .actions
+            .iter()
+            .rev()
+            .find(|(r, _)| r.is_none() || *r == f.recipient)
+            .map(|(_, a)| a.as_str());
+        match action {
+            Some(a) if a.starts_with("delayed") => f.state = State::Queued,
+            Some(a) if a.starts_with("failed") && f.state == State::Queued => {
+                f.state = State::Expired
+            }
+            _ => {}
+        }
+    }
+    // one root cause per recipient; with a single recipient, the document is one group
+    let recipients: Vec<Option<String>> = {
+        let mut r: Vec<Option<String>> = Vec::new();
+        for (f, _) in &found {
+            if f.recipient.is_some() && !r.contains(&f.recipient) {
+                r.push(f.recipient.clone());
+            }
+        }
+        r
+    };
+    if recipients.len() == 1 {
+        let only = recipients[0].clone();
+        for (f, _) in found.iter_mut() {
+            if f.recipient.is_none() {
+                f.recipient = only.clone();
+            }
+        }
+    }
+    let mut keys: Vec<Option<String>> = Vec::new();
+    for (f, _) in &found {
+        if !keys.contains(&f.recipient) {
+            keys.push(f.recipient.clone());
+        }
+    }
+    for k in keys {
+        let mut idx: Vec<usize> = (0..found.len())
+            .filter(|&i| found[i].0.recipient == k)
+            .collect();
+        let mut group: Vec<(Finding, u8)> = idx.iter().map(|&i| found[i].clone()).collect();
+        settle_group(&mut group);
+        for (g, i) in group.into_iter().zip(idx.drain(..)) {
+            found[i] = g;
+        }
+    }
+    out.extend(found.into_iter().map(|(f, _)| f));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Document;
+
+    fn log(text: &str) -> Vec<Finding> {
+        let mut out = Vec::new();
+        scan_log(
+            text.as_bytes(),
+            1,
+            &Origin {
+                path: "t",
+                message: 1,
+            },
+            &Options::default(),
+            &mut out,
+        );
+        out
+    }
+
+    fn doc(text: &str) -> Vec<Finding> {
+        let d = Document::text(text.as_bytes().to_vec());
+        let mut out = Vec::new();
+        scan_document(
+            &d,
+            &Origin {
+                path: "t",
+                message: 1,
+            },
+            &Options::default(),
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn sendmail_refused_is_one_finding() {
+        let f = log(
+            "Nov 9 12:01:31 host sendmail[4306]: jA9J1UvC004306: to=root, ctladdr=<root@example.org> (0/0), delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=30005, relay=[127.0.0.1] [127.0.0.1], dsn=4.0.0, stat=Deferred: Connection refused by [127.0.0.1]\n",
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].category, "connection-refused");
+        assert_eq!(f[0].code_str(), "4.0.0");
+        assert_eq!(f[0].entry, "4.4.316");
+        assert_eq!(f[0].state, State::Queued);
+        assert!(f[0].root_cause);
+        assert_eq!(f[0].remote_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(f[0].message_id.as_deref(), Some("jA9J1UvC004306"));
+    }
+
+    #[test]
+    fn look_alikes_are_not_findings() {
+        assert!(log("Nov 9 12:00:01 host kernel: Linux version 2.6.5-1.358 (bhcompile@example.com) (gcc version 3.3.3)\n").is_empty());
+        assert!(
+            log(
+                "Nov 9 12:00:01 host kernel: device-mapper: 4.1.0-ioctl (2003-12-10) initialised\n"
+            )
+            .is_empty()
+        );
+        assert!(log("Nov 9 12:00:02 host sshd[811]: error: connect to host 192.0.2.9 port 22: Connection refused\n").is_empty());
+        assert!(
+            log("Nov 9 12:00:03 host app[1]: route 10.4.4.31 via 5.4.3.2 up, build 4.4.1 ok\n")
+                .is_empty()
+        );
+        assert!(log("2026-03-04 10:00:00 dpkg: status installed libfoo:amd64 5.2.1\n").is_empty());
+    }
+
+    #[test]
+    fn postfix_lines_and_line_numbers() {
+        let text = "Mar  4 12:33:09 mx1 postfix/smtp[1]: connect from unknown\nMar  4 12:33:10 mx1 postfix/smtp[21877]: 4QbZ2x1Hj7z9vN: to=<dana@example.com>, relay=none, delay=3605, delays=3600/0.02/5/0, dsn=4.4.1, status=deferred (connect to mail.example.com[192.0.2.25]:25: Connection refused)\nMar  4 12:35:02 mx1 postfix/smtp[21901]: 4QbZ2y0Kk8z9vP: to=<lee@example.net>, relay=mx.example.net[198.51.100.7]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=5.1.1, status=bounced (host mx.example.net[198.51.100.7] said: 550 5.1.1 <lee@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO command))\n";
+        let f = log(text);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(
+            (f[0].line, f[0].category.as_str(), f[0].recipient.as_deref()),
+            (2, "connection-refused", Some("dana@example.com"))
+        );
+        assert_eq!(
+            (f[1].line, f[1].code_str().as_str(), f[1].state),
+            (3, "5.1.1", State::Failed)
+        );
+        assert_eq!(f[1].remote_host.as_deref(), Some("mx.example.net"));
+        assert!(f[0].root_cause && f[1].root_cause);
+    }
+
+    #[test]
+    fn nested_reply_is_context() {
+        let f = doc(
+            "LED=450 4.4.317 Cannot connect to remote server [Message=451 5.7.3 STARTTLS is required to send mail] [LastAttemptedServerName=mail.example.com] [LastAttemptedIP=192.0.2.25:25]",
+        );
+        assert_eq!(f.len(), 2);
+        let root: Vec<_> = f.iter().filter(|f| f.root_cause).collect();
+        assert_eq!(root.len(), 1);
+        assert_eq!(root[0].code_str(), "4.4.317");
+        assert_eq!(
+            root[0].remote_reply.as_deref(),
+            Some("451 5.7.3 STARTTLS is required to send mail")
+        );
+        assert!(f.iter().any(|x| x.code_str() == "5.7.3" && x.nested));
+    }
+
+    #[test]
+    fn expired_ndr_roots_on_connector_error() {
+        let text = "Delivery has failed to these recipients or groups:\n\nDana Ito (dana@example.com)\nYour message wasn't delivered.\n\nDiagnostic information for administrators:\n\nGenerating server: AM0PR01MB1234.eurprd01.prod.exchangelabs.com\n\ndana@example.com\n3/5/2026 9:14:02 AM - Server at AM0PR01MB1234.eurprd01.prod.exchangelabs.com returned '550 5.4.316 Message expired, connection refused(Socket error code 10061)'\n3/5/2026 9:04:40 AM - Server at mail.example.com (192.0.2.25) returned '450 4.4.316 Connection refused [Message=Socket error code 10061] [LastAttemptedServerName=mail.example.com] [LastAttemptedIP=192.0.2.25:25]'\n\nOriginal message headers:\n\nX-Test: 550 5.1.1 quoted\n";
+        let f = doc(text);
+        assert_eq!(f.len(), 2, "{f:?}");
+        let root = f.iter().find(|f| f.root_cause).unwrap();
+        assert_eq!(
+            (root.code_str().as_str(), root.state),
+            ("4.4.316", State::Expired)
+        );
+        assert_eq!(root.recipient.as_deref(), Some("dana@example.com"));
+        assert_eq!(root.remote_host.as_deref(), Some("mail.example.com"));
+        assert_eq!(root.line, 12);
+        assert!(
+            f.iter()
+                .all(|f| f.entry == "4.4.316" && f.state == State::Expired)
+        );
+    }
+
+    #[test]
+    fn one_finding_per_line_per_code() {
+        let f = log(
+            "Mar  4 12:35:02 mx1 postfix/smtp[1]: AB12CD34EF: to=<a@example.net>, dsn=5.1.1, status=bounced (host x[192.0.2.1] said: 550 5.1.1 unknown)\n",
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].reply, Some(550));
+    }
+
+    #[test]
+    fn success_codes_only_with_all() {
+        let line = "Mar  4 12:35:02 mx1 postfix/smtp[1]: AB12CD34EF: to=<a@example.net>, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n";
+        assert!(log(line).is_empty());
+        let mut out = Vec::new();
+        scan_log(
+            line.as_bytes(),
+            1,
+            &Origin {
+                path: "t",
+                message: 1,
+            },
+            &Options { all: true },
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].state, State::Delivered);
+    }
+
+    #[test]
+    fn delayed_dsn_is_queued() {
+        let text = "Reporting-MTA: dns;mx.example.org\n\nFinal-Recipient: rfc822;dana@example.com\nAction: delayed\nStatus: 4.4.7\nDiagnostic-Code: smtp;400 4.4.7 Message delayed\nWill-Retry-Until: Thu, 5 Mar 2026 09:12:44 +0000\n";
+        let f = doc(text);
+        assert!(!f.is_empty());
+        assert!(f.iter().all(|f| f.state == State::Queued), "{f:?}");
+    }
+}

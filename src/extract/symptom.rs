@@ -1,0 +1,156 @@
+//! Symptom phrases: the six connector failures as every MTA words them, and the test for a
+//! mail context (a symptom counts only in one).
+
+use regex::bytes::{Regex, RegexSet};
+use std::sync::LazyLock;
+
+/// Category slugs of the six EOP connector errors (the catalog's seed entries carry them).
+pub const DNS: &str = "dns-query-failed";
+pub const TIMEOUT: &str = "connection-timed-out";
+pub const REFUSED: &str = "connection-refused";
+pub const CANNOT_CONNECT: &str = "cannot-connect";
+pub const CLOSED: &str = "connection-closed";
+pub const CERTIFICATE: &str = "certificate-invalid";
+
+/// In priority order: the first that matches names the symptom of a line.
+const SYMPTOMS: &[(&str, &str)] = &[
+    (
+        CERTIFICATE,
+        r"certificate verify failed|certificate not verified|certificate (?:has )?expired|expired certificate|certificate validation failed|subject ?mismatch|certificate name mismatch|hostname mismatch|does not match (?:the )?certificate|(?:self[- ]signed|untrusted|invalid|revoked) (?:server )?certificate|certificate (?:is )?(?:not (?:yet )?valid|invalid|revoked|untrusted)|unable to get local issuer certificate|untrusted ?root|certificate chain",
+    ),
+    (
+        CANNOT_CONNECT,
+        r"starttls is required|must issue a starttls|tls (?:is )?required|requires? (?:tls|starttls|encryption)|encryption required|tls required but not (?:offered|available)|(?:does not|doesn't) support (?:starttls|tls)|starttls (?:is )?not (?:supported|offered|available)|tls is not available",
+    ),
+    (
+        DNS,
+        r"host or domain name not found|name service error|host not found|dns query failed|nonexistentdomain|nonexistent domain|non-existent domain|nxdomain|no mx (?:record|host)|unrouteable (?:address|mail domain)|(?:mail )?domain (?:name )?not found|no such domain|temporary failure in name resolution|name or service not known|errordnsqueryfailed|dns (?:lookup|resolution) failed",
+    ),
+    (
+        REFUSED,
+        r"connection refused|(?:socket|winsock) error(?: code)?:? 10061|error 10061|econnrefused|defer \(111\)",
+    ),
+    (
+        CLOSED,
+        r"lost connection|connection reset|connection dropped|connection (?:was )?closed (?:abruptly|unexpectedly|by (?:the )?(?:remote|peer|foreign|server))|(?:socket|winsock) error(?: code)?:? 10054|error 10054|econnreset|broken pipe|unexpected eof|timed out while (?:receiving|sending|performing|waiting)|remote (?:server|host) closed (?:the )?connection|connection closed abruptly",
+    ),
+    (
+        TIMEOUT,
+        r"connection timed out|connect(?:ion)? timeout|timed out while connecting|(?:socket|winsock) error(?: code)?:? 10060|error 10060|etimedout|sockettimedout|no route to host|network is unreachable|defer \(110\)|no answer from host",
+    ),
+    (
+        CANNOT_CONNECT,
+        r"service not available|service not active|no smtp service|cannot establish session|cannot connect to remote server|unable to connect|failed to connect|not accepting (?:network )?messages",
+    ),
+];
+
+static SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(SYMPTOMS.iter().map(|(_, p)| format!("(?i){p}"))).expect("static regex")
+});
+static EACH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    SYMPTOMS
+        .iter()
+        .map(|(_, p)| Regex::new(&format!("(?i){p}")).expect("static regex"))
+        .collect()
+});
+
+/// The symptom on a line: its category and the phrase as written.
+pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
+    let m = SET.matches(line);
+    let i = m.iter().next()?;
+    let phrase = EACH[i]
+        .find(line)
+        .map(|m| crate::sanitize::decode(m.as_bytes()))
+        .unwrap_or_default();
+    Some((SYMPTOMS[i].0, phrase))
+}
+
+/// Words that place a line in a mail context: an MTA's log line, a DSN field, an SMTP
+/// reply or command, port 25, an Exchange queue error.
+static MAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)postfix/|sendmail|\bexim|\bqmail|\bsmtpd?\b|\bsmtp[;:\]\[]|\besmtp\b|remote_smtp|",
+        r"\b(?:dsn|relay|stat|mailer|ctladdr)=|\bstatus=(?:deferred|bounced|sent|expired)|",
+        r"\bport 25\b|[\]:]25\b|\b(?:mail from|rcpt to|ehlo|helo|starttls|data command)\b|",
+        r"mail server|mail host|mail exchanger|\bmx\b|remote server|lastattempted|",
+        r"said:|diagnostic-code|final-recipient|remote-mta|reporting-mta|",
+        r"\bmailbox\b|\bmessage expired\b|queue\.expired|\bLED=|",
+        r"\s(?:==|\*\*)\s+\S+@|\b[RT]=\S*(?:smtp|lookup|dns)|",
+        r"(?:^|[\s'(:])(?:421|45[0-5]|5[35][0-5])[ -](?:[245]\.\d|[A-Za-z<])"
+    ))
+    .expect("static regex")
+});
+
+/// Whether a line is evidently about mail (so a symptom or bare code on it counts).
+pub fn is_mail_line(line: &[u8]) -> bool {
+    MAIL.is_match(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cat(s: &str) -> Option<&'static str> {
+        find(s.as_bytes()).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn six_failures_in_other_words() {
+        assert_eq!(
+            cat("stat=Deferred: Connection refused by [127.0.0.1]"),
+            Some(REFUSED)
+        );
+        assert_eq!(cat("[Message=Socket error code 10061]"), Some(REFUSED));
+        assert_eq!(
+            cat("connect to mx.example.org[203.0.113.10]:25: Connection timed out"),
+            Some(TIMEOUT)
+        );
+        assert_eq!(
+            cat("Host or domain name not found. Name service error for name=example.com type=MX"),
+            Some(DNS)
+        );
+        assert_eq!(
+            cat("lost connection with mx.example.com[192.0.2.1] while sending RCPT TO"),
+            Some(CLOSED)
+        );
+        assert_eq!(cat("Connection reset by peer"), Some(CLOSED));
+        assert_eq!(
+            cat("TLS handshake: certificate verify failed"),
+            Some(CERTIFICATE)
+        );
+        assert_eq!(cat("Server certificate not verified"), Some(CERTIFICATE));
+        assert_eq!(
+            cat("421 Service not available, closing transmission channel"),
+            Some(CANNOT_CONNECT)
+        );
+        assert_eq!(
+            cat("530 Must issue a STARTTLS command first"),
+            Some(CANNOT_CONNECT)
+        );
+        assert_eq!(cat("User unknown"), None);
+    }
+
+    #[test]
+    fn mail_context() {
+        assert!(is_mail_line(
+            b"Mar  4 12:33:10 mx1 postfix/smtp[21877]: 4QbZ: to=<a@example.com>"
+        ));
+        assert!(is_mail_line(
+            b"host sendmail[4306]: jA9J1UvC004306: to=root, dsn=4.0.0"
+        ));
+        assert!(is_mail_line(b"2026-03-04 12:33:10 1rXyZa-000AbC-1d == dana@example.com R=dnslookup T=remote_smtp defer (111): Connection refused"));
+        assert!(is_mail_line(
+            b"connect to mail.example.com[192.0.2.25]:25: Connection refused"
+        ));
+        assert!(is_mail_line(b"421 Service not available"));
+        assert!(!is_mail_line(
+            b"sshd[811]: error: connect to host 192.0.2.9 port 22: Connection refused"
+        ));
+        assert!(!is_mail_line(
+            b"nginx: connect() failed (111: Connection refused) while connecting to upstream"
+        ));
+        assert!(!is_mail_line(
+            b"\"GET /x HTTP/1.1\" 503 Service Unavailable"
+        ));
+    }
+}

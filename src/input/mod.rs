@@ -1,0 +1,361 @@
+//! Bytes in: files, directories, standard input; the kind of each input sniffed from its
+//! content; logs streamed in large buffers of whole lines, messages handed over as documents.
+//!
+//! This stage knows nothing of extraction or output: it calls back with `Unit`s.
+
+mod sniff;
+
+pub use sniff::Kind;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_every_line_ending() {
+        let v: Vec<&[u8]> = lines(b"a\r\nb\rc\nd").collect();
+        assert_eq!(v, [&b"a"[..], b"b", b"c", b"d"]);
+    }
+}
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// What a part of a document holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    /// Human-readable text (a pasted bounce, a message body).
+    Text,
+    /// RFC 3464 `message/delivery-status` fields.
+    DeliveryStatus,
+    /// The returned original message or its headers: context only, never findings.
+    Original,
+}
+
+/// A decoded piece of a document.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub kind: PartKind,
+    /// 1-based line of the input where this part starts.
+    pub start_line: u64,
+    /// Whether lines of `text` map one to one to input lines (false for decoded parts).
+    pub exact_lines: bool,
+    pub text: Vec<u8>,
+}
+
+/// A message (or pasted text) to be scanned as a whole.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub parts: Vec<Part>,
+    /// The original message's Message-ID, when the document carries it.
+    pub message_id: Option<String>,
+    /// Known to be a bounce or delivery report (from its structure).
+    pub bounce: bool,
+}
+
+impl Document {
+    /// Plain text as one part starting at line 1.
+    pub fn text(text: Vec<u8>) -> Document {
+        Document {
+            parts: vec![Part {
+                kind: PartKind::Text,
+                start_line: 1,
+                exact_lines: true,
+                text,
+            }],
+            message_id: None,
+            bounce: false,
+        }
+    }
+}
+
+/// What the input stage hands over, in input order.
+pub enum Unit<'a> {
+    /// Complete log lines; `first_line` is the 1-based number of the first.
+    Lines { buf: &'a [u8], first_line: u64 },
+    /// A whole document; `message` counts messages within the input, from 1.
+    Document { doc: Document, message: usize },
+    /// Something the user should know (a cap was hit); the input goes on.
+    Warning(String),
+}
+
+/// An input that could not be read.
+#[derive(Debug)]
+pub struct InputError {
+    pub path: String,
+    pub error: io::Error,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", crate::sanitize::text(&self.path), self.error)
+    }
+}
+
+/// One input named on the command line, or found in a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    /// The path as the user gave it (`-` for standard input).
+    pub fn display(&self) -> String {
+        match self {
+            Source::Stdin => "-".to_string(),
+            Source::File(p) => p.to_string_lossy().into_owned(),
+        }
+    }
+}
+
+/// Expands the command-line paths: `-` is standard input, a directory is walked recursively
+/// (entries sorted by name, hidden ones included, symlinked directories not followed).
+/// Errors (a missing path, an unreadable directory) are returned beside the sources found.
+pub fn expand(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    if paths.is_empty() {
+        sources.push(Source::Stdin);
+    }
+    for p in paths {
+        if p.as_os_str() == "-" {
+            sources.push(Source::Stdin);
+            continue;
+        }
+        match fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, &mut sources, &mut errors, 0),
+            Ok(_) => sources.push(Source::File(p.clone())),
+            Err(error) => errors.push(InputError {
+                path: p.to_string_lossy().into_owned(),
+                error,
+            }),
+        }
+    }
+    (sources, errors)
+}
+
+/// Directory depth at which the walk stops (a guard against pathological trees).
+const MAX_DEPTH: usize = 64;
+
+fn walk(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>, depth: usize) {
+    if depth > MAX_DEPTH {
+        errors.push(InputError {
+            path: dir.to_string_lossy().into_owned(),
+            error: io::Error::other(format!(
+                "directory nesting deeper than {MAX_DEPTH}: not walked"
+            )),
+        });
+        return;
+    }
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(error) => {
+            errors.push(InputError {
+                path: dir.to_string_lossy().into_owned(),
+                error,
+            });
+            return;
+        }
+    };
+    let mut entries: Vec<PathBuf> = Vec::new();
+    for e in rd {
+        match e {
+            Ok(e) => entries.push(e.path()),
+            Err(error) => errors.push(InputError {
+                path: dir.to_string_lossy().into_owned(),
+                error,
+            }),
+        }
+    }
+    entries.sort();
+    for p in entries {
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, sources, errors, depth + 1),
+            Ok(m) if m.file_type().is_symlink() => match fs::metadata(&p) {
+                Ok(t) if t.is_dir() => {} // not followed: avoids loops
+                Ok(_) => sources.push(Source::File(p)),
+                Err(error) => errors.push(InputError {
+                    path: p.to_string_lossy().into_owned(),
+                    error,
+                }),
+            },
+            Ok(_) => sources.push(Source::File(p)),
+            Err(error) => errors.push(InputError {
+                path: p.to_string_lossy().into_owned(),
+                error,
+            }),
+        }
+    }
+}
+
+/// Splits text into lines on LF, CRLF or a lone CR; yields (line without its end, 1 per line).
+pub fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        match memchr::memchr2(b'\n', b'\r', rest) {
+            None => {
+                let l = rest;
+                rest = &[];
+                Some(l)
+            }
+            Some(i) => {
+                let l = &rest[..i];
+                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                rest = &rest[i + skip..];
+                Some(l)
+            }
+        }
+    })
+}
+
+/// Size of the buffers a log is read in.
+pub const CHUNK: usize = 256 * 1024;
+/// A line longer than this is scanned in pieces (with a warning) so memory stays bounded.
+pub const MAX_LINE: usize = 1 << 20;
+/// Unstructured text up to this size is one document; the rest is scanned as lines.
+pub const MAX_DOCUMENT: usize = 16 << 20;
+
+/// Reads one source and hands its units to `each`, in order. An error from `each` stops
+/// the reading and is returned as is (so a closed output pipe ends the run quietly).
+pub fn read<E>(
+    source: &Source,
+    each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>,
+) -> Result<Result<(), E>, InputError> {
+    let path = source.display();
+    let err = |error: io::Error| InputError {
+        path: path.clone(),
+        error,
+    };
+    let reader: Box<dyn Read> = match source {
+        Source::Stdin => Box::new(io::stdin().lock()),
+        Source::File(p) => {
+            let m = fs::metadata(p).map_err(err)?;
+            if m.is_dir() {
+                return Err(err(io::Error::other("is a directory")));
+            }
+            Box::new(File::open(p).map_err(err)?)
+        }
+    };
+    let mut r = Reader {
+        inner: reader,
+        buf: Vec::with_capacity(CHUNK),
+        eof: false,
+    };
+    r.fill(sniff::SNIFF_BYTES).map_err(err)?;
+    let kind = sniff::kind(&r.buf);
+    match kind {
+        Kind::Log => Ok(stream_lines(&mut r, 1, each).map_err(err)?),
+        Kind::Text => {
+            r.fill(MAX_DOCUMENT).map_err(err)?;
+            if r.eof {
+                let text = std::mem::take(&mut r.buf);
+                return Ok(each(Unit::Document {
+                    doc: Document::text(text),
+                    message: 1,
+                }));
+            }
+            // Too big for a pasted message: whatever it is, it is scanned line by line.
+            if let Err(e) = each(Unit::Warning(format!(
+                "{}: more than {} MiB of unstructured text: scanned line by line",
+                crate::sanitize::text(&path),
+                MAX_DOCUMENT >> 20
+            ))) {
+                return Ok(Err(e));
+            }
+            Ok(stream_lines(&mut r, 1, each).map_err(err)?)
+        }
+    }
+}
+
+struct Reader {
+    inner: Box<dyn Read>,
+    buf: Vec<u8>,
+    eof: bool,
+}
+
+impl Reader {
+    /// Reads until `buf` holds at least `want` bytes or the input ends.
+    fn fill(&mut self, want: usize) -> io::Result<()> {
+        while !self.eof && self.buf.len() < want {
+            let old = self.buf.len();
+            let grow = (want - old).min(CHUNK.max(64 * 1024));
+            self.buf.resize(old + grow, 0);
+            match self.inner.read(&mut self.buf[old..]) {
+                Ok(0) => {
+                    self.buf.truncate(old);
+                    self.eof = true;
+                }
+                Ok(n) => self.buf.truncate(old + n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(old),
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Streams complete lines in buffers of about `CHUNK` bytes.
+fn stream_lines<E>(
+    r: &mut Reader,
+    mut first_line: u64,
+    each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>,
+) -> io::Result<Result<(), E>> {
+    let mut warned_long = false;
+    loop {
+        r.fill(CHUNK)?;
+        if r.buf.is_empty() {
+            return Ok(Ok(()));
+        }
+        let cut = if r.eof {
+            r.buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &r.buf) {
+                Some(i) => i + 1,
+                None => {
+                    // one line longer than a buffer: gather up to MAX_LINE, then cut it
+                    r.fill(MAX_LINE)?;
+                    match memchr::memrchr(b'\n', &r.buf) {
+                        Some(i) => i + 1,
+                        None if r.eof => r.buf.len(),
+                        None => {
+                            if !warned_long {
+                                warned_long = true;
+                                if let Err(e) = each(Unit::Warning(format!(
+                                    "line {first_line} is longer than {} MiB: scanned in pieces",
+                                    MAX_LINE >> 20
+                                ))) {
+                                    return Ok(Err(e));
+                                }
+                            }
+                            r.buf.len()
+                        }
+                    }
+                }
+            }
+        };
+        let lines = memchr::memchr_iter(b'\n', &r.buf[..cut]).count() as u64;
+        if let Err(e) = each(Unit::Lines {
+            buf: &r.buf[..cut],
+            first_line,
+        }) {
+            return Ok(Err(e));
+        }
+        first_line += lines;
+        r.buf.drain(..cut);
+        if r.eof && r.buf.is_empty() {
+            return Ok(Ok(()));
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! ndr-doctor: explains why a mail message was not delivered and what to do about it.
+//!
+//! Data flows one way: `input` (bytes in, kinds, documents) -> `extract` (findings) ->
+//! `render` (formats). `catalog` is a leaf that any stage may read; `sanitize` makes
+//! untrusted text safe to show.
+
+pub mod catalog;
+pub mod cli;
+pub mod extract;
+pub mod input;
+pub mod policy;
+pub mod render;
+pub mod sanitize;
+
+use clap::Parser;
+use cli::{Cli, ColorChoice, Command, LangArg};
+use render::{Format, Style, Tally};
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+/// Exit status when no finding matched `--fail-on`.
+pub const EXIT_OK: u8 = 0;
+/// Exit status when a finding matched `--fail-on`.
+pub const EXIT_FINDING: u8 = 1;
+/// Exit status on a usage or input error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs the command line and returns the exit status.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if let Err(e) = catalog::builtin() {
+        eprintln!("ndr-doctor: the built-in catalog is broken: {e}");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    let style = Style {
+        lang: resolve_lang(cli.lang),
+        color: decide_color(cli.color),
+    };
+    colored::control::set_override(style.color);
+    let stdout = io::stdout();
+    let mut out: Box<dyn Write> = if stdout.is_terminal() {
+        Box::new(io::LineWriter::new(stdout.lock()))
+    } else {
+        Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
+    };
+    let result = match &cli.command {
+        Some(Command::Explain { codes }) => explain(&mut out, codes, cli.format, style),
+        Some(Command::Codes) => list_codes(&mut out, cli.format, style),
+        None => diagnose(&mut out, &cli, style),
+    };
+    let result = result.and_then(|code| out.flush().map(|_| code));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("ndr-doctor: {}", sanitize::text(&e.to_string()));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// `--lang`, else LC_ALL, LC_MESSAGES, LANG (the first that is set and not empty).
+fn resolve_lang(arg: Option<LangArg>) -> catalog::Lang {
+    match arg {
+        Some(LangArg::En) => catalog::Lang::En,
+        Some(LangArg::Ja) => catalog::Lang::Ja,
+        None => {
+            let v = ["LC_ALL", "LC_MESSAGES", "LANG"]
+                .iter()
+                .filter_map(|k| std::env::var(k).ok())
+                .find(|v| !v.is_empty())
+                .unwrap_or_default();
+            if v.to_ascii_lowercase().starts_with("ja") {
+                catalog::Lang::Ja
+            } else {
+                catalog::Lang::En
+            }
+        }
+    }
+}
+
+/// Colour, decided once: `--color`, then NO_COLOR, CLICOLOR_FORCE, TERM=dumb, a terminal.
+fn decide_color(choice: ColorChoice) -> bool {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if set("NO_COLOR") {
+                false
+            } else if set("CLICOLOR_FORCE")
+                && std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0")
+            {
+                true
+            } else if std::env::var_os("TERM").is_some_and(|v| v == "dumb") {
+                false
+            } else {
+                io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+fn usage_error(msg: &str) -> io::Result<u8> {
+    eprintln!("ndr-doctor: {msg}");
+    Ok(EXIT_ERROR)
+}
+
+fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
+    let args = &cli.diagnose;
+    let policy = match policy::FailOn::parse(&args.fail_on) {
+        Ok(p) => p,
+        Err(msg) => return usage_error(&msg),
+    };
+    let opts = extract::Options { all: args.all };
+    let (sources, errors) = input::expand(&args.paths);
+    let mut tally = Tally::default();
+    let mut had_error = false;
+    for e in errors {
+        eprintln!("ndr-doctor: {e}");
+        tally.errors.push(e.to_string());
+        had_error = true;
+    }
+    if sources.contains(&input::Source::Stdin) && io::stdin().is_terminal() {
+        let hint = match style.lang {
+            catalog::Lang::En => "paste the bounce message, then press Ctrl-D",
+            catalog::Lang::Ja => "バウンス メッセージを貼り付けてから Ctrl-D を押してください",
+        };
+        eprintln!("ndr-doctor: {hint}");
+    }
+    let mut renderer = render::renderer(cli.format, style);
+    let mut failed = false;
+    for src in &sources {
+        tally.inputs += 1;
+        let path = src.display();
+        let mut each = |unit: input::Unit<'_>| -> io::Result<()> {
+            let mut batch = Vec::new();
+            match unit {
+                input::Unit::Lines { buf, first_line } => {
+                    let origin = extract::Origin {
+                        path: &path,
+                        message: 1,
+                    };
+                    extract::scan_log(buf, first_line, &origin, &opts, &mut batch);
+                }
+                input::Unit::Document { doc, message } => {
+                    let origin = extract::Origin {
+                        path: &path,
+                        message,
+                    };
+                    extract::scan_document(&doc, &origin, &opts, &mut batch);
+                }
+                input::Unit::Warning(w) => {
+                    eprintln!("ndr-doctor: warning: {w}");
+                    tally.warnings.push(w.clone());
+                    return renderer.warning(out, &w);
+                }
+            }
+            for f in &batch {
+                tally.add(f);
+                failed |= policy.matches(f);
+            }
+            renderer.findings(out, &batch)
+        };
+        match input::read(src, &mut each) {
+            Ok(Ok(())) => {}
+            Ok(Err(output_error)) => return Err(output_error),
+            Err(e) => {
+                eprintln!("ndr-doctor: {e}");
+                tally.errors.push(e.to_string());
+                had_error = true;
+            }
+        }
+    }
+    renderer.finish(out, &tally)?;
+    Ok(if had_error {
+        EXIT_ERROR
+    } else if failed {
+        EXIT_FINDING
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Joins `450 4.4.316` given as two words back into one spelling.
+fn join_spellings(words: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].trim();
+        if w.len() == 3 && w.bytes().all(|b| b.is_ascii_digit()) && i + 1 < words.len() {
+            out.push(format!("{w} {}", words[i + 1].trim()));
+            i += 2;
+        } else {
+            out.push(w.to_string());
+            i += 1;
+        }
+    }
+    out
+}
+
+fn explain(out: &mut dyn Write, words: &[String], format: Format, style: Style) -> io::Result<u8> {
+    let cat = catalog::get();
+    let mut items = Vec::new();
+    let mut bad = false;
+    for q in join_spellings(words) {
+        let found = match catalog::Code::parse_spelling(&q) {
+            Some((code, _)) => cat.lookup(code).map(|l| (code, l)),
+            None => cat.by_key(q.trim()).map(|e| {
+                let code = catalog::Code::parse(e.code.split('-').next().unwrap_or(""))
+                    .unwrap_or(catalog::Code::new(0, 0, 0));
+                (
+                    code,
+                    catalog::Lookup {
+                        entry: e,
+                        how: catalog::Match::Exact,
+                    },
+                )
+            }),
+        };
+        match found {
+            Some(x) => items.push((q, x)),
+            None => {
+                eprintln!(
+                    "ndr-doctor: `{}` is not a status code (expected e.g. 4.4.316, \"450 4.4.316\" or X.1.1)",
+                    sanitize::text(&q)
+                );
+                bad = true;
+            }
+        }
+    }
+    match format {
+        Format::Human => {
+            for (i, (q, (code, l))) in items.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                let class = (code.class != 0).then_some(code.class);
+                render::human::write_entry(out, q, l.entry, l.how, class, style)?;
+            }
+        }
+        Format::Json | Format::Ndjson => {
+            let objs: Vec<render::json::ExplainJson<'_>> = items
+                .iter()
+                .map(|(q, (code, l))| {
+                    let x = render::explain(&l.entry.code, l.how.known(), style.lang);
+                    let sev = catalog::Severity::of_class(code.class).unwrap_or(l.entry.severity);
+                    render::json::ExplainJson {
+                        query: q,
+                        code: code.to_string(),
+                        entry: &l.entry.code,
+                        known: l.how.known(),
+                        how: match l.how {
+                            catalog::Match::Exact => "exact",
+                            catalog::Match::Range => "range",
+                            catalog::Match::Registry => "registry",
+                            catalog::Match::Subject => "subject",
+                            catalog::Match::Class => "class",
+                        },
+                        state: match (
+                            code.class,
+                            l.entry.also.iter().any(|a| *a == code.to_string()),
+                        ) {
+                            (2, _) => "delivered",
+                            (5, true) => "expired",
+                            (5, false) => "failed",
+                            _ => "queued",
+                        },
+                        category: if l.how.known() {
+                            &l.entry.category
+                        } else {
+                            catalog::OTHER
+                        },
+                        severity: sev.as_str(),
+                        title: x.title,
+                        summary: x.summary,
+                        causes: x.causes,
+                        fixes: x.fixes,
+                        verify: x.verify,
+                        details: l.entry,
+                    }
+                })
+                .collect();
+            if format == Format::Ndjson {
+                for o in &objs {
+                    let s = render::json::to_safe_string(o, false)?;
+                    writeln!(out, "{s}")?;
+                }
+            } else {
+                let s = render::json::explain_json(&objs)?;
+                writeln!(out, "{s}")?;
+            }
+        }
+    }
+    Ok(if bad { EXIT_ERROR } else { EXIT_OK })
+}
+
+fn list_codes(out: &mut dyn Write, format: Format, style: Style) -> io::Result<u8> {
+    let cat = catalog::get();
+    let entries: Vec<&catalog::Entry> = cat.entries().iter().collect();
+    match format {
+        Format::Human => {
+            for e in &entries {
+                writeln!(
+                    out,
+                    "{:<14} {:>3}  {:<9}  {:<32} {}",
+                    e.code,
+                    e.reply,
+                    e.severity.as_str(),
+                    e.category,
+                    e.texts(style.lang).title
+                )?;
+            }
+        }
+        Format::Json => {
+            let s = render::json::codes_json(&entries)?;
+            writeln!(out, "{s}")?;
+        }
+        Format::Ndjson => {
+            for e in &entries {
+                let s = render::json::to_safe_string(e, false)?;
+                writeln!(out, "{s}")?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    ndr_doctor::run(std::env::args_os())
+}

@@ -1,0 +1,104 @@
+//! `--fail-on`: which findings make the run exit with 1.
+
+use crate::catalog::{self, Code, Severity};
+use crate::extract::{Finding, State};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Severity(Severity),
+    State(State),
+    Code(Code),
+    Category(String),
+}
+
+/// A parsed `--fail-on` policy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FailOn {
+    /// Any finding except a success report (the default).
+    Any,
+    /// Never fail.
+    None,
+    /// Any of these.
+    Items(Vec<Item>),
+}
+
+impl FailOn {
+    pub fn parse(s: &str) -> Result<FailOn, String> {
+        let s = s.trim();
+        match s {
+            "any" => return Ok(FailOn::Any),
+            "none" => return Ok(FailOn::None),
+            _ => {}
+        }
+        let cat = catalog::get();
+        let mut items = Vec::new();
+        for raw in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let item = match raw {
+                "any" => return Ok(FailOn::Any),
+                "none" => {
+                    return Err("--fail-on: `none` cannot be combined with other items".into());
+                }
+                "transient" => Item::Severity(Severity::Transient),
+                "permanent" => Item::Severity(Severity::Permanent),
+                "queued" => Item::State(State::Queued),
+                "expired" => Item::State(State::Expired),
+                "failed" => Item::State(State::Failed),
+                _ => {
+                    if let Some((c, _)) = Code::parse_spelling(raw) {
+                        Item::Code(c)
+                    } else if raw == catalog::OTHER
+                        || cat.entries().iter().any(|e| e.category == raw)
+                    {
+                        Item::Category(raw.to_string())
+                    } else {
+                        return Err(format!(
+                            "--fail-on: unknown item `{}` (expected any, none, transient, permanent, queued, expired, failed, a code such as 4.4.316, or a category such as connection-refused)",
+                            crate::sanitize::text(raw)
+                        ));
+                    }
+                }
+            };
+            items.push(item);
+        }
+        if items.is_empty() {
+            return Err("--fail-on: empty policy".into());
+        }
+        Ok(FailOn::Items(items))
+    }
+
+    pub fn matches(&self, f: &Finding) -> bool {
+        match self {
+            FailOn::Any => f.state != State::Delivered,
+            FailOn::None => false,
+            FailOn::Items(items) => items.iter().any(|i| match i {
+                Item::Severity(s) => f.severity == *s && f.state != State::Delivered,
+                Item::State(s) => f.state == *s,
+                Item::Code(c) => {
+                    f.code.is_some_and(|fc| {
+                        fc == *c
+                            || (c.class == 0 && fc.subject == c.subject && fc.detail == c.detail)
+                    }) || catalog::get()
+                        .lookup(*c)
+                        .is_some_and(|l| l.how.known() && l.entry.code == f.entry)
+                }
+                Item::Category(cat) => f.category == *cat,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses() {
+        assert_eq!(FailOn::parse("any"), Ok(FailOn::Any));
+        assert_eq!(FailOn::parse("none"), Ok(FailOn::None));
+        assert!(matches!(FailOn::parse("transient,4.4.316"), Ok(FailOn::Items(v)) if v.len() == 2));
+        assert!(FailOn::parse("connection-refused").is_ok());
+        assert!(FailOn::parse("nonsense-category").is_err());
+        assert!(FailOn::parse("").is_err());
+        assert!(FailOn::parse("none,4.4.316").is_err());
+    }
+}

@@ -1,0 +1,402 @@
+//! `--format human`: a block for each root cause (code, title, where, context, causes,
+//! numbered fixes), the other findings in one line each, and a closing total. The full
+//! causes and fixes of an entry are printed once; later blocks for it point back.
+
+use super::{Explanation, Renderer, Style, Tally, explain};
+use crate::catalog::{Entry, Lang, Match, Severity};
+use crate::extract::{Finding, State};
+use crate::sanitize::text as safe;
+use colored::Colorize;
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+/// Labels in each language.
+pub struct Labels {
+    pub root: &'static str,
+    pub at: &'static str,
+    pub line: &'static str,
+    pub message: &'static str,
+    pub recipient: &'static str,
+    pub remote: &'static str,
+    pub time: &'static str,
+    pub id: &'static str,
+    pub remote_reply: &'static str,
+    pub symptom: &'static str,
+    pub means: &'static str,
+    pub causes: &'static str,
+    pub fixes: &'static str,
+    pub verify: &'static str,
+    pub see_above: &'static str,
+    pub also: &'static str,
+    pub no_findings: &'static str,
+    pub fallback: &'static str,
+    pub other_findings: &'static str,
+    pub related: &'static str,
+    pub owner: &'static str,
+    pub registry: &'static str,
+    pub references: &'static str,
+}
+
+pub const EN: Labels = Labels {
+    root: "root cause",
+    at: "found in",
+    line: "line",
+    message: "message",
+    recipient: "recipient",
+    remote: "remote server",
+    time: "time",
+    id: "message id",
+    remote_reply: "remote server said",
+    symptom: "symptom",
+    means: "What it means",
+    causes: "Likely causes",
+    fixes: "How to fix it",
+    verify: "Check that it worked",
+    see_above: "causes and fixes: see the first block for this code above",
+    also: "also",
+    no_findings: "no delivery problems found",
+    fallback: "no entry of its own: explained by",
+    other_findings: "Other findings",
+    related: "related codes",
+    owner: "who acts",
+    registry: "registry title",
+    references: "references",
+};
+
+pub const JA: Labels = Labels {
+    root: "根本原因",
+    at: "検出場所",
+    line: "行",
+    message: "メッセージ",
+    recipient: "受信者",
+    remote: "接続先サーバー",
+    time: "日時",
+    id: "メッセージ ID",
+    remote_reply: "接続先サーバーの応答",
+    symptom: "症状",
+    means: "意味",
+    causes: "考えられる原因",
+    fixes: "解決方法",
+    verify: "解決の確認",
+    see_above: "原因と解決方法: 上にあるこのコードの最初の項目を参照してください",
+    also: "ほかに",
+    no_findings: "配信の問題は見つかりませんでした",
+    fallback: "個別の項目がないため、次の項目で説明します",
+    other_findings: "その他の検出結果",
+    related: "関連コード",
+    owner: "対応する人",
+    registry: "IANA 登録名",
+    references: "参考資料",
+};
+
+pub fn labels(lang: Lang) -> &'static Labels {
+    match lang {
+        Lang::En => &EN,
+        Lang::Ja => &JA,
+    }
+}
+
+pub fn state_text(state: State, lang: Lang) -> &'static str {
+    match (lang, state) {
+        (Lang::En, State::Queued) => "queued: the sender's server keeps the message and retries it",
+        (Lang::En, State::Expired) => {
+            "expired: retries ran out and the message was returned to the sender"
+        }
+        (Lang::En, State::Failed) => "failed: rejected for good, the message was not delivered",
+        (Lang::En, State::Delivered) => "delivered",
+        (Lang::Ja, State::Queued) => {
+            "キュー内: 送信側サーバーがメッセージを保持して再試行しています"
+        }
+        (Lang::Ja, State::Expired) => {
+            "期限切れ: 再試行の期限が過ぎ、メッセージは送信者に返されました"
+        }
+        (Lang::Ja, State::Failed) => "失敗: 恒久的に拒否され、メッセージは配信されませんでした",
+        (Lang::Ja, State::Delivered) => "配信済み",
+    }
+}
+
+fn owner_text(owner: &str, lang: Lang) -> &str {
+    match (lang, owner) {
+        (Lang::En, "your-organization") => "your organization (the sending side's admins)",
+        (Lang::En, "destination") => "the destination or partner organization",
+        (Lang::En, "sender") => "the sender",
+        (Lang::Ja, "your-organization") => "自組織 (送信側の管理者)",
+        (Lang::Ja, "destination") => "宛先またはパートナーの組織",
+        (Lang::Ja, "sender") => "送信者",
+        _ => owner,
+    }
+}
+
+pub struct Human {
+    style: Style,
+    explained: HashSet<String>,
+}
+
+impl Human {
+    pub fn new(style: Style) -> Human {
+        Human {
+            style,
+            explained: HashSet::new(),
+        }
+    }
+}
+
+fn paint_code(code: &str, sev: Severity, color: bool) -> String {
+    if !color {
+        return code.to_string();
+    }
+    match sev {
+        Severity::Permanent => code.red().bold().to_string(),
+        Severity::Transient => code.yellow().bold().to_string(),
+        Severity::Success => code.green().bold().to_string(),
+    }
+}
+
+fn heading(s: &str, color: bool) -> String {
+    if color {
+        s.bold().to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn dim(s: &str, color: bool) -> String {
+    if color {
+        s.dimmed().to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// The lines explaining an entry: meaning, causes, numbered fixes, verification.
+pub fn write_explanation(
+    w: &mut dyn Write,
+    x: &Explanation<'_>,
+    lang: Lang,
+    color: bool,
+    indent: &str,
+) -> io::Result<()> {
+    let l = labels(lang);
+    if !x.summary.is_empty() {
+        writeln!(w, "{indent}{}: {}", heading(l.means, color), x.summary)?;
+    }
+    if !x.causes.is_empty() {
+        writeln!(w, "{indent}{}:", heading(l.causes, color))?;
+        for c in &x.causes {
+            writeln!(w, "{indent}  - {c}")?;
+        }
+    }
+    if !x.fixes.is_empty() {
+        writeln!(w, "{indent}{}:", heading(l.fixes, color))?;
+        for (i, f) in x.fixes.iter().enumerate() {
+            writeln!(w, "{indent}  {}. {f}", i + 1)?;
+        }
+    }
+    if !x.verify.is_empty() {
+        writeln!(w, "{indent}{}:", heading(l.verify, color))?;
+        for v in &x.verify {
+            writeln!(w, "{indent}  - {v}")?;
+        }
+    }
+    Ok(())
+}
+
+impl Human {
+    fn block(&mut self, w: &mut dyn Write, f: &Finding) -> io::Result<()> {
+        let (lang, color) = (self.style.lang, self.style.color);
+        let l = labels(lang);
+        let x = explain(&f.entry, f.known, lang);
+        let code = if f.code.is_some() {
+            f.code_str()
+        } else {
+            f.category.clone()
+        };
+        let reply = f.reply.map(|r| format!("{r} ")).unwrap_or_default();
+        writeln!(
+            w,
+            "{}{} {} [{}] ({})",
+            reply,
+            paint_code(&code, f.severity, color),
+            heading(x.title, color),
+            f.category,
+            l.root
+        )?;
+        let mut place = format!("{} {}:{}", l.at, safe(&f.path), f.line);
+        if f.message > 1 {
+            place.push_str(&format!(" ({} {})", l.message, f.message));
+        }
+        writeln!(w, "  {place}")?;
+        writeln!(w, "  {}", state_text(f.state, lang))?;
+        if !f.known {
+            writeln!(w, "  {} {}", l.fallback, f.entry)?;
+        }
+        let mut ctx: Vec<String> = Vec::new();
+        if let Some(r) = &f.recipient {
+            ctx.push(format!("{}: {}", l.recipient, safe(r)));
+        }
+        match (&f.remote_host, &f.remote_ip) {
+            (Some(h), Some(i)) => ctx.push(format!("{}: {} [{}]", l.remote, safe(h), safe(i))),
+            (Some(h), None) => ctx.push(format!("{}: {}", l.remote, safe(h))),
+            (None, Some(i)) => ctx.push(format!("{}: [{}]", l.remote, safe(i))),
+            (None, None) => {}
+        }
+        if let Some(t) = &f.timestamp {
+            ctx.push(format!("{}: {}", l.time, safe(t)));
+        }
+        if let Some(m) = &f.message_id {
+            ctx.push(format!("{}: {}", l.id, safe(m)));
+        }
+        for c in ctx {
+            writeln!(w, "  {c}")?;
+        }
+        writeln!(w, "  {} {}", dim("|", color), dim(&safe(&f.excerpt), color))?;
+        if let Some(r) = &f.remote_reply {
+            writeln!(w, "  {}: {}", l.remote_reply, safe(r))?;
+        }
+        if let Some(s) = f
+            .symptom
+            .as_ref()
+            .filter(|_| f.code.is_some() && f.entry != f.code_str())
+        {
+            writeln!(w, "  {}: \"{}\"", l.symptom, safe(s))?;
+        }
+        let key = format!("{}|{}", f.entry, f.known);
+        if self.explained.insert(key) {
+            write_explanation(w, &x, lang, color, "  ")?;
+        } else {
+            writeln!(w, "  {}", dim(l.see_above, color))?;
+        }
+        writeln!(w)
+    }
+
+    fn brief(&self, w: &mut dyn Write, f: &Finding) -> io::Result<()> {
+        let x = explain(&f.entry, f.known, self.style.lang);
+        let code = if f.code.is_some() {
+            f.code_str()
+        } else {
+            f.category.clone()
+        };
+        let mut extra = String::new();
+        if let Some(r) = &f.recipient {
+            extra.push_str(&format!(" <{}>", safe(r)));
+        }
+        writeln!(
+            w,
+            "  {}:{}  {}  {} [{}, {}]{}",
+            safe(&f.path),
+            f.line,
+            paint_code(&code, f.severity, self.style.color),
+            x.title,
+            f.category,
+            f.state.as_str(),
+            extra
+        )
+    }
+}
+
+impl Renderer for Human {
+    fn findings(&mut self, w: &mut dyn Write, batch: &[Finding]) -> io::Result<()> {
+        for f in batch.iter().filter(|f| f.root_cause) {
+            self.block(w, f)?;
+        }
+        let others: Vec<&Finding> = batch.iter().filter(|f| !f.root_cause).collect();
+        if !others.is_empty() {
+            writeln!(
+                w,
+                "{}:",
+                heading(labels(self.style.lang).other_findings, self.style.color)
+            )?;
+            for f in others {
+                self.brief(w, f)?;
+            }
+            writeln!(w)?;
+        }
+        Ok(())
+    }
+
+    fn warning(&mut self, _w: &mut dyn Write, _message: &str) -> io::Result<()> {
+        // warnings go to standard error (written by the driver)
+        Ok(())
+    }
+
+    fn finish(&mut self, w: &mut dyn Write, t: &Tally) -> io::Result<()> {
+        let lang = self.style.lang;
+        let cats: Vec<String> = {
+            let mut v: Vec<(&String, &usize)> = t.by_category.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            v.into_iter().map(|(c, n)| format!("{n} {c}")).collect()
+        };
+        let line = match (lang, t.findings) {
+            (Lang::En, 0) => format!(
+                "{} ({} input{})",
+                EN.no_findings,
+                t.inputs,
+                if t.inputs == 1 { "" } else { "s" }
+            ),
+            (Lang::Ja, 0) => format!("{} (入力 {} 件)", JA.no_findings, t.inputs),
+            (Lang::En, n) => format!(
+                "{n} finding{}, {} root cause{}, in {} input{}: {}",
+                if n == 1 { "" } else { "s" },
+                t.root_causes,
+                if t.root_causes == 1 { "" } else { "s" },
+                t.inputs,
+                if t.inputs == 1 { "" } else { "s" },
+                cats.join(", ")
+            ),
+            (Lang::Ja, n) => format!(
+                "検出 {n} 件 (根本原因 {} 件、入力 {} 件): {}",
+                t.root_causes,
+                t.inputs,
+                cats.join("、")
+            ),
+        };
+        writeln!(w, "{}", heading(&line, self.style.color))?;
+        w.flush()
+    }
+}
+
+/// `explain`: the full entry for one code.
+pub fn write_entry(
+    w: &mut dyn Write,
+    query: &str,
+    e: &Entry,
+    how: Match,
+    class: Option<u8>,
+    style: Style,
+) -> io::Result<()> {
+    let (lang, color) = (style.lang, style.color);
+    let l = labels(lang);
+    let x = explain(&e.code, how.known(), lang);
+    let sev = class.and_then(Severity::of_class).unwrap_or(e.severity);
+    writeln!(
+        w,
+        "{} {} {} [{}]",
+        e.reply,
+        paint_code(&e.code, sev, color),
+        heading(x.title, color),
+        e.category
+    )?;
+    if !how.known() {
+        writeln!(w, "  {}: {} {}", safe(query), l.fallback, e.code)?;
+    } else if query.trim() != e.code {
+        writeln!(w, "  {} -> {}", safe(query.trim()), e.code)?;
+    }
+    if !e.also.is_empty() {
+        writeln!(w, "  {}: {}", l.also, e.also.join(", "))?;
+    }
+    if let Some(rt) = &e.registry_title {
+        writeln!(w, "  {}: {}", l.registry, rt)?;
+    }
+    writeln!(w, "  {}: {}", l.owner, owner_text(&e.owner, lang))?;
+    write_explanation(w, &x, lang, color, "  ")?;
+    if !e.related.is_empty() {
+        writeln!(w, "  {}: {}", l.related, e.related.join(", "))?;
+    }
+    if !e.references.is_empty() {
+        writeln!(w, "  {}:", l.references)?;
+        for r in &e.references {
+            writeln!(w, "    {r}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The one place that makes untrusted text safe to show.
+//!
+//! Input bytes never reach a terminal raw: C0 controls (except TAB), DEL, C1 controls, bidi
+//! overrides and isolates, zero-width and line/paragraph separators become visible escapes,
+//! and invalid UTF-8 becomes `\xNN` (not U+FFFD, which would hide evidence).
+
+use std::borrow::Cow;
+
+/// Whether a character must be shown escaped.
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{200b}'..='\u{200f}' | '\u{2028}' | '\u{2029}'
+        | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    use std::fmt::Write;
+    let n = c as u32;
+    if n < 0x80 {
+        let _ = write!(out, "\\x{n:02x}");
+    } else {
+        let _ = write!(out, "\\u{{{n:x}}}");
+    }
+}
+
+/// Decodes bytes as UTF-8, showing invalid bytes as `\xNN` and unsafe characters escaped.
+pub fn visible(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        push_visible_str(&mut out, chunk.valid());
+        for b in chunk.invalid() {
+            use std::fmt::Write;
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+fn push_visible_str(out: &mut String, s: &str) {
+    for c in s.chars() {
+        if is_unsafe(c) {
+            push_escaped(out, c);
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// Makes a string safe for a terminal (borrowed when nothing needs escaping).
+pub fn text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    push_visible_str(&mut out, s);
+    Cow::Owned(out)
+}
+
+/// Decodes input bytes to a String without hiding anything: valid UTF-8 as is (control
+/// characters kept: the renderers escape them), invalid bytes as `\xNN`.
+pub fn decode(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() + 8);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    use std::fmt::Write;
+                    let _ = write!(out, "\\x{b:02x}");
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Cuts a string to at most `max` characters, marking the cut with `…`.
+pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some((i, _)) => {
+            let keep = s[..i]
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(i, |(j, _)| j);
+            Cow::Owned(format!("{}…", &s[..keep]))
+        }
+    }
+}
+
+/// Escapes, in serialized JSON, the characters serde_json leaves raw but a terminal would
+/// act on (DEL, C1, bidi controls, zero-width characters, separators) as `\uXXXX`. JSON
+/// structure is ASCII, so these can only occur inside strings.
+pub fn json_escape_extra(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_unsafe) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe(c) {
+            use std::fmt::Write;
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_bidi() {
+        assert_eq!(visible(b"a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(
+            visible(b"bell\x07 bs\x08 cr\r"),
+            "bell\\x07 bs\\x08 cr\\x0d"
+        );
+        assert_eq!(
+            visible("x\u{202e}y\u{2066}z".as_bytes()),
+            "x\\u{202e}y\\u{2066}z"
+        );
+        assert_eq!(visible("c1\u{9b}".as_bytes()), "c1\\u{9b}");
+        assert_eq!(visible(b"bad \xff\xfe utf8"), "bad \\xff\\xfe utf8");
+        assert_eq!(visible(b"tab\tok"), "tab\tok");
+        assert_eq!(visible("日本語".as_bytes()), "日本語");
+    }
+
+    #[test]
+    fn no_control_survives() {
+        let all: Vec<u8> = (0u8..=255).collect();
+        let v = visible(&all);
+        assert!(!v.chars().any(|c| c != '\t' && is_unsafe(c)));
+        assert!(!v.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn json_extra() {
+        let j = serde_json::to_string("a\u{7f}\u{85}\u{202e}\u{1b}").unwrap();
+        let e = json_escape_extra(&j);
+        assert_eq!(e, r#""a\u007f\u0085\u202e\u001b""#);
+        let back: String = serde_json::from_str(&e).unwrap();
+        assert_eq!(back, "a\u{7f}\u{85}\u{202e}\u{1b}");
+    }
+
+    #[test]
+    fn truncates_on_chars() {
+        assert_eq!(truncate("abcdef", 10), "abcdef");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("日本語テキスト", 4).chars().count(), 4);
+    }
+}
