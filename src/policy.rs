@@ -73,13 +73,12 @@ impl FailOn {
             FailOn::Items(items) => items.iter().any(|i| match i {
                 Item::Severity(s) => f.severity == *s && f.state != State::Delivered,
                 Item::State(s) => f.state == *s,
+                // the code itself, or (for a symptom that named the entry) the entry's own key
                 Item::Code(c) => {
                     f.code.is_some_and(|fc| {
                         fc == *c
                             || (c.class == 0 && fc.subject == c.subject && fc.detail == c.detail)
-                    }) || catalog::get()
-                        .lookup(*c)
-                        .is_some_and(|l| l.how.known() && l.entry.code == f.entry)
+                    }) || f.entry == c.to_string()
                 }
                 Item::Category(cat) => f.category == *cat,
             }),

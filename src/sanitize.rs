@@ -94,12 +94,15 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
 /// act on (DEL, C1, bidi controls, zero-width characters, separators) as `\uXXXX`. JSON
 /// structure is ASCII, so these can only occur inside strings.
 pub fn json_escape_extra(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(is_unsafe) {
+    // serde_json escapes every C0 control inside strings, so a raw newline (or space) can
+    // only be the pretty printer's layout
+    let unsafe_in_json = |c: char| c != '\n' && is_unsafe(c);
+    if !json.chars().any(unsafe_in_json) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if is_unsafe(c) {
+        if unsafe_in_json(c) {
             use std::fmt::Write;
             let _ = write!(out, "\\u{:04x}", c as u32);
         } else {
@@ -145,6 +148,8 @@ mod tests {
         assert_eq!(e, r#""a\u007f\u0085\u202e\u001b""#);
         let back: String = serde_json::from_str(&e).unwrap();
         assert_eq!(back, "a\u{7f}\u{85}\u{202e}\u{1b}");
+        let pretty = serde_json::to_string_pretty(&vec!["x\ny"]).unwrap();
+        assert_eq!(json_escape_extra(&pretty), pretty);
     }
 
     #[test]

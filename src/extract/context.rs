@@ -83,7 +83,7 @@ static TIMESTAMP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // RFC 3339 / ISO 8601 (journal, Exim, Exchange logs and CSV exports)
         r"^\s*(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)",
         // BSD syslog
-        r"^\s*((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d)",
+        r"^\s*((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d)",
         // Exchange NDR history lines and LRT fields: 3/5/2026 9:14:02 AM
         r"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d:\d\d(?: [AP]M)?)",
         r"(?i)(?:last-attempt-date|arrival-date):\s*(.+?)\s*$",

@@ -141,7 +141,11 @@ fn analyze(line: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
         let mut used = false;
         for h in hits.iter_mut().filter(|h| !h.nested) {
             if let Some(c) = h.code {
-                if !is_connector(c) && is_generic(c, cat) {
+                // 4.7.5 is Exchange Online's MTA-STS failure: only Postfix-style generic use maps
+                let mta_sts = c.subject == 7
+                    && c.detail == 5
+                    && memchr::memmem::find(&line.to_ascii_lowercase(), b"mta-sts").is_some();
+                if !is_connector(c) && is_generic(c, cat) && !mta_sts {
                     h.overridden = true;
                 }
                 h.symptom = Some((cat, phrase.clone()));

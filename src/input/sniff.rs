@@ -18,7 +18,7 @@ pub enum Kind {
 static LOG_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^(?:<\d{1,3}>\d? ?)?(?:",
-        r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d|",
+        r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d|",
         r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|",
         r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d|",
         r"\[\d|",

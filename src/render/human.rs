@@ -35,6 +35,7 @@ pub struct Labels {
     pub owner: &'static str,
     pub registry: &'static str,
     pub references: &'static str,
+    pub mapped: &'static str,
 }
 
 pub const EN: Labels = Labels {
@@ -61,6 +62,7 @@ pub const EN: Labels = Labels {
     owner: "who acts",
     registry: "registry title",
     references: "references",
+    mapped: "the same failure as the Microsoft 365 connector error below; where the text says Microsoft 365, read: the sending server",
 };
 
 pub const JA: Labels = Labels {
@@ -87,6 +89,7 @@ pub const JA: Labels = Labels {
     owner: "対応する人",
     registry: "IANA 登録名",
     references: "参考資料",
+    mapped: "下記の Microsoft 365 コネクタ エラーと同じ障害です。説明中の Microsoft 365 は送信側サーバーと読み替えてください",
 };
 
 pub fn labels(lang: Lang) -> &'static Labels {
