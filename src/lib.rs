@@ -162,6 +162,13 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                     };
                     extract::scan_document(&doc, &origin, &opts, &mut batch);
                 }
+                input::Unit::Record(rec) => {
+                    let origin = extract::Origin {
+                        path: &path,
+                        message: 1,
+                    };
+                    extract::scan_trace_row(&rec, &origin, &opts, &mut batch);
+                }
                 input::Unit::Warning(w) => {
                     eprintln!("ndr-doctor: warning: {w}");
                     tally.warnings.push(w.clone());

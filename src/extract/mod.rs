@@ -12,7 +12,7 @@ pub mod symptom;
 pub use finding::{Finding, State};
 
 use crate::catalog::{self, Code, Severity};
-use crate::input::{Document, PartKind, lines};
+use crate::input::{Document, PartKind, Record, lines};
 use crate::sanitize;
 use context::Verdict;
 use memchr::{memchr, memrchr};
@@ -250,9 +250,20 @@ fn trim_eol(line: &[u8]) -> &[u8] {
     l
 }
 
-/// How strongly a finding claims to be the root cause of its group (higher wins).
-fn rank(f: &Finding, weight: u8) -> (u8, u8, u8) {
-    let base = match f.code {
+/// A coded finding whose category a symptom phrase set (`dsn=4.4.1 ... Connection refused`).
+fn mapped_by_symptom(f: &Finding) -> bool {
+    f.code.is_some()
+        && f.symptom.is_some()
+        && f.entry != f.code_str()
+        && is_seed_category(&f.category)
+}
+
+/// How strongly a finding claims to be the root cause of its group (higher wins): first the
+/// kind of evidence (connector errors, then failures a symptom names, then plain codes,
+/// quoted replies and expiry wrappers), then where it stood (a DSN's Diagnostic-Code, its
+/// Status, an SMTP reply, a bare token), then how specific the code is.
+fn rank(f: &Finding, weight: u8) -> (u8, u8, u8, u8) {
+    let tier = match f.code {
         _ if f.state == State::Delivered => 0,
         Some(c) if is_connector(c) => {
             if c.class == 4 {
@@ -261,21 +272,25 @@ fn rank(f: &Finding, weight: u8) -> (u8, u8, u8) {
                 95
             }
         }
-        None => 85,
-        Some(_)
-            if f.category != catalog::OTHER
-                && f.symptom.is_some()
-                && f.entry != f.code_str()
-                && is_seed_category(&f.category) =>
-        {
-            90
+        Some(c) if mapped_by_symptom(f) => {
+            if is_expiry_wrapper(c) {
+                88
+            } else {
+                90
+            }
         }
+        None => 85,
         Some(_) if f.nested => 40,
         Some(c) if is_expiry_wrapper(c) => 20,
-        Some(c) if c.detail == 0 => 10,
         Some(_) => 50,
     };
-    (base, weight, u8::from(f.reply.is_some()))
+    let (specific, weight) = match f.code {
+        // a DSN Status of x.0.0 says nothing the text does not say better
+        Some(c) if c.subject == 0 && c.detail == 0 => (0, if weight == 2 { 0 } else { weight }),
+        Some(c) if c.detail == 0 => (1, weight),
+        _ => (2, weight),
+    };
+    (tier, weight, specific, u8::from(f.reply.is_some()))
 }
 
 fn is_seed_category(c: &str) -> bool {
@@ -290,8 +305,10 @@ fn is_seed_category(c: &str) -> bool {
     .contains(&c)
 }
 
-/// Marks one root cause per group of findings and settles expiry across the group.
-fn settle_group(group: &mut [(Finding, u8)]) {
+/// Marks one root cause per group of findings and settles expiry across the group. In a
+/// document (`across_lines`), a symptom on one line names the failure that a generic code on
+/// another line (a DSN's `Status: 4.4.1`) reports.
+fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
     let expired = group.iter().any(|(f, _)| {
         f.state == State::Expired
             || (f.code.is_some_and(is_expiry_wrapper) && f.severity == Severity::Permanent)
@@ -303,16 +320,49 @@ fn settle_group(group: &mut [(Finding, u8)]) {
             }
         }
     }
-    let mut best: Option<(usize, (u8, u8, u8))> = None;
+    let coded = group
+        .iter()
+        .any(|(f, _)| f.code.is_some() && !f.nested && f.state != State::Delivered);
+    if across_lines && coded {
+        let symptom = group
+            .iter()
+            .find(|(f, _)| f.code.is_none())
+            .and_then(|(f, _)| Some((f.category.clone(), f.entry.clone(), f.symptom.clone()?)));
+        let best = best_index(group, |f| f.code.is_some() && !f.nested);
+        if let (Some((category, entry, phrase)), Some(i)) = (symptom, best) {
+            let f = &mut group[i].0;
+            if f.code
+                .is_some_and(|c| !is_connector(c) && is_generic(c, &category))
+                && !mapped_by_symptom(f)
+            {
+                {
+                    f.category = category;
+                    f.entry = entry;
+                    f.known = true;
+                    f.symptom = Some(phrase);
+                }
+            }
+        }
+    }
+    let candidate = |f: &Finding| !(across_lines && coded && f.code.is_none());
+    if let Some(i) = best_index(group, candidate).or_else(|| best_index(group, |_| true)) {
+        group[i].0.root_cause = true;
+    }
+}
+
+/// The highest-ranked finding among those `keep` accepts (the first of equals).
+fn best_index(group: &[(Finding, u8)], keep: impl Fn(&Finding) -> bool) -> Option<usize> {
+    let mut best: Option<(usize, (u8, u8, u8, u8))> = None;
     for (i, (f, w)) in group.iter().enumerate() {
+        if !keep(f) {
+            continue;
+        }
         let r = rank(f, *w);
         if best.is_none_or(|(_, b)| r > b) {
             best = Some((i, r));
         }
     }
-    if let Some((i, _)) = best {
-        group[i].0.root_cause = true;
-    }
+    best.map(|(i, _)| i)
 }
 
 /// Scans a buffer of complete log lines. `first_line` is the 1-based number of its first
@@ -355,6 +405,18 @@ pub fn scan_record(
     }
     let ctx = context::line_context(line);
     let verdict = context::verdict(line);
+    push_group(hits, line, line_no, origin, ctx, verdict, out);
+}
+
+fn push_group(
+    hits: Vec<Hit>,
+    line: &[u8],
+    line_no: u64,
+    origin: &Origin,
+    ctx: context::LineContext,
+    verdict: Option<Verdict>,
+    out: &mut Vec<Finding>,
+) {
     let mut group: Vec<(Finding, u8)> = hits
         .into_iter()
         .map(|h| {
@@ -364,8 +426,32 @@ pub fn scan_record(
             )
         })
         .collect();
-    settle_group(&mut group);
+    settle_group(&mut group, false);
     out.extend(group.into_iter().map(|(f, _)| f));
+}
+
+/// Scans a row of a message trace or tracking log: its status text, with the row's own
+/// recipient, message id, time and event as context.
+pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut Vec<Finding>) {
+    let hits = analyze(&rec.text, true, opts);
+    if hits.is_empty() {
+        return;
+    }
+    let mut ctx = context::line_context(&rec.text);
+    ctx.recipient = rec.recipient.clone().or(ctx.recipient);
+    ctx.message_id = rec.message_id.clone().or(ctx.message_id);
+    ctx.timestamp = rec.timestamp.clone().or(ctx.timestamp);
+    let event = rec.event.as_deref().unwrap_or("").to_ascii_uppercase();
+    let verdict = match event.as_str() {
+        "DEFER" | "RESUBMITDEFER" | "SUBMITDEFER" => Some(Verdict::Deferred),
+        "FAIL" | "DSN" | "DELIVERFAIL" | "SUBMITFAIL" | "RESUBMITFAIL" | "BADMAIL" => {
+            context::verdict(&rec.text)
+                .filter(|v| *v == Verdict::Expired)
+                .or(Some(Verdict::Bounced))
+        }
+        _ => context::verdict(&rec.text),
+    };
+    push_group(hits, &rec.text, rec.line, origin, ctx, verdict, out);
 }
 
 /// The candidate search over a whole buffer: a code-shaped token or a symptom word. Lines
@@ -409,6 +495,11 @@ static DSN_FIELD: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+static DIAGNOSTIC_FIELD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*diagnostic-code:").expect("static regex"));
+static STATUS_FIELD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*status:").expect("static regex"));
+
 /// Scans a whole document (a bounce message, or pasted text). Findings inside the returned
 /// original message are skipped; each recipient gets one root cause.
 pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut Vec<Finding>) {
@@ -421,6 +512,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         }
         let dsn = matches!(part.kind, PartKind::DeliveryStatus);
         let mut line_no = part.start_line;
+        let mut in_diagnostic = false;
         for line in lines(&part.text) {
             let this_line = line_no;
             if part.exact_lines {
@@ -430,9 +522,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 // a pathological line: scan it, but without the per-line context regexes
             }
             if !dsn && ORIGINAL_MARKER.is_match(line) {
-                if part.kind == PartKind::Text {
-                    break 'parts;
-                }
+                // the rest of this part quotes the original message
                 continue 'parts;
             }
             if let Some(r) = context::keyed_recipient(line).or_else(|| context::address_line(line))
@@ -468,6 +558,12 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                     }
                 }
             }
+            // a Diagnostic-Code field and its folded continuation lines
+            if DIAGNOSTIC_FIELD.is_match(line) {
+                in_diagnostic = true;
+            } else if !line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+                in_diagnostic = false;
+            }
             let hits = analyze(line, bounce, opts);
             if hits.is_empty() {
                 continue;
@@ -481,10 +577,12 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             ctx.timestamp = ctx.timestamp.or_else(|| st.timestamp.clone());
             ctx.message_id = ctx.message_id.or_else(|| doc.message_id.clone());
             let verdict = context::verdict(line);
-            let weight = if dsn {
+            let weight = if in_diagnostic {
+                3
+            } else if dsn && STATUS_FIELD.is_match(line) {
                 2
             } else {
-                u8::from(hits.iter().any(|h| h.anchored))
+                u8::from(dsn || hits.iter().any(|h| h.anchored))
             };
             for h in hits {
                 found.push((
@@ -539,7 +637,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             .filter(|&i| found[i].0.recipient == k)
             .collect();
         let mut group: Vec<(Finding, u8)> = idx.iter().map(|&i| found[i].clone()).collect();
-        settle_group(&mut group);
+        settle_group(&mut group, true);
         for (g, i) in group.into_iter().zip(idx.drain(..)) {
             found[i] = g;
         }

@@ -3,7 +3,9 @@
 //!
 //! This stage knows nothing of extraction or output: it calls back with `Unit`s.
 
+pub mod mime;
 mod sniff;
+pub mod trace;
 
 pub use sniff::Kind;
 
@@ -70,8 +72,24 @@ impl Document {
     }
 }
 
+/// One row of a message trace or tracking log: the status text and the row's own context.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    /// 1-based line of the row in the input.
+    pub line: u64,
+    /// The status or error text of the row (several columns joined with ` | `).
+    pub text: Vec<u8>,
+    pub recipient: Option<String>,
+    pub message_id: Option<String>,
+    pub timestamp: Option<String>,
+    /// The trace event (`DEFER`, `FAIL`, `DELIVER`...).
+    pub event: Option<String>,
+}
+
 /// What the input stage hands over, in input order.
 pub enum Unit<'a> {
+    /// A row of a message trace or tracking log.
+    Record(Record),
     /// Complete log lines; `first_line` is the 1-based number of the first.
     Lines { buf: &'a [u8], first_line: u64 },
     /// A whole document; `message` counts messages within the input, from 1.
@@ -224,6 +242,9 @@ pub const MAX_LINE: usize = 1 << 20;
 /// Unstructured text up to this size is one document; the rest is scanned as lines.
 pub const MAX_DOCUMENT: usize = 16 << 20;
 
+/// A message larger than this is cut (with a warning) so memory stays bounded.
+pub const MAX_MESSAGE: usize = 32 << 20;
+
 /// Reads one source and hands its units to `each`, in order. An error from `each` stops
 /// the reading and is returned as is (so a closed output pipe ends the run quietly).
 pub fn read<E>(
@@ -251,9 +272,47 @@ pub fn read<E>(
         eof: false,
     };
     r.fill(sniff::SNIFF_BYTES).map_err(err)?;
-    let kind = sniff::kind(&r.buf);
-    match kind {
+    // gzip, by its magic bytes (a .gz name alone proves nothing)
+    if r.buf.starts_with(&[0x1f, 0x8b]) {
+        r = r.wrap(|inner| Box::new(flate2::read::MultiGzDecoder::new(inner)));
+        r.fill(sniff::SNIFF_BYTES).map_err(err)?;
+    }
+    // UTF-16 LE with BOM, as PowerShell's Export-Csv writes it
+    if r.buf.starts_with(&[0xff, 0xfe]) {
+        r.buf.drain(..2);
+        r = r.wrap(|inner| Box::new(Utf16Le::new(inner)));
+        r.fill(sniff::SNIFF_BYTES).map_err(err)?;
+    }
+    if r.buf.starts_with(b"\xef\xbb\xbf") {
+        r.buf.drain(..3);
+    }
+    let warn =
+        |each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>, msg: String| each(Unit::Warning(msg));
+    match sniff::kind(&r.buf) {
         Kind::Log => Ok(stream_lines(&mut r, 1, each).map_err(err)?),
+        Kind::Trace(header) => {
+            let reader = io::Cursor::new(std::mem::take(&mut r.buf)).chain(r.inner);
+            Ok(trace::read(reader, &header, &mut |rec| each(Unit::Record(rec))).map_err(err)?)
+        }
+        Kind::Mbox => Ok(stream_mbox(&mut r, &path, each).map_err(err)?),
+        Kind::Message => {
+            r.fill(MAX_MESSAGE).map_err(err)?;
+            if !r.eof
+                && let Err(e) = warn(
+                    each,
+                    format!(
+                        "{}: message larger than {} MiB: only the first {} MiB are read",
+                        crate::sanitize::text(&path),
+                        MAX_MESSAGE >> 20,
+                        MAX_MESSAGE >> 20
+                    ),
+                )
+            {
+                return Ok(Err(e));
+            }
+            let doc = mime::document(&r.buf, 1);
+            Ok(each(Unit::Document { doc, message: 1 }))
+        }
         Kind::Text => {
             r.fill(MAX_DOCUMENT).map_err(err)?;
             if r.eof {
@@ -264,15 +323,140 @@ pub fn read<E>(
                 }));
             }
             // Too big for a pasted message: whatever it is, it is scanned line by line.
-            if let Err(e) = each(Unit::Warning(format!(
-                "{}: more than {} MiB of unstructured text: scanned line by line",
-                crate::sanitize::text(&path),
-                MAX_DOCUMENT >> 20
-            ))) {
+            if let Err(e) = warn(
+                each,
+                format!(
+                    "{}: more than {} MiB of unstructured text: scanned line by line",
+                    crate::sanitize::text(&path),
+                    MAX_DOCUMENT >> 20
+                ),
+            ) {
                 return Ok(Err(e));
             }
             Ok(stream_lines(&mut r, 1, each).map_err(err)?)
         }
+    }
+}
+
+/// Splits an mbox into messages at `From ` lines and hands each over as a document.
+fn stream_mbox<E>(
+    r: &mut Reader,
+    path: &str,
+    each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>,
+) -> io::Result<Result<(), E>> {
+    let mut message = 0usize;
+    let mut first_line: u64 = 1;
+    let finder = memchr::memmem::Finder::new(b"\nFrom ");
+    let mut searched = 0usize;
+    loop {
+        r.fill(searched + CHUNK)?;
+        let cut = match finder.find(&r.buf[searched.saturating_sub(6)..]) {
+            Some(i) => Some(searched.saturating_sub(6) + i + 1),
+            None if r.eof => Some(r.buf.len()),
+            None if r.buf.len() >= MAX_MESSAGE => {
+                if let Err(e) = each(Unit::Warning(format!(
+                    "{}: message {} larger than {} MiB: cut there",
+                    crate::sanitize::text(path),
+                    message + 1,
+                    MAX_MESSAGE >> 20
+                ))) {
+                    return Ok(Err(e));
+                }
+                Some(r.buf.len())
+            }
+            None => None,
+        };
+        let Some(cut) = cut else {
+            searched = r.buf.len();
+            continue;
+        };
+        searched = 0;
+        let raw = &r.buf[..cut];
+        let lines = memchr::memchr_iter(b'\n', raw).count() as u64;
+        if !raw.iter().all(u8::is_ascii_whitespace) {
+            message += 1;
+            // the envelope `From ` line is not part of the message
+            let (body, skip) = match memchr::memchr(b'\n', raw) {
+                Some(i) if raw.starts_with(b"From ") => (&raw[i + 1..], 1),
+                _ => (raw, 0),
+            };
+            let doc = mime::document(body, first_line + skip);
+            if let Err(e) = each(Unit::Document { doc, message }) {
+                return Ok(Err(e));
+            }
+        }
+        first_line += lines;
+        r.buf.drain(..cut);
+        if r.eof && r.buf.is_empty() {
+            return Ok(Ok(()));
+        }
+    }
+}
+
+/// Decodes UTF-16 LE to UTF-8 as it reads (unpaired surrogates become U+FFFD).
+struct Utf16Le {
+    inner: Box<dyn Read>,
+    raw: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+    pending: Option<u16>,
+    eof: bool,
+}
+
+impl Utf16Le {
+    fn new(inner: Box<dyn Read>) -> Utf16Le {
+        Utf16Le {
+            inner,
+            raw: Vec::new(),
+            out: Vec::new(),
+            pos: 0,
+            pending: None,
+            eof: false,
+        }
+    }
+}
+
+impl Read for Utf16Le {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.out.len() {
+            if self.eof {
+                return Ok(0);
+            }
+            self.out.clear();
+            self.pos = 0;
+            let mut chunk = vec![0u8; 64 * 1024];
+            let n = self.inner.read(&mut chunk)?;
+            if n == 0 {
+                self.eof = true;
+                if self.pending.take().is_some() || !self.raw.is_empty() {
+                    self.out.extend_from_slice("\u{fffd}".as_bytes());
+                }
+                continue;
+            }
+            self.raw.extend_from_slice(&chunk[..n]);
+            let pairs = self.raw.len() / 2;
+            let mut units: Vec<u16> = Vec::with_capacity(pairs + 1);
+            units.extend(self.pending.take());
+            units.extend(
+                self.raw
+                    .chunks_exact(2)
+                    .map(|p| u16::from_le_bytes([p[0], p[1]])),
+            );
+            self.raw.drain(..pairs * 2);
+            // keep a trailing high surrogate for the next read
+            if units.last().is_some_and(|u| (0xd800..0xdc00).contains(u)) {
+                self.pending = units.pop();
+            }
+            for c in char::decode_utf16(units) {
+                let c = c.unwrap_or('\u{fffd}');
+                let mut b = [0u8; 4];
+                self.out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
 
@@ -283,6 +467,16 @@ struct Reader {
 }
 
 impl Reader {
+    /// Puts a decoder in front of what is left of the input (the bytes read so far first).
+    fn wrap(self, f: impl FnOnce(Box<dyn Read>) -> Box<dyn Read>) -> Reader {
+        let rest: Box<dyn Read> = Box::new(io::Cursor::new(self.buf).chain(self.inner));
+        Reader {
+            inner: f(rest),
+            buf: Vec::with_capacity(CHUNK),
+            eof: false,
+        }
+    }
+
     /// Reads until `buf` holds at least `want` bytes or the input ends.
     fn fill(&mut self, want: usize) -> io::Result<()> {
         while !self.eof && self.buf.len() < want {

@@ -6,8 +6,14 @@ use std::sync::LazyLock;
 /// How much of an input is looked at to tell its kind.
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
+    /// One RFC 5322 message (a bounce saved as .eml, a maildir file).
+    Message,
+    /// Messages in mbox format, each starting with a `From ` line.
+    Mbox,
+    /// A message trace export or tracking log (CSV); the header names, normalised.
+    Trace(Vec<String>),
     /// Lines that each stand alone (an MTA or system log): streamed, one record per line.
     Log,
     /// Anything else (a pasted bounce, a note): one document with context across lines.
@@ -28,11 +34,48 @@ static LOG_LINE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// A header field line: a name of printable characters, a colon.
+static HEADER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[!-9;-~]{1,76}:(?:[ \t]|$)").expect("static regex"));
+/// Header names that only a message has (DSN field names alone do not make a message).
+static MESSAGE_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:received|from|to|cc|subject|date|return-path|message-id|mime-version|content-type|delivered-to|x-original-to|reply-to|sender|x-[a-z0-9-]+):").expect("static regex")
+});
+
+fn is_message(head: &[u8]) -> bool {
+    let mut known = false;
+    for (i, line) in super::lines(head).enumerate().take(200) {
+        if line.is_empty() {
+            return known && i > 0;
+        }
+        if line[0] == b' ' || line[0] == b'\t' {
+            if i == 0 {
+                return false;
+            }
+            continue;
+        }
+        if !HEADER.is_match(line) {
+            return false;
+        }
+        known |= MESSAGE_HEADER.is_match(line);
+    }
+    known
+}
+
 /// Decides the kind from the first bytes of an input.
 pub fn kind(head: &[u8]) -> Kind {
     if memchr::memchr(0, head).is_some() {
         // binary: no document structure to follow, look at it line by line
         return Kind::Log;
+    }
+    if let Some(h) = super::trace::header_of(head) {
+        return Kind::Trace(h);
+    }
+    if head.starts_with(b"From ") {
+        return Kind::Mbox;
+    }
+    if is_message(head) {
+        return Kind::Message;
     }
     let mut total = 0usize;
     let mut logish = 0usize;
@@ -75,5 +118,21 @@ mod tests {
         assert_eq!(kind(b"450 4.4.316 Connection refused"), Kind::Text);
         assert_eq!(kind(b""), Kind::Text);
         assert_eq!(kind(b"\x00\x01binary"), Kind::Log);
+        assert_eq!(
+            kind(b"From MAILER-DAEMON Thu Mar  5 09:14:02 2026\nFrom: x\n\nbody\n"),
+            Kind::Mbox
+        );
+        assert_eq!(
+            kind(b"Return-Path: <>\nReceived: from x\n\tby y\nSubject: Undelivered\n\nbody\n"),
+            Kind::Message
+        );
+        assert_eq!(
+            kind(b"Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n"),
+            Kind::Text
+        );
+        assert!(matches!(
+            kind(b"date_time_utc,event_id,recipient_status\n"),
+            Kind::Trace(_)
+        ));
     }
 }

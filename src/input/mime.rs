@@ -1,0 +1,232 @@
+//! RFC 5322 / MIME messages, decoded with mail-parser: each text part (HTML turned into
+//! text), each `message/delivery-status` block, and the returned original (context only)
+//! become parts of one document, with the input line where each part starts.
+
+use super::{Document, Part, PartKind};
+use mail_parser::{Encoding, MessageParser, MimeHeaders, PartType};
+use regex::bytes::Regex;
+use std::sync::LazyLock;
+
+static BOUNCE_SENDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)mailer-daemon|postmaster|mail delivery (?:subsystem|system)|microsoftexchange")
+        .expect("static regex")
+});
+static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)undeliver|returned mail|delivery (?:status notification|failure|has failed|failed|delayed|notification|report)|failure notice|non.?delivery|mail delivery failed|could not be delivered|warning: could not send|delivery is delayed").expect("static regex")
+});
+static MESSAGE_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?im)^message-id:\s*(<[^>\s]+>)").expect("static regex"));
+
+/// Input lines up to a byte offset (1-based line of that offset, given the first line).
+fn line_at(raw: &[u8], offset: usize, first_line: u64) -> u64 {
+    first_line + memchr::memchr_iter(b'\n', &raw[..offset.min(raw.len())]).count() as u64
+}
+
+/// CR-only line endings (old Mac files) as LF, so the header parser sees lines; the line
+/// count is unchanged.
+pub fn normalize_cr(raw: &[u8]) -> Option<Vec<u8>> {
+    if memchr::memchr(b'\n', raw).is_none() && memchr::memchr(b'\r', raw).is_some() {
+        Some(
+            raw.iter()
+                .map(|&b| if b == b'\r' { b'\n' } else { b })
+                .collect(),
+        )
+    } else {
+        None
+    }
+}
+
+/// Decodes one message. Never fails: input that is not MIME becomes a plain-text document.
+pub fn document(raw: &[u8], first_line: u64) -> Document {
+    let normalized = normalize_cr(raw);
+    let raw: &[u8] = normalized.as_deref().unwrap_or(raw);
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        let mut d = Document::text(raw.to_vec());
+        d.parts[0].start_line = first_line;
+        return d;
+    };
+    let mut doc = Document {
+        parts: Vec::new(),
+        message_id: None,
+        bounce: is_bounce(&msg),
+    };
+    if let Some(r) = msg.header_raw("X-Failed-Recipients") {
+        // a header-only recipient list: give it to the scanner as a first line of context
+        let first = r.split(',').next().unwrap_or("").trim();
+        doc.parts.push(Part {
+            kind: PartKind::Text,
+            start_line: first_line,
+            exact_lines: false,
+            text: format!("Final-Recipient: rfc822; {first}").into_bytes(),
+        });
+    }
+    collect(&msg, raw, first_line, &mut doc, 0);
+    if doc.parts.iter().all(|p| p.kind == PartKind::Original) {
+        // headers only, or nothing readable: scan the raw text rather than miss a code
+        let mut d = Document::text(raw.to_vec());
+        d.parts[0].start_line = first_line;
+        d.bounce = doc.bounce;
+        return d;
+    }
+    doc
+}
+
+/// Nested messages looked into (mail-parser itself parses three levels).
+const MAX_DEPTH: usize = 3;
+
+fn is_bounce(msg: &mail_parser::Message<'_>) -> bool {
+    let from = msg.header_raw("From").unwrap_or("");
+    let subject = msg.subject().unwrap_or("");
+    BOUNCE_SENDER.is_match(from.as_bytes())
+        || BOUNCE_SUBJECT.is_match(subject.as_bytes())
+        || msg.header_raw("X-Failed-Recipients").is_some()
+        || msg.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        })
+}
+
+fn is_report_part(part: &mail_parser::MessagePart<'_>) -> bool {
+    part.content_type().is_some_and(|c| {
+        c.ctype().eq_ignore_ascii_case("message")
+            && c.subtype()
+                .is_some_and(|s| s.to_ascii_lowercase().contains("delivery-status"))
+    })
+}
+
+/// Adds the parts of a message to the document; `raw` is the message's own bytes and
+/// `first_line` the input line where they start.
+fn collect(
+    msg: &mail_parser::Message<'_>,
+    raw: &[u8],
+    first_line: u64,
+    doc: &mut Document,
+    depth: usize,
+) {
+    let has_report = msg.parts.iter().any(is_report_part);
+    for part in &msg.parts {
+        let (ctype, subtype) = part
+            .content_type()
+            .map(|c| {
+                (
+                    c.ctype().to_ascii_lowercase(),
+                    c.subtype().unwrap_or("").to_ascii_lowercase(),
+                )
+            })
+            .unwrap_or_else(|| ("text".into(), "plain".into()));
+        let start = part.offset_body as usize;
+        let end = (part.offset_end as usize).min(raw.len());
+        let start_line = line_at(raw, start, first_line);
+        let raw_body = raw.get(start..end).unwrap_or(&[]);
+        let original = || Part {
+            kind: PartKind::Original,
+            start_line,
+            exact_lines: false,
+            text: Vec::new(),
+        };
+        match &part.body {
+            PartType::Multipart(_) => {}
+            PartType::Message(inner) => {
+                // a bounce forwarded as an attachment: its report is the one to read
+                if !has_report && depth < MAX_DEPTH && is_bounce(inner) {
+                    collect(
+                        inner,
+                        inner.raw_message.as_ref(),
+                        start_line,
+                        doc,
+                        depth + 1,
+                    );
+                    continue;
+                }
+                if doc.message_id.is_none() {
+                    doc.message_id = inner.message_id().map(|id| format!("<{id}>"));
+                }
+                doc.parts.push(original());
+            }
+            body => {
+                let bytes: Vec<u8> = match body {
+                    PartType::Text(t) => t.as_bytes().to_vec(),
+                    PartType::Html(h) => mail_parser::decoders::html::html_to_text(h).into_bytes(),
+                    PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
+                    _ => Vec::new(),
+                };
+                let kind = match (ctype.as_str(), subtype.as_str()) {
+                    ("message", s) if s.contains("delivery-status") => PartKind::DeliveryStatus,
+                    ("message", "rfc822" | "global" | "rfc822-headers")
+                    | ("text", "rfc822-headers") => {
+                        if doc.message_id.is_none() {
+                            doc.message_id = MESSAGE_ID
+                                .captures(&bytes)
+                                .and_then(|c| c.get(1))
+                                .map(|m| crate::sanitize::decode(m.as_bytes()));
+                        }
+                        doc.parts.push(original());
+                        continue;
+                    }
+                    ("text", _) => PartKind::Text,
+                    // an unlabelled or undecodable part that is mostly text still gets read
+                    ("application" | "message", _) if looks_textual(&bytes) => PartKind::Text,
+                    _ => continue,
+                };
+                let exact = part.encoding == Encoding::None && bytes.as_slice() == raw_body;
+                doc.parts.push(Part {
+                    kind,
+                    start_line,
+                    exact_lines: exact,
+                    text: bytes,
+                });
+            }
+        }
+    }
+}
+
+fn looks_textual(b: &[u8]) -> bool {
+    !b.is_empty()
+        && memchr::memchr(0, &b[..b.len().min(4096)]).is_none()
+        && std::str::from_utf8(&b[..b.len().min(4096)]).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DSN: &str = "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\nTo: sam@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nI'm sorry to have to inform you that your message could not\r\nbe delivered.\r\n\r\n<dana@example.com>: host mail.example.com[192.0.2.25] said: 550 5.1.1 User unknown\r\n\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; dana@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mail.example.com\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <abc@example.org>\r\nSubject: hello 5.7.1\r\n\r\n--B--\r\n";
+
+    #[test]
+    fn multipart_report() {
+        let d = document(DSN.as_bytes(), 1);
+        assert!(d.bounce);
+        assert_eq!(d.message_id.as_deref(), Some("<abc@example.org>"));
+        let kinds: Vec<PartKind> = d.parts.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [PartKind::Text, PartKind::DeliveryStatus, PartKind::Original]
+        );
+        assert_eq!(d.parts[0].start_line, 10);
+        assert!(d.parts[0].exact_lines);
+        assert_eq!(d.parts[1].start_line, 18);
+    }
+
+    #[test]
+    fn base64_part_starts_where_it_starts() {
+        let body = "550 5.7.1 Relaying denied";
+        let b64 = "NTUwIDUuNy4xIFJlbGF5aW5nIGRlbmllZA==";
+        assert_eq!(body.len(), 25);
+        let raw = format!(
+            "From: a@example.org\nSubject: x\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n{b64}\n"
+        );
+        let d = document(raw.as_bytes(), 1);
+        assert_eq!(d.parts[0].start_line, 6);
+        assert!(!d.parts[0].exact_lines);
+        assert!(String::from_utf8_lossy(&d.parts[0].text).contains(body));
+    }
+
+    #[test]
+    fn not_mime_is_text() {
+        let d = document(b"just some words\n", 1);
+        assert_eq!(d.parts.len(), 1);
+        assert_eq!(d.parts[0].kind, PartKind::Text);
+    }
+}

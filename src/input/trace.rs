@@ -1,0 +1,227 @@
+//! Message traces and tracking logs as CSV: Exchange Online message trace exports
+//! (Get-MessageTrace, Get-MessageTraceDetail, historical search / extended reports) and
+//! Exchange Server message tracking logs (`#Fields:` header). Parsed with the csv crate,
+//! header driven: columns in any order, extra columns ignored.
+
+use super::Record;
+use std::io::Read;
+
+/// Column names, normalised: lower case, `-` and spaces as `_`.
+fn norm(name: &[u8]) -> String {
+    String::from_utf8_lossy(name)
+        .trim()
+        .trim_matches('"')
+        .to_ascii_lowercase()
+        .replace(['-', ' '], "_")
+}
+
+/// Columns that hold the SMTP status or error text, in the order they are read.
+const TEXT_COLUMNS: &[&str] = &[
+    "recipient_status",
+    "detail",
+    "source_context",
+    "lasterror",
+    "last_error",
+    "reason",
+    "data",
+    "status",
+];
+const TIME_COLUMNS: &[&str] = &[
+    "date_time_utc",
+    "date_time",
+    "origin_timestamp_utc",
+    "origin_timestamp",
+    "date",
+    "received",
+    "timestamp",
+];
+const RECIPIENT_COLUMNS: &[&str] = &[
+    "recipient_address",
+    "recipientaddress",
+    "recipient",
+    "recipients",
+];
+const ID_COLUMNS: &[&str] = &[
+    "network_message_id",
+    "networkmessageid",
+    "message_id",
+    "messageid",
+    "internal_message_id",
+];
+const EVENT_COLUMNS: &[&str] = &["event_id", "event", "action"];
+
+/// Header names that mark a message trace or tracking log.
+const MARKERS: &[&str] = &[
+    "recipient_status",
+    "date_time_utc",
+    "origin_timestamp_utc",
+    "event_id",
+    "network_message_id",
+    "messagetraceid",
+    "recipientaddress",
+];
+
+/// Whether the first line of an input is the header of a trace export. For a tracking log
+/// the header is the `#Fields:` line.
+pub fn header_of(head: &[u8]) -> Option<Vec<String>> {
+    for line in super::lines(head).take(16) {
+        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+        if let Some(rest) = line.strip_prefix(b"#Fields:") {
+            return Some(rest.split(|&b| b == b',').map(norm).collect());
+        }
+        if line.starts_with(b"#") {
+            continue;
+        }
+        let cols: Vec<String> = line.split(|&b| b == b',').map(norm).collect();
+        if cols.len() >= 3 && cols.iter().any(|c| MARKERS.contains(&c.as_str())) {
+            return Some(cols);
+        }
+        let has = |n: &str| cols.iter().any(|c| c == n);
+        if has("event") && has("detail") {
+            return Some(cols);
+        }
+        return None;
+    }
+    None
+}
+
+fn find(cols: &[String], names: &[&str]) -> Option<usize> {
+    names.iter().find_map(|n| cols.iter().position(|c| c == n))
+}
+
+fn field(rec: &csv::ByteRecord, i: Option<usize>) -> Option<String> {
+    let v = rec.get(i?)?;
+    let s = crate::sanitize::decode(v);
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Reads the rows and hands each one that carries status text to `each` as a record.
+pub fn read<E>(
+    reader: impl Read,
+    header: &[String],
+    each: &mut dyn FnMut(Record) -> Result<(), E>,
+) -> std::io::Result<Result<(), E>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let cols: Vec<String> = header.to_vec();
+    let mut first_row = true;
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => return Ok(Ok(())),
+            Ok(true) => {}
+            // a malformed row (bad quoting): skip it, keep reading
+            Err(e) if !e.is_io_error() => continue,
+            Err(e) => return Err(std::io::Error::other(e)),
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        // tracking-log header lines (`#Software:`, `#Fields:` ...)
+        if rec.get(0).is_some_and(|f| f.starts_with(b"#")) {
+            continue;
+        }
+        // the header row itself (a tracking log's #Fields line is a comment to csv)
+        if std::mem::take(&mut first_row) && rec.iter().map(norm).eq(cols.iter().cloned()) {
+            continue;
+        }
+        let texts: Vec<String> = TEXT_COLUMNS
+            .iter()
+            .filter_map(|n| field(&rec, find(&cols, &[n])))
+            .collect();
+        if texts.is_empty() {
+            continue;
+        }
+        let recipients = field(&rec, find(&cols, RECIPIENT_COLUMNS));
+        let status = field(&rec, find(&cols, &["recipient_status"]));
+        let base = Record {
+            line,
+            text: texts.join(" | ").into_bytes(),
+            recipient: recipients
+                .as_deref()
+                .map(|r| r.split(';').next().unwrap_or("").trim().to_string()),
+            message_id: field(&rec, find(&cols, ID_COLUMNS)),
+            timestamp: field(&rec, find(&cols, TIME_COLUMNS)),
+            event: field(&rec, find(&cols, EVENT_COLUMNS)),
+        };
+        // several recipients with one status each, in the same order
+        let split: Option<Vec<(String, String)>> = match (&recipients, &status) {
+            (Some(r), Some(s)) if r.contains(';') => {
+                let rs: Vec<&str> = r.split(';').map(str::trim).collect();
+                let ss: Vec<&str> = s.split(';').map(str::trim).collect();
+                (rs.len() == ss.len()).then(|| {
+                    rs.iter()
+                        .zip(ss)
+                        .map(|(a, b)| (a.to_string(), b.to_string()))
+                        .collect()
+                })
+            }
+            _ => None,
+        };
+        match split {
+            Some(pairs) => {
+                for (r, s) in pairs {
+                    let rec = Record {
+                        recipient: Some(r),
+                        text: s.into_bytes(),
+                        ..base.clone()
+                    };
+                    if let Err(e) = each(rec) {
+                        return Ok(Err(e));
+                    }
+                }
+            }
+            None => {
+                if let Err(e) = each(base) {
+                    return Ok(Err(e));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(text: &str) -> Vec<Record> {
+        let header = header_of(text.as_bytes()).expect("a trace header");
+        let mut out = Vec::new();
+        read::<()>(text.as_bytes(), &header, &mut |r| {
+            out.push(r);
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn extended_report() {
+        let t = "date_time_utc,server_hostname,event_id,message_id,network_message_id,recipient_address,recipient_status,sender_address\n2026-03-04T12:33:10.123Z,AM0PR01,DEFER,<a@example.org>,0f1e,dana@example.com,\"450 4.4.316 Connection refused [Message=Socket error code 10061] [LastAttemptedServerName=mail.example.com] [LastAttemptedIP=192.0.2.25:25]\",sam@example.org\n2026-03-04T12:40:00Z,AM0PR01,RECEIVE,<b@example.org>,0f1f,dana@example.com,,sam@example.org\n";
+        let r = rows(t);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].line, 2);
+        assert_eq!(r[0].recipient.as_deref(), Some("dana@example.com"));
+        assert_eq!(r[0].message_id.as_deref(), Some("0f1e"));
+        assert_eq!(r[0].event.as_deref(), Some("DEFER"));
+        assert!(String::from_utf8_lossy(&r[0].text).starts_with("450 4.4.316"));
+    }
+
+    #[test]
+    fn tracking_log_with_fields_line() {
+        let t = "#Software: Microsoft Exchange Server\n#Version: 15.02.1544.004\n#Log-Type: Message Tracking Log\n#Fields: date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,network-message-id,recipient-address,recipient-status,total-bytes\n2026-03-04T12:33:10.123Z,,,192.0.2.25,mail.example.com,,Internet,SMTP,DEFER,12884901890,<abc@example.org>,0f1e,dana@example.com,\"451 4.4.0 Primary target IP address responded with: \"\"421 4.2.1 Unable to connect.\"\" Attempted failover to alternate host, but that did not succeed.\",20480\n";
+        let r = rows(t);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].line, 5);
+        assert_eq!(r[0].event.as_deref(), Some("DEFER"));
+        assert!(String::from_utf8_lossy(&r[0].text).contains("421 4.2.1"));
+    }
+
+    #[test]
+    fn not_a_trace() {
+        assert!(header_of(b"a,b,c\n1,2,3\n").is_none());
+        assert!(header_of(b"Mar  4 12:33:10 mx1 postfix/smtp[1]: x\n").is_none());
+    }
+}
