@@ -271,6 +271,7 @@ pub struct Lookup<'a> {
     pub how: Match,
 }
 
+#[derive(Clone)]
 pub struct Catalog {
     entries: Vec<Entry>,
     exact: HashMap<Code, usize>,
@@ -304,6 +305,23 @@ impl fmt::Display for CatalogError {
 
 impl std::error::Error for CatalogError {}
 
+impl CatalogError {
+    fn json(file: &str, e: &serde_json::Error) -> CatalogError {
+        // serde_json ends its message with the position, which is shown in front instead
+        let msg = e.to_string();
+        let msg = msg
+            .rfind(" at line ")
+            .map_or(msg.as_str(), |i| &msg[..i])
+            .to_string();
+        CatalogError {
+            file: file.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: msg,
+        }
+    }
+}
+
 impl Catalog {
     /// Parses catalog files (name, JSON text) into one table. Later files may not repeat a key.
     pub fn from_files<'a>(
@@ -311,12 +329,8 @@ impl Catalog {
     ) -> Result<Catalog, CatalogError> {
         let mut entries = Vec::new();
         for (name, text) in files {
-            let file: File = serde_json::from_str(text).map_err(|e| CatalogError {
-                file: name.to_string(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
+            let file: File =
+                serde_json::from_str(text).map_err(|e| CatalogError::json(name, &e))?;
             if file.schema != 1 {
                 return Err(CatalogError {
                     file: name.to_string(),
@@ -438,6 +452,220 @@ impl Catalog {
     /// The entry of a category slug (the first entry that has it): used for symptom findings.
     pub fn by_category(&self, category: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.category == category)
+    }
+}
+
+/// Texts of an overlay entry: every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverlayTexts {
+    title: Option<String>,
+    summary: Option<String>,
+    causes: Option<Vec<String>>,
+    fixes: Option<Vec<String>>,
+    verify: Option<Vec<String>>,
+}
+
+/// An entry of a local runbook file: the catalog schema with every field but `code`
+/// optional, and `mode` saying what the lists do to a built-in entry's: `extend` (append,
+/// the default), `prepend`, or `replace`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverlayEntry {
+    code: String,
+    mode: Option<String>,
+    also: Option<Vec<String>>,
+    reply: Option<u16>,
+    category: Option<String>,
+    severity: Option<Severity>,
+    source: Option<String>,
+    owner: Option<String>,
+    registry_title: Option<String>,
+    related: Option<Vec<String>>,
+    en: Option<OverlayTexts>,
+    ja: Option<OverlayTexts>,
+    references: Option<Vec<String>>,
+    examples: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverlayFile {
+    schema: u32,
+    codes: Vec<OverlayEntry>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Extend,
+    Prepend,
+    Replace,
+}
+
+fn merge_list(base: &mut Vec<String>, add: Option<Vec<String>>, mode: Mode) {
+    let Some(add) = add else { return };
+    match mode {
+        Mode::Replace => *base = add,
+        Mode::Extend => base.extend(add),
+        Mode::Prepend => {
+            let old = std::mem::replace(base, add);
+            base.extend(old);
+        }
+    }
+}
+
+fn merge_texts(base: &mut Texts, o: Option<OverlayTexts>, mode: Mode) {
+    let Some(o) = o else { return };
+    if let Some(t) = o.title {
+        base.title = t;
+    }
+    if let Some(t) = o.summary {
+        base.summary = t;
+    }
+    merge_list(&mut base.causes, o.causes, mode);
+    merge_list(&mut base.fixes, o.fixes, mode);
+    merge_list(&mut base.verify, o.verify, mode);
+}
+
+fn new_texts(o: OverlayTexts) -> Option<Texts> {
+    Some(Texts {
+        title: o.title?,
+        summary: o.summary.unwrap_or_default(),
+        causes: o.causes.unwrap_or_default(),
+        fixes: o.fixes.unwrap_or_default(),
+        verify: o.verify.unwrap_or_default(),
+    })
+}
+
+/// 1-based line and column of the first occurrence of `needle` in `text` (0, 0 if absent).
+fn position_of(text: &str, needle: &str) -> (usize, usize) {
+    match text.find(needle) {
+        None => (0, 0),
+        Some(at) => {
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
+            (line, col)
+        }
+    }
+}
+
+impl Catalog {
+    /// Applies a local runbook file on top of this catalog: new entries are added, entries
+    /// with a known key get their texts replaced or extended. Errors name the file, line
+    /// and column.
+    pub fn overlay(&mut self, name: &str, text: &str) -> Result<(), CatalogError> {
+        let file: OverlayFile =
+            serde_json::from_str(text).map_err(|e| CatalogError::json(name, &e))?;
+        let err = |code: &str, message: String| {
+            let (line, column) = position_of(text, &format!("\"{code}\""));
+            CatalogError {
+                file: name.to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        if file.schema != 1 {
+            let (line, column) = position_of(text, "\"schema\"");
+            return Err(CatalogError {
+                file: name.to_string(),
+                line,
+                column,
+                message: format!("unsupported schema {} (expected 1)", file.schema),
+            });
+        }
+        let mut entries = std::mem::take(&mut self.entries);
+        for o in file.codes {
+            let code = o.code.clone();
+            let mode = match o.mode.as_deref() {
+                None | Some("extend") => Mode::Extend,
+                Some("prepend") => Mode::Prepend,
+                Some("replace") => Mode::Replace,
+                Some(m) => {
+                    return Err(err(
+                        &code,
+                        format!("entry {code:?}: mode {m:?} (expected extend, prepend or replace)"),
+                    ));
+                }
+            };
+            if Key::parse(&code).is_none() {
+                return Err(err(
+                    &code,
+                    format!(
+                        "entry {code:?}: malformed code (expected e.g. 4.4.316, X.1.1, 5.7.606-649)"
+                    ),
+                ));
+            }
+            if let Some(e) = entries.iter_mut().find(|e| e.code == code) {
+                if let Some(v) = o.reply {
+                    e.reply = v;
+                }
+                if let Some(v) = o.category {
+                    e.category = v;
+                }
+                if let Some(v) = o.severity {
+                    e.severity = v;
+                }
+                if let Some(v) = o.source {
+                    e.source = v;
+                }
+                if let Some(v) = o.owner {
+                    e.owner = v;
+                }
+                if o.registry_title.is_some() {
+                    e.registry_title = o.registry_title;
+                }
+                merge_list(&mut e.related, o.related, mode);
+                merge_list(&mut e.references, o.references, mode);
+                merge_list(&mut e.examples, o.examples, mode);
+                if o.also.is_some() {
+                    return Err(err(
+                        &code,
+                        format!("entry {code:?}: `also` of a built-in entry cannot be changed"),
+                    ));
+                }
+                merge_texts(&mut e.en, o.en, mode);
+                merge_texts(&mut e.ja, o.ja, mode);
+                continue;
+            }
+            let missing = |f: &str| err(&code, format!("new entry {code:?} needs `{f}`"));
+            let en =
+                o.en.and_then(new_texts)
+                    .ok_or_else(|| missing("en.title"))?;
+            let ja = match o.ja {
+                Some(j) => new_texts(j).ok_or_else(|| missing("ja.title"))?,
+                None => en.clone(),
+            };
+            entries.push(Entry {
+                code: code.clone(),
+                also: o.also.unwrap_or_default(),
+                reply: o.reply.ok_or_else(|| missing("reply"))?,
+                category: o.category.ok_or_else(|| missing("category"))?,
+                severity: o.severity.ok_or_else(|| missing("severity"))?,
+                source: o.source.unwrap_or_else(|| "local".to_string()),
+                owner: o.owner.unwrap_or_else(|| "your-organization".to_string()),
+                registry_title: o.registry_title,
+                related: o.related.unwrap_or_default(),
+                en,
+                ja,
+                references: o.references.unwrap_or_default(),
+                examples: o.examples.unwrap_or_default(),
+            });
+        }
+        let mut fresh = Catalog {
+            entries: Vec::with_capacity(entries.len()),
+            exact: HashMap::new(),
+            ranges: Vec::new(),
+            by_key: HashMap::new(),
+            other: None,
+        };
+        for e in entries {
+            let code = e.code.clone();
+            fresh.insert(e).map_err(|m| err(&code, m))?;
+        }
+        *self = fresh;
+        Ok(())
     }
 }
 
@@ -572,6 +800,61 @@ mod tests {
         let l = c.lookup(Code::new(0, 4, 316)).unwrap();
         assert_eq!((l.entry.code.as_str(), l.how), ("4.4.316", Match::Exact));
         assert_eq!(c.other().unwrap().code, "other");
+    }
+
+    #[test]
+    fn overlays_extend_replace_and_add() {
+        let mut c = mini();
+        let o = r#"{"schema": 1, "codes": [
+          {"code": "4.4.316", "en": {"fixes": ["Open a ticket in queue NET-FW"]}},
+          {"code": "X.1.1", "mode": "replace", "ja": {"causes": ["only this"]}},
+          {"code": "5.9.1", "reply": 550, "category": "local-policy", "severity": "permanent",
+           "en": {"title": "Local policy", "summary": "s", "causes": ["c"], "fixes": ["f"]}}
+        ]}"#;
+        c.overlay("local.json", o).unwrap();
+        let e = c.by_key("4.4.316").unwrap();
+        assert_eq!(
+            e.en.fixes.last().map(String::as_str),
+            Some("Open a ticket in queue NET-FW")
+        );
+        assert_eq!(e.en.fixes.len(), 3);
+        assert_eq!(c.by_key("X.1.1").unwrap().ja.causes, ["only this"]);
+        let l = c.lookup(Code::new(5, 9, 1)).unwrap();
+        assert_eq!(
+            (l.entry.category.as_str(), l.how),
+            ("local-policy", Match::Exact)
+        );
+        assert_eq!(l.entry.ja.title, "Local policy");
+        // the 5.4.316 spelling still resolves after the rebuild
+        assert_eq!(
+            c.lookup(Code::new(5, 4, 316)).unwrap().entry.code,
+            "4.4.316"
+        );
+    }
+
+    #[test]
+    fn overlay_errors_name_file_line_and_column() {
+        let mut c = mini();
+        let e = c
+            .overlay(
+                "bad.json",
+                "{\"schema\": 1,\n \"codes\": [\n {\"code\": \"4.4.316\", \"fixes\": []}]}",
+            )
+            .unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("bad.json", 3));
+        assert!(e.message.contains("fixes"), "{e}");
+        let e = c
+            .overlay(
+                "new.json",
+                "{\"schema\": 1, \"codes\": [\n\n  {\"code\": \"5.9.2\", \"reply\": 550}]}",
+            )
+            .unwrap_err();
+        assert_eq!((e.line, e.column), (3, 12));
+        assert!(e.to_string().starts_with("new.json:3:12: new entry"), "{e}");
+        assert!(
+            c.overlay("x.json", r#"{"schema": 1, "codes": [{"code": "4.4"}]}"#)
+                .is_err()
+        );
     }
 
     #[test]

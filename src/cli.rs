@@ -27,7 +27,7 @@ Exit status: 0 no finding matched --fail-on, 1 one did, 2 usage or input error."
                   (4.4.312 to 4.4.318, 4.7.320) and their symptoms in bounce messages, NDRs and \
                   MTA logs, and prints the cause and the fix for each.",
     after_help = EXAMPLES,
-    args_conflicts_with_subcommands = true
+    subcommand_precedence_over_arg = false
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -47,6 +47,11 @@ pub struct Cli {
     /// Language of the explanations [default: from LC_ALL, LC_MESSAGES or LANG, else en].
     #[arg(long, value_enum, global = true)]
     pub lang: Option<LangArg>,
+
+    /// A local runbook file (catalog JSON) laid over the built-in table; repeatable. The
+    /// files in NDR_DOCTOR_CATALOG (a path list) come first.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub catalog: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -73,7 +78,19 @@ pub enum Command {
         codes: Vec<String>,
     },
     /// List the catalog, one line per entry (or the whole table with --format json).
-    Codes,
+    /// Words filter on code, category, title and summary: `codes tls`, `codes 5.7`.
+    Codes {
+        /// Words that every listed entry must contain (any language, any case).
+        #[arg(value_name = "TEXT")]
+        query: Vec<String>,
+        /// Only entries that serve this class: 2, 4, 5 or X (registry codes serve 4 and 5).
+        #[arg(long, value_name = "CLASS")]
+        class: Option<String>,
+        /// Only entries from this source: eop-connector, exchange-online, exchange-server,
+        /// iana, rfc3463 (or local, for runbook additions).
+        #[arg(long, value_name = "SOURCE")]
+        source: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -44,6 +44,10 @@ where
         eprintln!("ndr-doctor: the built-in catalog is broken: {e}");
         return ExitCode::from(EXIT_ERROR);
     }
+    if let Err(msg) = load_overlays(&cli.catalog) {
+        eprintln!("ndr-doctor: {msg}");
+        return ExitCode::from(EXIT_ERROR);
+    }
     let style = Style {
         lang: resolve_lang(cli.lang),
         color: decide_color(cli.color),
@@ -57,7 +61,18 @@ where
     };
     let result = match &cli.command {
         Some(Command::Explain { codes }) => explain(&mut out, codes, cli.format, style),
-        Some(Command::Codes) => list_codes(&mut out, cli.format, style),
+        Some(Command::Codes {
+            query,
+            class,
+            source,
+        }) => list_codes(
+            &mut out,
+            query,
+            class.as_deref(),
+            source.as_deref(),
+            cli.format,
+            style,
+        ),
         None => diagnose(&mut out, &cli, style),
     };
     let result = result.and_then(|code| out.flush().map(|_| code));
@@ -69,6 +84,32 @@ where
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Lays the local runbook files (NDR_DOCTOR_CATALOG, then `--catalog`) over the built-in
+/// catalog. A mistake in one is an error naming the file, line and column.
+fn load_overlays(args: &[std::path::PathBuf]) -> Result<(), String> {
+    let mut paths: Vec<std::path::PathBuf> = std::env::var_os("NDR_DOCTOR_CATALOG")
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.extend(args.iter().cloned());
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let mut cat = catalog::builtin().map_err(|e| e.to_string())?.clone();
+    for p in &paths {
+        let name = p.display().to_string();
+        let text =
+            std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", sanitize::text(&name)))?;
+        cat.overlay(&name, &text)
+            .map_err(|e| sanitize::text(&e.to_string()).into_owned())?;
+    }
+    catalog::install(cat);
+    Ok(())
 }
 
 /// `--lang`, else LC_ALL, LC_MESSAGES, LANG (the first that is set and not empty).
@@ -314,9 +355,54 @@ fn explain(out: &mut dyn Write, words: &[String], format: Format, style: Style) 
     Ok(if bad { EXIT_ERROR } else { EXIT_OK })
 }
 
-fn list_codes(out: &mut dyn Write, format: Format, style: Style) -> io::Result<u8> {
+/// Whether an entry serves a class given as `2`, `4`, `5` or `X`.
+fn serves_class(e: &catalog::Entry, class: &str) -> bool {
+    let head = e.code.chars().next().unwrap_or(' ');
+    match class.to_ascii_uppercase().as_str() {
+        "X" => head == 'X',
+        c @ ("4" | "5") => head == 'X' || c.starts_with(head),
+        "2" => head == '2',
+        _ => false,
+    }
+}
+
+fn matches_words(e: &catalog::Entry, words: &[String]) -> bool {
+    let hay = [
+        e.code.as_str(),
+        e.category.as_str(),
+        e.en.title.as_str(),
+        e.ja.title.as_str(),
+        e.en.summary.as_str(),
+        e.ja.summary.as_str(),
+        e.registry_title.as_deref().unwrap_or(""),
+    ]
+    .join("\n")
+    .to_lowercase();
+    words.iter().all(|w| hay.contains(&w.to_lowercase()))
+}
+
+fn list_codes(
+    out: &mut dyn Write,
+    query: &[String],
+    class: Option<&str>,
+    source: Option<&str>,
+    format: Format,
+    style: Style,
+) -> io::Result<u8> {
+    if let Some(c) = class.filter(|c| !["2", "4", "5", "x", "X"].contains(c)) {
+        return usage_error(&format!(
+            "--class {}: expected 2, 4, 5 or X",
+            sanitize::text(c)
+        ));
+    }
     let cat = catalog::get();
-    let entries: Vec<&catalog::Entry> = cat.entries().iter().collect();
+    let entries: Vec<&catalog::Entry> = cat
+        .entries()
+        .iter()
+        .filter(|e| class.is_none_or(|c| serves_class(e, c)))
+        .filter(|e| source.is_none_or(|s| e.source == s))
+        .filter(|e| matches_words(e, query))
+        .collect();
     match format {
         Format::Human => {
             for e in &entries {
@@ -327,7 +413,7 @@ fn list_codes(out: &mut dyn Write, format: Format, style: Style) -> io::Result<u
                     e.reply,
                     e.severity.as_str(),
                     e.category,
-                    e.texts(style.lang).title
+                    sanitize::text(&e.texts(style.lang).title)
                 )?;
             }
         }
@@ -342,5 +428,9 @@ fn list_codes(out: &mut dyn Write, format: Format, style: Style) -> io::Result<u
             }
         }
     }
-    Ok(EXIT_OK)
+    Ok(if entries.is_empty() {
+        EXIT_FINDING
+    } else {
+        EXIT_OK
+    })
 }

@@ -580,3 +580,156 @@ fn bundled_samples_work() {
     let lines: Vec<u64> = v.iter().map(|f| f["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, [3, 5, 6, 7, 9]);
 }
+
+#[test]
+fn exchange_online_guidance_in_both_languages() {
+    for (code, en_word) in [("5.7.23", "SPF"), ("5.1.10", "ecipient")] {
+        let out = cmd()
+            .args(["explain", code, "--format", "json"])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v[0]["entry"], code);
+        assert_eq!(v[0]["details"]["source"], "exchange-online");
+        assert!(
+            v[0]["title"].as_str().unwrap().contains(en_word),
+            "{}",
+            v[0]["title"]
+        );
+        cmd()
+            .args(["explain", code, "--lang", "ja"])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(code).and(predicate::str::contains("解決方法")));
+    }
+    let out = cmd()
+        .args(["explain", "5.3.5", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["entry"], "X.3.5");
+    assert_eq!(v[0]["title"], "System incorrectly configured");
+    assert_eq!(v[0]["match"], "registry");
+}
+
+#[test]
+fn overlays_add_runbook_lines_and_report_mistakes() {
+    let dir = std::env::temp_dir().join(format!("ndr-doctor-overlay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("runbook.json");
+    std::fs::write(&good, r#"{"schema": 1, "codes": [
+      {"code": "4.4.316", "en": {"fixes": ["Open a ticket in queue NET-FW with the firewall change template."]},
+       "ja": {"fixes": ["キュー NET-FW にファイアウォール変更テンプレートでチケットを起票します。"]}},
+      {"code": "5.9.40", "reply": 550, "category": "local-archive-reject", "severity": "permanent",
+       "en": {"title": "Rejected by the archive gateway", "summary": "Our archive gateway refused it.", "causes": ["Archive quota"], "fixes": ["Call the archive team"]}}
+    ]}"#).unwrap();
+    let refused = SIX[2].2;
+    let v: Vec<Value> = {
+        let out = cmd()
+            .args(["--format", "ndjson", "--catalog"])
+            .arg(&good)
+            .write_stdin(refused)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let fixes = v[0]["fixes"].as_array().unwrap();
+    assert_eq!(
+        fixes.last().unwrap(),
+        "Open a ticket in queue NET-FW with the firewall change template."
+    );
+    assert!(fixes.len() > 2, "built-in fixes kept");
+    cmd()
+        .env("NDR_DOCTOR_CATALOG", &good)
+        .args(["explain", "4.4.316", "--lang", "ja"])
+        .assert()
+        .stdout(predicate::str::contains("NET-FW"));
+    cmd()
+        .env("NDR_DOCTOR_CATALOG", &good)
+        .args(["explain", "5.9.40"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("archive gateway"));
+    cmd()
+        .arg("--catalog")
+        .arg(&good)
+        .args(["codes", "--source", "local"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("5.9.40"));
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"schema\": 1,\n \"codes\": [\n  {\"code\": \"4.4.316\", \"fixs\": []}]}",
+    )
+    .unwrap();
+    cmd()
+        .arg("--catalog")
+        .arg(&bad)
+        .write_stdin(refused)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains(format!("{}:3:", bad.display()))
+                .and(predicate::str::contains("fixs")),
+        );
+    cmd()
+        .arg("--catalog")
+        .arg(dir.join("missing.json"))
+        .write_stdin(refused)
+        .assert()
+        .code(2)
+        .stdout("");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn codes_filters() {
+    let lines = |args: &[&str]| -> Vec<String> {
+        let out = cmd().arg("codes").args(args).output().unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let tls = lines(&["tls"]);
+    assert!(tls.iter().any(|l| l.starts_with("4.7.321")), "{tls:?}");
+    assert!(
+        tls.iter()
+            .all(|l| l.to_lowercase().contains("tls") || !l.is_empty())
+    );
+    let x = lines(&["--class", "X"]);
+    assert!(x.len() >= 80 && x.iter().all(|l| l.starts_with('X')));
+    let four = lines(&["--class", "4"]);
+    assert!(
+        four.iter()
+            .all(|l| l.starts_with('4') || l.starts_with('X'))
+    );
+    assert!(four.iter().any(|l| l.starts_with("4.4.316")));
+    let eo = lines(&["--source", "exchange-online"]);
+    assert!(eo.iter().any(|l| l.starts_with("5.7.23 ")));
+    assert!(!eo.iter().any(|l| l.starts_with("4.4.316")));
+    cmd()
+        .args(["codes", "no-such-words-anywhere"])
+        .assert()
+        .code(1);
+    cmd().args(["codes", "--class", "7"]).assert().code(2);
+    let out = cmd()
+        .args(["codes", "--format", "json", "--source", "iana"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["source"] == "iana")
+    );
+}
