@@ -13,8 +13,12 @@ Examples:
   Pipe a mail log or a message trace through it:
     grep status=deferred /var/log/mail.log | ndr-doctor
     ndr-doctor --format ndjson /var/log/mail.log > findings.ndjson
+  Summarise a day of logs: what fails, where, what expires first:
+    zcat /var/log/mail.log.1.gz | ndr-doctor --summary --retry-window 5d
   Fail a CI job when a permanent failure or a connector error appears:
     ndr-doctor --fail-on permanent,connection-refused bounces/
+  Fail only when 10 or more deliveries have expired, annotate the run on GitHub:
+    ndr-doctor --format github --fail-on expired --fail-on-count 10 trace.csv
 
 Exit status: 0 no finding matched --fail-on, 1 one did, 2 usage or input error.";
 
@@ -68,6 +72,31 @@ pub struct DiagnoseArgs {
     /// Also report 2.x.x success codes.
     #[arg(long)]
     pub all: bool,
+
+    /// Group findings into deliveries (message, recipient) and print a summary: by category
+    /// and code, by destination, and the deliveries that expire soonest. With
+    /// `--format ndjson`: one object per delivery.
+    #[arg(long)]
+    pub summary: bool,
+
+    /// How long the sending server retries a queued message [default: 24h, Exchange
+    /// Online]; e.g. 5d for Postfix's default queue lifetime, 2d for Exchange Server.
+    #[arg(long, value_name = "DURATION")]
+    pub retry_window: Option<String>,
+
+    /// The reference time for expiry countdowns and for the year of syslog timestamps
+    /// (RFC 3339, e.g. 2026-03-05T09:00:00Z) [default: now].
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub now: Option<String>,
+
+    /// Fail (exit 1) only when at least N deliveries match --fail-on.
+    #[arg(long, value_name = "N")]
+    pub fail_on_count: Option<u64>,
+
+    /// Replace addresses, host names and IPs in all output by stable placeholders
+    /// (user1@domain1, host3, ip2), for pasting into a public ticket.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +120,13 @@ pub enum Command {
         #[arg(long, value_name = "SOURCE")]
         source: Option<String>,
     },
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

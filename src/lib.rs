@@ -9,8 +9,11 @@ pub mod cli;
 pub mod extract;
 pub mod input;
 pub mod policy;
+pub mod queue;
+pub mod redact;
 pub mod render;
 pub mod sanitize;
+pub mod time;
 
 use clap::Parser;
 use cli::{Cli, ColorChoice, Command, LangArg};
@@ -73,6 +76,15 @@ where
             cli.format,
             style,
         ),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "ndr-doctor", &mut out);
+            Ok(EXIT_OK)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut out).map(|_| EXIT_OK)
+        }
         None => diagnose(&mut out, &cli, style),
     };
     let result = result.and_then(|code| out.flush().map(|_| code));
@@ -159,13 +171,49 @@ fn usage_error(msg: &str) -> io::Result<u8> {
     Ok(EXIT_ERROR)
 }
 
+/// The current time in UTC seconds.
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
     let args = &cli.diagnose;
     let policy = match policy::FailOn::parse(&args.fail_on) {
         Ok(p) => p,
         Err(msg) => return usage_error(&msg),
     };
-    let opts = extract::Options { all: args.all };
+    let now = match &args.now {
+        None => system_now(),
+        Some(s) => match time::parse(s, system_now()) {
+            Some(t) => t,
+            None => {
+                return usage_error(&format!(
+                    "--now {}: not a timestamp (expected RFC 3339, e.g. 2026-03-05T09:00:00Z)",
+                    sanitize::text(s)
+                ));
+            }
+        },
+    };
+    let retry_window = match &args.retry_window {
+        None => queue::DEFAULT_RETRY_WINDOW,
+        Some(s) => match time::parse_duration(s) {
+            Some(d) => d,
+            None => {
+                return usage_error(&format!(
+                    "--retry-window {}: not a duration (expected e.g. 24h, 5d, 2d12h)",
+                    sanitize::text(s)
+                ));
+            }
+        },
+    };
+    let grouping = render::needs_report(cli.format, args.summary) || args.fail_on_count.is_some();
+    // success reports settle deliveries; they are shown only with --all
+    let opts = extract::Options {
+        all: args.all || grouping,
+        now,
+    };
     let (sources, errors) = input::expand(&args.paths);
     let mut tally = Tally::default();
     let mut had_error = false;
@@ -181,7 +229,9 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         };
         eprintln!("ndr-doctor: {hint}");
     }
-    let mut renderer = render::renderer(cli.format, style);
+    let mut renderer = render::renderer(cli.format, style, args.summary);
+    let mut timeline = grouping.then(|| queue::Timeline::new(retry_window, now));
+    let mut redactor = args.redact.then(redact::Redactor::new);
     let mut failed = false;
     for src in &sources {
         tally.inputs += 1;
@@ -211,10 +261,23 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                     extract::scan_trace_row(&rec, &origin, &opts, &mut batch);
                 }
                 input::Unit::Warning(w) => {
+                    let w = match redactor.as_mut() {
+                        Some(r) => r.text(&w),
+                        None => w,
+                    };
                     eprintln!("ndr-doctor: warning: {w}");
                     tally.warnings.push(w.clone());
                     return renderer.warning(out, &w);
                 }
+            }
+            if let Some(r) = redactor.as_mut() {
+                batch.iter_mut().for_each(|f| r.finding(f));
+            }
+            if let Some(t) = timeline.as_mut() {
+                batch.iter().for_each(|f| t.add(f));
+            }
+            if !args.all {
+                batch.retain(|f| f.state != extract::State::Delivered);
             }
             for f in &batch {
                 tally.add(f);
@@ -226,13 +289,26 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
             Ok(Ok(())) => {}
             Ok(Err(output_error)) => return Err(output_error),
             Err(e) => {
-                eprintln!("ndr-doctor: {e}");
-                tally.errors.push(e.to_string());
+                let msg = match redactor.as_mut() {
+                    Some(r) => r.text(&e.to_string()),
+                    None => e.to_string(),
+                };
+                eprintln!("ndr-doctor: {msg}");
+                tally.errors.push(msg);
                 had_error = true;
             }
         }
     }
-    renderer.finish(out, &tally)?;
+    let report = timeline.map(|t| t.report());
+    renderer.finish(out, &tally, report.as_ref())?;
+    if let (Some(n), Some(r)) = (args.fail_on_count, report.as_ref()) {
+        let matching = r
+            .deliveries
+            .iter()
+            .filter(|d| policy.matches_delivery(d))
+            .count() as u64;
+        failed = matching >= n.max(1);
+    }
     Ok(if had_error {
         EXIT_ERROR
     } else if failed {
@@ -290,7 +366,7 @@ fn explain(out: &mut dyn Write, words: &[String], format: Format, style: Style) 
         }
     }
     match format {
-        Format::Human => {
+        Format::Human | Format::Github | Format::Markdown => {
             for (i, (q, (code, l))) in items.iter().enumerate() {
                 if i > 0 {
                     writeln!(out)?;
@@ -404,7 +480,7 @@ fn list_codes(
         .filter(|e| matches_words(e, query))
         .collect();
     match format {
-        Format::Human => {
+        Format::Human | Format::Github | Format::Markdown => {
             for e in &entries {
                 writeln!(
                     out,

@@ -67,20 +67,36 @@ impl FailOn {
     }
 
     pub fn matches(&self, f: &Finding) -> bool {
+        self.matches_parts(f.code, &f.entry, &f.category, f.severity, f.state)
+    }
+
+    /// Whether a delivery (its last error and its state) matches.
+    pub fn matches_delivery(&self, d: &crate::queue::Delivery) -> bool {
+        self.matches_parts(d.last_code, &d.entry, &d.category, d.severity, d.state)
+    }
+
+    fn matches_parts(
+        &self,
+        code: Option<Code>,
+        entry: &str,
+        category: &str,
+        severity: Severity,
+        state: State,
+    ) -> bool {
         match self {
-            FailOn::Any => f.state != State::Delivered,
+            FailOn::Any => state != State::Delivered,
             FailOn::None => false,
             FailOn::Items(items) => items.iter().any(|i| match i {
-                Item::Severity(s) => f.severity == *s && f.state != State::Delivered,
-                Item::State(s) => f.state == *s,
+                Item::Severity(s) => severity == *s && state != State::Delivered,
+                Item::State(s) => state == *s,
                 // the code itself, or (for a symptom that named the entry) the entry's own key
                 Item::Code(c) => {
-                    f.code.is_some_and(|fc| {
+                    code.is_some_and(|fc| {
                         fc == *c
                             || (c.class == 0 && fc.subject == c.subject && fc.detail == c.detail)
-                    }) || f.entry == c.to_string()
+                    }) || entry == c.to_string()
                 }
-                Item::Category(cat) => f.category == *cat,
+                Item::Category(cat) => category == cat,
             }),
         }
     }

@@ -59,6 +59,10 @@ pub struct Finding {
     pub symptom: Option<String>,
     /// This code was quoted inside another error on the same line.
     pub nested: bool,
+    /// `timestamp` parsed, in UTC seconds since the epoch.
+    pub time: Option<i64>,
+    /// A delayed DSN's `Will-Retry-Until`, in UTC seconds: when the sender gives up.
+    pub retry_until: Option<i64>,
 }
 
 impl Finding {

@@ -24,6 +24,8 @@ use std::sync::LazyLock;
 pub struct Options {
     /// Also report 2.x.x success codes.
     pub all: bool,
+    /// The reference time (UTC seconds): supplies the year of a BSD syslog timestamp.
+    pub now: i64,
 }
 
 /// Where the text being scanned comes from.
@@ -168,14 +170,19 @@ fn analyze(line: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
 }
 
 /// Turns a hit into a finding: catalog entry, category, severity, first-guess state.
-fn finding_of(
-    hit: Hit,
-    line: &[u8],
+/// Where hits were found: the line and what is known around it.
+struct Site<'a> {
+    line: &'a [u8],
     line_no: u64,
-    origin: &Origin,
+    origin: &'a Origin<'a>,
     ctx: context::LineContext,
     verdict: Option<Verdict>,
-) -> Finding {
+    now: i64,
+}
+
+fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
+    let (line, line_no, origin, verdict) = (site.line, site.line_no, site.origin, site.verdict);
+    let ctx = site.ctx.clone();
     let cat = catalog::get();
     let symptom_cat = hit.symptom.as_ref().map(|(c, _)| *c);
     let (entry, known, category) = match (hit.code, hit.overridden, symptom_cat) {
@@ -233,12 +240,17 @@ fn finding_of(
         recipient: ctx.recipient,
         remote_host: ctx.remote_host,
         remote_ip: ctx.remote_ip,
-        timestamp: ctx.timestamp,
         message_id: ctx.message_id,
         excerpt,
         remote_reply: hit.remote_reply,
         symptom: hit.symptom.map(|(_, p)| p),
         nested: hit.nested,
+        time: ctx
+            .timestamp
+            .as_deref()
+            .and_then(|t| crate::time::parse(t, site.now)),
+        retry_until: None,
+        timestamp: ctx.timestamp,
     }
 }
 
@@ -405,27 +417,23 @@ pub fn scan_record(
     }
     let ctx = context::line_context(line);
     let verdict = context::verdict(line);
-    push_group(hits, line, line_no, origin, ctx, verdict, out);
+    push_group(
+        hits,
+        &Site {
+            line,
+            line_no,
+            origin,
+            ctx,
+            verdict,
+            now: opts.now,
+        },
+        out,
+    );
 }
 
-fn push_group(
-    hits: Vec<Hit>,
-    line: &[u8],
-    line_no: u64,
-    origin: &Origin,
-    ctx: context::LineContext,
-    verdict: Option<Verdict>,
-    out: &mut Vec<Finding>,
-) {
-    let mut group: Vec<(Finding, u8)> = hits
-        .into_iter()
-        .map(|h| {
-            (
-                finding_of(h, line, line_no, origin, ctx.clone(), verdict),
-                0,
-            )
-        })
-        .collect();
+fn push_group(hits: Vec<Hit>, site: &Site<'_>, out: &mut Vec<Finding>) {
+    let mut group: Vec<(Finding, u8)> =
+        hits.into_iter().map(|h| (finding_of(h, site), 0)).collect();
     settle_group(&mut group, false);
     out.extend(group.into_iter().map(|(f, _)| f));
 }
@@ -451,7 +459,18 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
         }
         _ => context::verdict(&rec.text),
     };
-    push_group(hits, &rec.text, rec.line, origin, ctx, verdict, out);
+    push_group(
+        hits,
+        &Site {
+            line: &rec.text,
+            line_no: rec.line,
+            origin,
+            ctx,
+            verdict,
+            now: opts.now,
+        },
+        out,
+    );
 }
 
 /// The candidate search over a whole buffer: a code-shaped token or a symptom word. Lines
@@ -488,10 +507,12 @@ struct DocState {
     timestamp: Option<String>,
     /// DSN `Action:` per recipient
     actions: Vec<(Option<String>, String)>,
+    /// DSN `Will-Retry-Until:` per recipient
+    retry_until: Vec<(Option<String>, String)>,
 }
 
 static DSN_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(action|remote-mta|last-attempt-date|receiving server):\s*(.*?)\s*$")
+    Regex::new(r"(?i)^\s*(action|remote-mta|last-attempt-date|will-retry-until|receiving server):\s*(.*?)\s*$")
         .expect("static regex")
 });
 
@@ -547,6 +568,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                         .actions
                         .push((st.recipient.clone(), val.to_ascii_lowercase())),
                     b"last-attempt-date" => st.timestamp = Some(val),
+                    b"will-retry-until" => st.retry_until.push((st.recipient.clone(), val)),
                     _ => {
                         let (h, i) = context::remote(line);
                         if h.is_some() {
@@ -584,16 +606,27 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             } else {
                 u8::from(dsn || hits.iter().any(|h| h.anchored))
             };
+            let site = Site {
+                line,
+                line_no: this_line,
+                origin,
+                ctx,
+                verdict,
+                now: opts.now,
+            };
             for h in hits {
-                found.push((
-                    finding_of(h, line, this_line, origin, ctx.clone(), verdict),
-                    weight,
-                ));
+                found.push((finding_of(h, &site), weight));
             }
         }
     }
     // DSN actions: delayed -> still queued; failed -> temporary codes ran out of retries
     for (f, _) in found.iter_mut() {
+        f.retry_until = st
+            .retry_until
+            .iter()
+            .rev()
+            .find(|(r, _)| r.is_none() || *r == f.recipient)
+            .and_then(|(_, t)| crate::time::parse(t, opts.now));
         let action = st
             .actions
             .iter()
@@ -785,7 +818,7 @@ mod tests {
                 path: "t",
                 message: 1,
             },
-            &Options { all: true },
+            &Options { all: true, now: 0 },
             &mut out,
         );
         assert_eq!(out.len(), 1);

@@ -2,10 +2,12 @@
 //! numbered fixes), the other findings in one line each, and a closing total. The full
 //! causes and fixes of an entry are printed once; later blocks for it point back.
 
-use super::{Explanation, Renderer, Style, Tally, explain};
+use super::{Explanation, Renderer, Style, Tally, expiry_text, explain, top_fix};
 use crate::catalog::{Entry, Lang, Match, Severity};
 use crate::extract::{Finding, State};
+use crate::queue::Report;
 use crate::sanitize::text as safe;
+use crate::time::rfc3339;
 use colored::Colorize;
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -132,13 +134,15 @@ fn owner_text(owner: &str, lang: Lang) -> &str {
 
 pub struct Human {
     style: Style,
+    summary: bool,
     explained: HashSet<String>,
 }
 
 impl Human {
-    pub fn new(style: Style) -> Human {
+    pub fn new(style: Style, summary: bool) -> Human {
         Human {
             style,
+            summary,
             explained: HashSet::new(),
         }
     }
@@ -299,6 +303,9 @@ impl Human {
 
 impl Renderer for Human {
     fn findings(&mut self, w: &mut dyn Write, batch: &[Finding]) -> io::Result<()> {
+        if self.summary {
+            return Ok(());
+        }
         for f in batch.iter().filter(|f| f.root_cause) {
             self.block(w, f)?;
         }
@@ -322,8 +329,11 @@ impl Renderer for Human {
         Ok(())
     }
 
-    fn finish(&mut self, w: &mut dyn Write, t: &Tally) -> io::Result<()> {
+    fn finish(&mut self, w: &mut dyn Write, t: &Tally, report: Option<&Report>) -> io::Result<()> {
         let lang = self.style.lang;
+        if let (true, Some(r)) = (self.summary, report) {
+            write_summary(w, r, self.style)?;
+        }
         let cats: Vec<String> = {
             let mut v: Vec<(&String, &usize)> = t.by_category.iter().collect();
             v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -402,4 +412,177 @@ pub fn write_entry(
         }
     }
     Ok(())
+}
+
+/// Cuts a cell to `max` characters.
+fn cell(s: &str, max: usize) -> String {
+    crate::sanitize::truncate(&safe(s), max).into_owned()
+}
+
+/// Writes rows as columns padded to the widest cell (by characters).
+fn table(w: &mut dyn Write, head: &[&str], rows: &[Vec<String>], color: bool) -> io::Result<()> {
+    let n = head.len();
+    let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(n) {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| -> String {
+        let mut out = String::from(" ");
+        for (i, c) in cells.iter().enumerate() {
+            out.push(' ');
+            out.push_str(c);
+            if i + 1 < cells.len() {
+                out.push_str(&" ".repeat(width[i].saturating_sub(c.chars().count()) + 1));
+            }
+        }
+        out
+    };
+    writeln!(
+        w,
+        "{}",
+        dim(&line(head.iter().map(|h| h.to_string()).collect()), color)
+    )?;
+    for r in rows {
+        writeln!(w, "{}", line(r.clone()))?;
+    }
+    Ok(())
+}
+
+fn when(t: Option<i64>) -> String {
+    t.map(rfc3339).unwrap_or_else(|| "-".into())
+}
+
+/// `--summary`: by category and code, by destination, the deliveries that expire soonest.
+pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<()> {
+    let (lang, color) = (style.lang, style.color);
+    let ja = lang == Lang::Ja;
+    let h = |en: &'static str, jp: &'static str| if ja { jp } else { en };
+    writeln!(
+        w,
+        "{}",
+        heading(h("By category and code", "カテゴリとコード別"), color)
+    )?;
+    let rows: Vec<Vec<String>> = r
+        .categories
+        .iter()
+        .map(|c| {
+            vec![
+                c.category.clone(),
+                c.code.map_or_else(|| "-".to_string(), |c| c.to_string()),
+                c.findings.to_string(),
+                c.messages.to_string(),
+                c.recipients.to_string(),
+                when(c.first_seen),
+                when(c.last_seen),
+                cell(top_fix(&c.entry, c.known, lang), 70),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        &[
+            h("CATEGORY", "カテゴリ"),
+            h("CODE", "コード"),
+            h("FINDINGS", "件数"),
+            h("MESSAGES", "メッセージ"),
+            h("RECIPIENTS", "受信者"),
+            h("FIRST SEEN", "初回"),
+            h("LAST SEEN", "最終"),
+            h("TOP FIX", "まず行うこと"),
+        ],
+        &rows,
+        color,
+    )?;
+    writeln!(w)?;
+    writeln!(w, "{}", heading(h("By destination", "宛先別"), color))?;
+    let rows: Vec<Vec<String>> = r
+        .destinations
+        .iter()
+        .map(|d| {
+            vec![
+                cell(&d.destination, 48),
+                d.deliveries.to_string(),
+                d.messages.to_string(),
+                d.recipients.to_string(),
+                when(d.first_seen),
+                when(d.last_seen),
+                d.top_category.clone(),
+                cell(top_fix(&d.top_entry, d.top_known, lang), 60),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        &[
+            h("DESTINATION", "宛先"),
+            h("DELIVERIES", "配信"),
+            h("MESSAGES", "メッセージ"),
+            h("RECIPIENTS", "受信者"),
+            h("FIRST SEEN", "初回"),
+            h("LAST SEEN", "最終"),
+            h("PROBLEM", "問題"),
+            h("TOP FIX", "まず行うこと"),
+        ],
+        &rows,
+        color,
+    )?;
+    writeln!(w)?;
+    let soon = crate::queue::expiring(&r.deliveries, 10);
+    writeln!(
+        w,
+        "{}",
+        heading(h("Expiring soonest", "期限切れが近い配信"), color)
+    )?;
+    if soon.is_empty() {
+        writeln!(
+            w,
+            "  {}",
+            h("no queued deliveries", "キュー内の配信はありません")
+        )?;
+    } else {
+        let rows: Vec<Vec<String>> = soon
+            .iter()
+            .map(|d| {
+                vec![
+                    cell(d.message_id.as_deref().unwrap_or("-"), 40),
+                    cell(d.recipient.as_deref().unwrap_or("-"), 40),
+                    cell(d.destination.as_deref().unwrap_or("-"), 40),
+                    d.last_code
+                        .map_or_else(|| d.category.clone(), |c| c.to_string()),
+                    d.attempts.to_string(),
+                    expiry_text(d, r.now, lang),
+                ]
+            })
+            .collect();
+        table(
+            w,
+            &[
+                h("MESSAGE", "メッセージ"),
+                h("RECIPIENT", "受信者"),
+                h("DESTINATION", "宛先"),
+                h("LAST ERROR", "最後のエラー"),
+                h("ATTEMPTS", "試行"),
+                h("EXPIRY", "期限"),
+            ],
+            &rows,
+            color,
+        )?;
+    }
+    writeln!(w)?;
+    let states: Vec<String> = r
+        .by_state()
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    writeln!(
+        w,
+        "{}: {} ({}; {} {})",
+        h("Deliveries", "配信"),
+        r.deliveries.len(),
+        states.join(", "),
+        h("as of", "基準時刻"),
+        rfc3339(r.now)
+    )
 }

@@ -1,10 +1,12 @@
 //! `--format json` (one document at the end) and `--format ndjson` (one finding per line,
 //! written as found). The finding object is the contract documented in the README.
 
-use super::{Renderer, Style, Tally, explain};
+use super::{Renderer, Style, Tally, explain, top_fix};
 use crate::catalog::{Entry, Lang};
 use crate::extract::Finding;
+use crate::queue::{CategoryRow, Delivery, DestinationRow, Report};
 use crate::sanitize::json_escape_extra;
+use crate::time::rfc3339;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -36,6 +38,8 @@ pub struct FindingJson<'a> {
     pub symptom: Option<&'a str>,
     pub nested: bool,
     pub verify: Vec<&'a str>,
+    /// `timestamp` in UTC, RFC 3339 (null when the line had none or it could not be read).
+    pub time: Option<String>,
 }
 
 impl<'a> FindingJson<'a> {
@@ -66,6 +70,7 @@ impl<'a> FindingJson<'a> {
             symptom: f.symptom.as_deref(),
             nested: f.nested,
             verify: x.verify,
+            time: f.time.map(rfc3339),
         }
     }
 }
@@ -81,18 +86,126 @@ pub fn to_safe_string<T: Serialize>(v: &T, pretty: bool) -> io::Result<String> {
     Ok(json_escape_extra(&s).into_owned())
 }
 
+/// A delivery object (documented in the README beside the finding).
+#[derive(Serialize)]
+pub struct DeliveryJson<'a> {
+    pub message_id: Option<&'a str>,
+    pub recipient: Option<&'a str>,
+    pub destination: Option<&'a str>,
+    pub first_attempt: Option<String>,
+    pub last_attempt: Option<String>,
+    pub attempts: usize,
+    pub last_code: Option<String>,
+    pub category: &'a str,
+    pub state: &'static str,
+    pub expires_at: Option<String>,
+    // extensions
+    pub expires_in_seconds: Option<i64>,
+    pub entry: &'a str,
+    pub known: bool,
+    pub severity: &'static str,
+    pub title: &'a str,
+    pub top_fix: &'a str,
+    pub path: &'a str,
+    pub line: u64,
+}
+
+impl<'a> DeliveryJson<'a> {
+    pub fn new(d: &'a Delivery, now: i64, lang: Lang) -> DeliveryJson<'a> {
+        let x = explain(&d.entry, d.known, lang);
+        DeliveryJson {
+            message_id: d.message_id.as_deref(),
+            recipient: d.recipient.as_deref(),
+            destination: d.destination.as_deref(),
+            first_attempt: d.first_attempt.map(rfc3339),
+            last_attempt: d.last_attempt.map(rfc3339),
+            attempts: d.attempts,
+            last_code: d.last_code.map(|c| c.to_string()),
+            category: &d.category,
+            state: d.state.as_str(),
+            expires_at: d.expires_at.map(rfc3339),
+            expires_in_seconds: d.expires_at.map(|e| e - now),
+            entry: &d.entry,
+            known: d.known,
+            severity: d.severity.as_str(),
+            title: x.title,
+            top_fix: x.fixes.first().copied().unwrap_or(""),
+            path: &d.path,
+            line: d.line,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CategoryJson<'a> {
+    category: &'a str,
+    code: Option<String>,
+    entry: &'a str,
+    findings: usize,
+    messages: usize,
+    recipients: usize,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    top_fix: &'a str,
+}
+
+impl<'a> CategoryJson<'a> {
+    fn new(r: &'a CategoryRow, lang: Lang) -> Self {
+        CategoryJson {
+            category: &r.category,
+            code: r.code.map(|c| c.to_string()),
+            entry: &r.entry,
+            findings: r.findings,
+            messages: r.messages,
+            recipients: r.recipients,
+            first_seen: r.first_seen.map(rfc3339),
+            last_seen: r.last_seen.map(rfc3339),
+            top_fix: top_fix(&r.entry, r.known, lang),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DestinationJson<'a> {
+    destination: &'a str,
+    deliveries: usize,
+    messages: usize,
+    recipients: usize,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    top_category: &'a str,
+    top_fix: &'a str,
+}
+
+impl<'a> DestinationJson<'a> {
+    fn new(r: &'a DestinationRow, lang: Lang) -> Self {
+        DestinationJson {
+            destination: &r.destination,
+            deliveries: r.deliveries,
+            messages: r.messages,
+            recipients: r.recipients,
+            first_seen: r.first_seen.map(rfc3339),
+            last_seen: r.last_seen.map(rfc3339),
+            top_category: &r.top_category,
+            top_fix: top_fix(&r.top_entry, r.top_known, lang),
+        }
+    }
+}
+
 pub struct Json {
     style: Style,
     stream: bool,
+    summary: bool,
     collected: Vec<Finding>,
     warnings: Vec<String>,
 }
 
 impl Json {
-    pub fn new(style: Style, stream: bool) -> Json {
+    pub fn new(style: Style, stream: bool, summary: bool) -> Json {
         Json {
             style,
             stream,
+            summary,
             collected: Vec::new(),
             warnings: Vec::new(),
         }
@@ -109,17 +222,39 @@ struct Summary<'a> {
     by_state: &'a std::collections::BTreeMap<String, usize>,
     errors: &'a [String],
     warnings: &'a [String],
+    // with deliveries
+    #[serde(skip_serializing_if = "Option::is_none")]
+    now: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_window_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deliveries: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deliveries_by_state: Option<std::collections::BTreeMap<&'static str, usize>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_category_and_code: Option<Vec<CategoryJson<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_destination: Option<Vec<DestinationJson<'a>>>,
+    /// Queued deliveries, soonest to expire first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiring_soonest: Option<Vec<DeliveryJson<'a>>>,
 }
 
 #[derive(Serialize)]
 struct Document<'a> {
     schema: u32,
     findings: Vec<FindingJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deliveries: Option<Vec<DeliveryJson<'a>>>,
     summary: Summary<'a>,
 }
 
 impl Renderer for Json {
     fn findings(&mut self, w: &mut dyn Write, batch: &[Finding]) -> io::Result<()> {
+        if self.stream && self.summary {
+            // one object per delivery, written at the end
+            return Ok(());
+        }
         if self.stream {
             for f in batch {
                 let line = to_safe_string(&FindingJson::new(f, self.style.lang), false)?;
@@ -137,8 +272,21 @@ impl Renderer for Json {
         Ok(())
     }
 
-    fn finish(&mut self, w: &mut dyn Write, tally: &Tally) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        w: &mut dyn Write,
+        tally: &Tally,
+        report: Option<&Report>,
+    ) -> io::Result<()> {
+        let lang = self.style.lang;
         if self.stream {
+            if let (true, Some(r)) = (self.summary, report) {
+                for d in &r.deliveries {
+                    let line = to_safe_string(&DeliveryJson::new(d, r.now, lang), false)?;
+                    w.write_all(line.as_bytes())?;
+                    w.write_all(b"\n")?;
+                }
+            }
             return w.flush();
         }
         let doc = Document {
@@ -146,8 +294,14 @@ impl Renderer for Json {
             findings: self
                 .collected
                 .iter()
-                .map(|f| FindingJson::new(f, self.style.lang))
+                .map(|f| FindingJson::new(f, lang))
                 .collect(),
+            deliveries: report.map(|r| {
+                r.deliveries
+                    .iter()
+                    .map(|d| DeliveryJson::new(d, r.now, lang))
+                    .collect()
+            }),
             summary: Summary {
                 inputs: tally.inputs,
                 findings: tally.findings,
@@ -157,6 +311,28 @@ impl Renderer for Json {
                 by_state: &tally.by_state,
                 errors: &tally.errors,
                 warnings: &self.warnings,
+                now: report.map(|r| rfc3339(r.now)),
+                retry_window_seconds: report.map(|r| r.retry_window),
+                deliveries: report.map(|r| r.deliveries.len()),
+                deliveries_by_state: report.map(Report::by_state),
+                by_category_and_code: report.map(|r| {
+                    r.categories
+                        .iter()
+                        .map(|c| CategoryJson::new(c, lang))
+                        .collect()
+                }),
+                by_destination: report.map(|r| {
+                    r.destinations
+                        .iter()
+                        .map(|d| DestinationJson::new(d, lang))
+                        .collect()
+                }),
+                expiring_soonest: report.map(|r| {
+                    crate::queue::expiring(&r.deliveries, 10)
+                        .into_iter()
+                        .map(|d| DeliveryJson::new(d, r.now, lang))
+                        .collect()
+                }),
             },
         };
         let s = to_safe_string(&doc, true)?;

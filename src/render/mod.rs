@@ -1,11 +1,14 @@
 //! Output: one module per format. Renderers only read findings and the catalog; they never
 //! parse input. Everything taken from the input is made safe here (see `sanitize`).
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod markdown;
 
 use crate::catalog::{self, Entry, Lang, Texts};
-use crate::extract::Finding;
+use crate::extract::{Finding, State};
+use crate::queue::{Delivery, Report};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -15,6 +18,10 @@ pub enum Format {
     Human,
     Json,
     Ndjson,
+    /// GitHub Actions workflow commands (`::error`, `::warning`).
+    Github,
+    /// A summary to paste into a ticket or chat.
+    Markdown,
 }
 
 /// How to present.
@@ -104,13 +111,58 @@ pub trait Renderer {
     fn warning(&mut self, _w: &mut dyn Write, _message: &str) -> io::Result<()> {
         Ok(())
     }
-    fn finish(&mut self, w: &mut dyn Write, tally: &Tally) -> io::Result<()>;
+    /// Closes the output; `report` holds the deliveries when the run grouped them.
+    fn finish(
+        &mut self,
+        w: &mut dyn Write,
+        tally: &Tally,
+        report: Option<&Report>,
+    ) -> io::Result<()>;
 }
 
-pub fn renderer(format: Format, style: Style) -> Box<dyn Renderer> {
+/// The renderer of a format. `summary`: the user asked for deliveries and summary tables
+/// rather than one entry per finding.
+pub fn renderer(format: Format, style: Style, summary: bool) -> Box<dyn Renderer> {
     match format {
-        Format::Human => Box::new(human::Human::new(style)),
-        Format::Json => Box::new(json::Json::new(style, false)),
-        Format::Ndjson => Box::new(json::Json::new(style, true)),
+        Format::Human => Box::new(human::Human::new(style, summary)),
+        Format::Json => Box::new(json::Json::new(style, false, summary)),
+        Format::Ndjson => Box::new(json::Json::new(style, true, summary)),
+        Format::Github => Box::new(github::Github::new(style)),
+        Format::Markdown => Box::new(markdown::Markdown::new(style)),
     }
+}
+
+/// Whether a format needs the deliveries grouped at the end of the run.
+pub fn needs_report(format: Format, summary: bool) -> bool {
+    summary || matches!(format, Format::Json | Format::Markdown)
+}
+
+/// "expires in 3h 10m" / "expired 2h 0m ago" for a delivery, relative to `now`.
+pub fn expiry_text(d: &Delivery, now: i64, lang: Lang) -> String {
+    let Some(at) = d.expires_at else {
+        return String::new();
+    };
+    let left = at - now;
+    let dur = crate::time::human_duration(left);
+    match (lang, left > 0) {
+        (Lang::En, true) => format!("expires in {dur}"),
+        (Lang::En, false) => format!("expired {dur} ago"),
+        (Lang::Ja, true) => format!("あと {dur} で期限切れ"),
+        (Lang::Ja, false) => format!("{dur} 前に期限切れ"),
+    }
+}
+
+/// The first fix of an entry in one language (the summary's "top fix").
+pub fn top_fix(entry: &str, known: bool, lang: Lang) -> &'static str {
+    explain(entry, known, lang)
+        .fixes
+        .first()
+        .copied()
+        .unwrap_or("")
+}
+
+/// Whether a finding is one the GitHub and Markdown reports list (root causes that are
+/// not success reports).
+pub fn reportable(f: &Finding) -> bool {
+    f.root_cause && f.state != State::Delivered
 }

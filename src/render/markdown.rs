@@ -1,0 +1,189 @@
+//! `--format markdown`: a summary to paste into a ticket or a chat: totals, the failures by
+//! category and code with their fixes, the failing destinations, what expires first.
+
+use super::{Renderer, Style, Tally, expiry_text, explain, reportable};
+use crate::catalog::Lang;
+use crate::extract::Finding;
+use crate::queue::Report;
+use crate::time::rfc3339;
+use std::io::{self, Write};
+
+/// Makes text safe in a Markdown table cell or line: visible controls, no pipes, no
+/// backticks, no HTML, no line breaks.
+pub fn md(s: &str) -> String {
+    crate::sanitize::text(s)
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('`', "\\`")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('*', "\\*")
+        .replace('_', "\\_")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+}
+
+pub struct Markdown {
+    style: Style,
+    examples: Vec<Finding>,
+}
+
+impl Markdown {
+    pub fn new(style: Style) -> Markdown {
+        Markdown {
+            style,
+            examples: Vec::new(),
+        }
+    }
+}
+
+fn when(t: Option<i64>) -> String {
+    t.map(rfc3339).unwrap_or_else(|| "-".into())
+}
+
+impl Renderer for Markdown {
+    fn findings(&mut self, _w: &mut dyn Write, batch: &[Finding]) -> io::Result<()> {
+        // one example line per entry, for the report
+        for f in batch.iter().filter(|f| reportable(f)) {
+            if !self
+                .examples
+                .iter()
+                .any(|e| e.entry == f.entry && e.category == f.category)
+                && self.examples.len() < 50
+            {
+                self.examples.push(f.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, w: &mut dyn Write, t: &Tally, report: Option<&Report>) -> io::Result<()> {
+        let lang = self.style.lang;
+        let ja = lang == Lang::Ja;
+        let h = |en: &'static str, jp: &'static str| if ja { jp } else { en };
+        writeln!(w, "## ndr-doctor {}", h("report", "レポート"))?;
+        writeln!(w)?;
+        write!(
+            w,
+            "**{}** {}, **{}** {}, {} {}",
+            t.findings,
+            h("findings", "件の検出"),
+            t.root_causes,
+            h("root causes", "件の根本原因"),
+            t.inputs,
+            h("inputs", "入力")
+        )?;
+        if let Some(r) = report {
+            let states: Vec<String> = r
+                .by_state()
+                .iter()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect();
+            write!(
+                w,
+                "; {} {} ({})",
+                r.deliveries.len(),
+                h("deliveries", "配信"),
+                states.join(", ")
+            )?;
+        }
+        writeln!(w)?;
+        let Some(r) = report else { return w.flush() };
+        if !r.categories.is_empty() {
+            writeln!(w)?;
+            writeln!(
+                w,
+                "### {}",
+                h("Failures by category and code", "カテゴリとコード別の失敗")
+            )?;
+            writeln!(w)?;
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                h("Category", "カテゴリ"),
+                h("Code", "コード"),
+                h("Findings", "件数"),
+                h("Messages", "メッセージ"),
+                h("Recipients", "受信者"),
+                h("First seen", "初回"),
+                h("Last seen", "最終")
+            )?;
+            writeln!(w, "|---|---|---:|---:|---:|---|---|")?;
+            for c in &r.categories {
+                writeln!(
+                    w,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    md(&c.category),
+                    c.code.map_or_else(|| "-".to_string(), |c| c.to_string()),
+                    c.findings,
+                    c.messages,
+                    c.recipients,
+                    when(c.first_seen),
+                    when(c.last_seen)
+                )?;
+            }
+        }
+        if !r.destinations.is_empty() {
+            writeln!(w)?;
+            writeln!(w, "### {}", h("Failing destinations", "失敗している宛先"))?;
+            writeln!(w)?;
+            writeln!(
+                w,
+                "| {} | {} | {} | {} |",
+                h("Destination", "宛先"),
+                h("Deliveries", "配信"),
+                h("Problem", "問題"),
+                h("Last seen", "最終")
+            )?;
+            writeln!(w, "|---|---:|---|---|")?;
+            for d in &r.destinations {
+                writeln!(
+                    w,
+                    "| {} | {} | {} | {} |",
+                    md(&d.destination),
+                    d.deliveries,
+                    md(&d.top_category),
+                    when(d.last_seen)
+                )?;
+            }
+        }
+        let soon = crate::queue::expiring(&r.deliveries, 10);
+        if !soon.is_empty() {
+            writeln!(w)?;
+            writeln!(w, "### {}", h("Expiring soonest", "期限切れが近い配信"))?;
+            writeln!(w)?;
+            for d in soon {
+                writeln!(
+                    w,
+                    "- {} → {} ({}, {} {}): {}",
+                    md(d.message_id.as_deref().unwrap_or("-")),
+                    md(d.recipient.as_deref().unwrap_or("-")),
+                    d.last_code
+                        .map_or_else(|| md(&d.category), |c| c.to_string()),
+                    d.attempts,
+                    h("attempts", "回試行"),
+                    expiry_text(d, r.now, lang)
+                )?;
+            }
+        }
+        if !self.examples.is_empty() {
+            writeln!(w)?;
+            writeln!(w, "### {}", h("What to do", "対処方法"))?;
+            for f in &self.examples {
+                let x = explain(&f.entry, f.known, lang);
+                let code = f.code.map_or_else(|| f.category.clone(), |c| c.to_string());
+                writeln!(w)?;
+                writeln!(w, "#### {} {} ({})", code, md(x.title), md(&f.category))?;
+                writeln!(w)?;
+                writeln!(w, "{}", md(x.summary))?;
+                writeln!(w)?;
+                writeln!(w, "> {}", md(&f.excerpt))?;
+                writeln!(w)?;
+                for (i, fix) in x.fixes.iter().enumerate() {
+                    writeln!(w, "{}. {}", i + 1, md(fix))?;
+                }
+            }
+        }
+        w.flush()
+    }
+}

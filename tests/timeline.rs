@@ -1,0 +1,390 @@
+//! Deliveries, expiry countdowns, summaries and the CI formats (issue: queue timelines).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const TRACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/trace-24h.csv");
+const NOW: &str = "2026-03-05T09:30:00Z";
+
+fn cmd() -> Command {
+    let mut c = Command::cargo_bin("ndr-doctor").expect("binary built");
+    c.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C");
+    c
+}
+
+fn deliveries(extra: &[&str]) -> Vec<Value> {
+    let out = cmd()
+        .args([
+            "--summary",
+            "--format",
+            "ndjson",
+            "--fail-on",
+            "none",
+            "--now",
+            NOW,
+        ])
+        .args(extra)
+        .arg(TRACE)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn trace_over_more_than_a_day_gives_deliveries() {
+    let d = deliveries(&[]);
+    assert_eq!(d.len(), 4, "{d:?}");
+    // deferred for 24 hours, then expired: first attempt + 24 h
+    assert_eq!(d[0]["message_id"], "11111111-1111-1111-1111-111111111111");
+    assert_eq!(d[0]["recipient"], "dana@example.com");
+    assert_eq!(d[0]["destination"], "mail.example.com");
+    assert_eq!(d[0]["state"], "expired");
+    assert_eq!(d[0]["attempts"], 4);
+    assert_eq!(d[0]["first_attempt"], "2026-03-04T09:01:00Z");
+    assert_eq!(d[0]["last_attempt"], "2026-03-05T09:01:30Z");
+    assert_eq!(d[0]["expires_at"], "2026-03-05T09:01:00Z");
+    assert_eq!(d[0]["last_code"], "5.4.316");
+    assert_eq!(d[0]["category"], "connection-refused");
+    // still queued: expires 24 h after its first attempt
+    assert_eq!(d[1]["state"], "queued");
+    assert_eq!(d[1]["attempts"], 2);
+    assert_eq!(d[1]["expires_at"], "2026-03-06T06:00:00Z");
+    assert_eq!(d[1]["expires_in_seconds"], 20 * 3600 + 30 * 60);
+    // a later 2.x.x for the same delivery
+    assert_eq!(d[2]["state"], "delivered");
+    assert_eq!(d[2]["expires_at"], Value::Null);
+    assert_eq!(d[3]["state"], "failed");
+    assert_eq!(d[3]["last_code"], "5.1.1");
+    assert_eq!(d[3]["destination"], "example.org");
+}
+
+#[test]
+fn retry_window_and_now_move_the_countdown() {
+    let d = deliveries(&["--retry-window", "2d"]);
+    assert_eq!(d[0]["expires_at"], "2026-03-06T09:01:00Z");
+    // the 5.4.316 NDR says it expired, whatever the window
+    assert_eq!(d[0]["state"], "expired");
+    assert_eq!(d[1]["expires_at"], "2026-03-07T06:00:00Z");
+    let out = cmd()
+        .args([
+            "--summary",
+            "--format",
+            "ndjson",
+            "--now",
+            "2026-03-06T07:00:00Z",
+            "--fail-on",
+            "none",
+        ])
+        .arg(TRACE)
+        .output()
+        .unwrap();
+    let d: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        d[1]["state"], "expired",
+        "queued past its window has expired by now"
+    );
+    cmd()
+        .args(["--summary", "--retry-window", "soon"])
+        .arg(TRACE)
+        .assert()
+        .code(2);
+    cmd()
+        .args(["--summary", "--now", "yesterday"])
+        .arg(TRACE)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn human_summary_tables() {
+    let out = cmd()
+        .args(["--summary", "--now", NOW, "--fail-on", "none"])
+        .arg(TRACE)
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        s.contains("By category and code")
+            && s.contains("By destination")
+            && s.contains("Expiring soonest"),
+        "{s}"
+    );
+    assert!(s.contains("expires in 20h 30m"), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("connection-refused") && l.contains("4.4.316")),
+        "{s}"
+    );
+    assert!(
+        s.lines()
+            .any(|l| l.trim_start().starts_with("mail.example.com") && l.contains(" 2 ")),
+        "{s}"
+    );
+    let ja = cmd()
+        .args([
+            "--summary",
+            "--now",
+            NOW,
+            "--lang",
+            "ja",
+            "--fail-on",
+            "none",
+        ])
+        .arg(TRACE)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(ja.stdout)
+            .unwrap()
+            .contains("期限切れが近い配信")
+    );
+}
+
+#[test]
+fn json_has_deliveries_and_summary_figures() {
+    let out = cmd()
+        .args(["--format", "json", "--now", NOW, "--fail-on", "none"])
+        .arg(TRACE)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["deliveries"].as_array().unwrap().len(), 4);
+    assert_eq!(v["summary"]["deliveries_by_state"]["queued"], 1);
+    assert_eq!(v["summary"]["deliveries_by_state"]["expired"], 1);
+    let cats = v["summary"]["by_category_and_code"].as_array().unwrap();
+    let refused = cats.iter().find(|c| c["code"] == "4.4.316").unwrap();
+    assert_eq!(
+        (
+            refused["findings"].as_u64(),
+            refused["messages"].as_u64(),
+            refused["recipients"].as_u64()
+        ),
+        (Some(5), Some(2), Some(2))
+    );
+    assert!(!refused["top_fix"].as_str().unwrap().is_empty());
+    let dest = &v["summary"]["by_destination"][0];
+    assert_eq!(
+        (dest["destination"].as_str(), dest["deliveries"].as_u64()),
+        (Some("mail.example.com"), Some(2))
+    );
+    assert_eq!(
+        v["summary"]["expiring_soonest"][0]["recipient"],
+        "lee@example.com"
+    );
+    assert_eq!(v["summary"]["now"], NOW);
+    // findings stay as they were, with their time in UTC
+    assert_eq!(v["findings"][0]["time"], "2026-03-04T09:01:00Z");
+    assert_eq!(v["findings"][0]["timestamp"], "2026-03-04T09:01:00.000Z");
+}
+
+#[test]
+fn fail_on_expired_and_counts() {
+    cmd()
+        .args(["--fail-on", "expired", "--now", NOW])
+        .arg(TRACE)
+        .assert()
+        .code(1);
+    cmd()
+        .args(["--fail-on", "expired", "--fail-on-count", "1", "--now", NOW])
+        .arg(TRACE)
+        .assert()
+        .code(1);
+    cmd()
+        .args(["--fail-on", "expired", "--fail-on-count", "2", "--now", NOW])
+        .arg(TRACE)
+        .assert()
+        .code(0);
+    cmd()
+        .args(["--fail-on", "queued", "--fail-on-count", "1", "--now", NOW])
+        .arg(TRACE)
+        .assert()
+        .code(1);
+    cmd()
+        .args(["--fail-on", "queued", "--fail-on-count", "2", "--now", NOW])
+        .arg(TRACE)
+        .assert()
+        .code(0);
+    cmd()
+        .args(["--fail-on", "any", "--fail-on-count", "3", "--now", NOW])
+        .arg(TRACE)
+        .assert()
+        .code(1);
+    cmd()
+        .args(["--fail-on", "any", "--fail-on-count", "4", "--now", NOW])
+        .arg(TRACE)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn github_workflow_commands_are_escaped() {
+    let out = cmd()
+        .args(["--format", "github", "--now", NOW])
+        .arg(TRACE)
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("::warning file=") && l.contains("title=4.4.316")),
+        "{s}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("::error file=") && l.contains("title=5.4.316")),
+        "{s}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("::error file=") && l.contains("title=5.1.1")),
+        "{s}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("::notice title=ndr-doctor::")
+    );
+    // a hostile line cannot start a command of its own nor break the properties
+    let hostile = "450 4.4.316 Connection refused 100% %0A::set-output name=x::y [LastAttemptedServerName=a,b:c]\n";
+    let out = cmd()
+        .args(["--format", "github"])
+        .write_stdin(hostile)
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    let first = s.lines().next().unwrap();
+    assert!(
+        first.starts_with("::warning file=-,line=1,title=4.4.316 "),
+        "{first}"
+    );
+    let (props, data) = first
+        .split_once("::")
+        .and_then(|(_, rest)| rest.split_once("::"))
+        .unwrap();
+    assert!(!props.contains("a,b:c"));
+    assert!(data.contains("100%25") && data.contains("%250A"), "{data}");
+    assert_eq!(s.lines().filter(|l| l.starts_with("::")).count(), 2);
+}
+
+#[test]
+fn markdown_report() {
+    let out = cmd()
+        .args(["--format", "markdown", "--now", NOW, "--fail-on", "none"])
+        .arg(TRACE)
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.starts_with("## ndr-doctor report"));
+    assert!(
+        s.contains("| connection-refused | 4.4.316 | 5 | 2 | 2 |"),
+        "{s}"
+    );
+    assert!(s.contains("### What to do"));
+    assert!(s.contains("1. "));
+    let out = cmd()
+        .args(["--format", "markdown"])
+        .write_stdin("450 4.4.316 refused | <script> `x`\n")
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("\\| &lt;script&gt; \\`x\\`"), "{s}");
+}
+
+#[test]
+fn redact_replaces_names_everywhere() {
+    let trace = std::fs::read_to_string(TRACE)
+        .unwrap()
+        .replace("example.com", "fabrikam-test.net")
+        .replace("example.net", "northwind-test.org")
+        .replace("192.0.2.25", "198.51.100.77");
+    for format in ["human", "json", "ndjson", "github", "markdown"] {
+        let out = cmd()
+            .args([
+                "--redact",
+                "--summary",
+                "--now",
+                NOW,
+                "--fail-on",
+                "none",
+                "--format",
+                format,
+            ])
+            .write_stdin(trace.clone())
+            .output()
+            .unwrap();
+        let s = String::from_utf8(out.stdout).unwrap();
+        for secret in [
+            "fabrikam-test",
+            "northwind-test",
+            "198.51.100.77",
+            "q1@example.org",
+        ] {
+            assert!(!s.contains(secret), "{format}: {secret} in output:\n{s}");
+        }
+        assert!(
+            s.contains("@domain") || s.contains("host1"),
+            "{format}: {s}"
+        );
+    }
+    let out = cmd()
+        .args(["--redact", "--format", "ndjson", "--fail-on", "none"])
+        .write_stdin(trace)
+        .output()
+        .unwrap();
+    let v: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        v[0]["remote_host"], v[1]["remote_host"],
+        "the same host gets the same placeholder"
+    );
+    assert_eq!(v[0]["remote_ip"], "ip1");
+    assert_eq!(v[0]["recipient"], "user1@domain1");
+}
+
+#[test]
+fn completions_and_man() {
+    cmd()
+        .args(["completions", "bash"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("ndr-doctor").and(predicate::str::contains("--fail-on")));
+    cmd()
+        .args(["completions", "zsh"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("#compdef ndr-doctor"));
+    cmd().args(["completions", "fish"]).assert().code(0);
+    cmd().arg("man").assert().code(0).stdout(
+        predicate::str::contains(".TH ndr-doctor").and(predicate::str::contains("fail\\-on")),
+    );
+    cmd().arg("--help").assert().code(0).stdout(
+        predicate::str::contains("Paste a bounce").and(predicate::str::contains("--fail-on-count")),
+    );
+}
