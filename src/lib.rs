@@ -9,6 +9,7 @@ pub mod cli;
 pub mod extract;
 pub mod input;
 pub mod policy;
+pub mod probe;
 pub mod render;
 pub mod sanitize;
 
@@ -73,6 +74,7 @@ where
             cli.format,
             style,
         ),
+        Some(Command::Probe(args)) => probe::command(&mut out, args, cli.format, style),
         None => diagnose(&mut out, &cli, style),
     };
     let result = result.and_then(|code| out.flush().map(|_| code));

@@ -3,6 +3,7 @@
 
 pub mod human;
 pub mod json;
+pub mod probe;
 
 use crate::catalog::{self, Entry, Lang, Texts};
 use crate::extract::Finding;
