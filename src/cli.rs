@@ -127,6 +127,74 @@ pub enum Command {
     },
     /// Print the manual page (roff) to standard output.
     Man,
+    /// Connect to a mail server the way a Microsoft 365 connector does (resolve, connect,
+    /// banner, EHLO, STARTTLS, certificate check, QUIT; never sends mail) and name the error
+    /// it would queue.
+    #[command(after_help = PROBE_EXAMPLES)]
+    Probe(ProbeArgs),
+}
+
+const PROBE_EXAMPLES: &str = "\
+Examples:
+  Did the firewall change work?
+    ndr-doctor probe mail.contoso.com
+  Check every morning that the server still offers TLS with a valid certificate:
+    ndr-doctor probe mail.contoso.com:25 --require-tls --cert-name mail.contoso.com
+  Probe the domain's most preferred MX host:
+    ndr-doctor probe --mx contoso.com --require-tls
+
+Exit status: 0 every step passed (or the predicted code did not match --fail-on),
+1 the predicted code matched --fail-on, 2 usage or local error.";
+
+/// Options of `probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Host name or address to probe, with an optional port: mail.contoso.com,
+    /// mail.contoso.com:2525, 192.0.2.10, [2001:db8::25]:25.
+    #[arg(
+        value_name = "HOST[:PORT]",
+        required_unless_present = "mx",
+        conflicts_with = "mx"
+    )]
+    pub host: Option<String>,
+
+    /// Look up the domain's MX records first and probe its most preferred mail server.
+    #[arg(long, value_name = "DOMAIN")]
+    pub mx: Option<String>,
+
+    /// TCP port [default: 25, or the one given with HOST].
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Fail (4.4.317) when the server does not offer STARTTLS.
+    #[arg(long)]
+    pub require_tls: bool,
+
+    /// Name the certificate must be valid for [default: HOST, or the MX host].
+    #[arg(long, value_name = "NAME")]
+    pub cert_name: Option<String>,
+
+    /// Limit for each step and socket operation: 30s, 500ms, 2m.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub timeout: String,
+
+    /// Name to send with EHLO [default: the local address literal, e.g. [192.0.2.1]].
+    #[arg(long, value_name = "NAME")]
+    pub helo: Option<String>,
+
+    /// Trust the CA certificates in this PEM file instead of the built-in public roots.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// DNS server to ask for --mx look-ups instead of the system's: 192.0.2.53 or
+    /// 192.0.2.53:5353.
+    #[arg(long, value_name = "IP[:PORT]", requires = "mx")]
+    pub resolver: Option<String>,
+
+    /// Exit with 1 when the predicted code matches: any, none, transient, permanent, queued,
+    /// or a comma list of codes and categories (e.g. 4.4.316,certificate-invalid).
+    #[arg(long, value_name = "POLICY", default_value = "any")]
+    pub fail_on: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

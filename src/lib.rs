@@ -9,6 +9,7 @@ pub mod cli;
 pub mod extract;
 pub mod input;
 pub mod policy;
+pub mod probe;
 pub mod queue;
 pub mod redact;
 pub mod render;
@@ -85,6 +86,7 @@ where
             let cmd = <Cli as clap::CommandFactory>::command();
             clap_mangen::Man::new(cmd).render(&mut out).map(|_| EXIT_OK)
         }
+        Some(Command::Probe(args)) => probe::command(&mut out, args, cli.format, style),
         None => diagnose(&mut out, &cli, style),
     };
     let result = result.and_then(|code| out.flush().map(|_| code));

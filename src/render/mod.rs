@@ -5,6 +5,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod probe;
 
 use crate::catalog::{self, Entry, Lang, Texts};
 use crate::extract::{Finding, State};

@@ -1,0 +1,818 @@
+//! `probe`: does what a Microsoft 365 outbound connector does when it delivers to a server
+//! (resolve, connect, banner, EHLO, STARTTLS, certificate check, QUIT) and names the error
+//! the connector would queue at the first step that fails. It never sends MAIL FROM, RCPT
+//! TO or DATA.
+//!
+//! This module runs the steps and returns a `Report`; `render::probe` shows it. Everything
+//! in a report that came from the network (replies, certificate names, resolver errors) is
+//! kept as received and escaped by the renderers.
+
+pub mod der;
+pub mod resolve;
+pub mod smtp;
+pub mod tls;
+
+use crate::cli::ProbeArgs;
+use crate::render::{self, Format, Style};
+use smtp::{Conn, DialogueError, Stream};
+use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_PORT: u16 = 25;
+
+/// What to probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A host name or address.
+    Host { host: String, port: u16 },
+    /// A mail domain: its most preferred MX host (or the domain itself when it has no MX).
+    Mx {
+        domain: String,
+        port: u16,
+        resolver: Option<SocketAddr>,
+    },
+}
+
+/// Everything a probe needs, checked.
+pub struct Options {
+    pub target: Target,
+    pub require_tls: bool,
+    pub cert_name: Option<String>,
+    pub timeout: Duration,
+    pub helo: Option<String>,
+    pub roots: tls::Roots,
+}
+
+/// One step of the probe, as reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// `resolve`, `connect`, `banner`, `ehlo`, `starttls`, `tls`, `ehlo-tls`, `quit`.
+    pub step: &'static str,
+    pub ok: bool,
+    pub millis: u64,
+    pub detail: String,
+}
+
+/// The outcome of a probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The host probed (for `--mx`, the MX host once known).
+    pub host: String,
+    /// The mail domain, for `--mx`.
+    pub domain: Option<String>,
+    pub port: u16,
+    /// The address connected to.
+    pub address: Option<SocketAddr>,
+    /// The catalog key of the predicted error (`4.4.316`), `None` when every step passed.
+    pub code: Option<&'static str>,
+    /// For a certificate failure: expired, not yet valid, wrong name, untrusted issuer,
+    /// self-signed (or another rustls reason).
+    pub reason: Option<&'static str>,
+    pub steps: Vec<Step>,
+}
+
+/// A failed step: the code it predicts and what happened.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: &'static str,
+    pub reason: Option<&'static str>,
+    pub detail: String,
+}
+
+impl Failure {
+    fn new(code: &'static str, detail: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            reason: None,
+            detail: detail.into(),
+        }
+    }
+}
+
+pub const DNS_FAILED: &str = "4.4.312";
+pub const TIMED_OUT: &str = "4.4.315";
+pub const REFUSED: &str = "4.4.316";
+pub const CANNOT_CONNECT: &str = "4.4.317";
+pub const CLOSED: &str = "4.4.318";
+pub const CERTIFICATE: &str = "4.7.320";
+
+/// Parses `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds. Zero is refused (a socket
+/// time-out of zero means none at all).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let bad = || {
+        format!(
+            "--timeout: `{}` is not a duration (expected e.g. 30s, 500ms, 2m)",
+            crate::sanitize::text(s)
+        )
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" | "min" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
+        "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
+        _ => return Err(bad()),
+    };
+    if d.is_zero() {
+        return Err("--timeout: must be more than zero".into());
+    }
+    if d > Duration::from_secs(24 * 3600) {
+        return Err("--timeout: at most 24h".into());
+    }
+    Ok(d)
+}
+
+/// Parses `HOST`, `HOST:PORT`, `[IPv6]`, `[IPv6]:PORT` or a bare IPv6 address.
+pub fn parse_host_port(s: &str) -> Result<(String, Option<u16>), String> {
+    let shown = || crate::sanitize::text(s).into_owned();
+    let t = s.trim();
+    let port = |p: &str| -> Result<u16, String> {
+        match p.parse::<u16>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "`{}`: the port must be a number from 1 to 65535",
+                shown()
+            )),
+        }
+    };
+    let (host, port) = if let Some(rest) = t.strip_prefix('[') {
+        let (inside, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("`{}`: `[` without `]`", shown()))?;
+        if inside.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("`{}`: not an IPv6 address inside [ ]", shown()));
+        }
+        let p = match after {
+            "" => None,
+            _ => Some(port(after.strip_prefix(':').ok_or_else(|| {
+                format!("`{}`: expected `:PORT` after `]`", shown())
+            })?)?),
+        };
+        (inside.to_string(), p)
+    } else if t.matches(':').count() > 1 {
+        if t.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("`{}`: not a host name or address", shown()));
+        }
+        (t.to_string(), None)
+    } else if let Some((h, p)) = t.split_once(':') {
+        (h.to_string(), Some(port(p)?))
+    } else {
+        (t.to_string(), None)
+    };
+    check_host(&host)?;
+    Ok((host, port))
+}
+
+/// A host name (letters, digits, `-`, `_`, dots; at most 253 characters) or an IP address.
+pub fn check_host(host: &str) -> Result<(), String> {
+    if host.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    let name = host.strip_suffix('.').unwrap_or(host);
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if ok {
+        Ok(())
+    } else if !host.is_ascii() {
+        Err(format!(
+            "`{}`: give an internationalized name in its xn-- (punycode) form",
+            crate::sanitize::text(host)
+        ))
+    } else {
+        Err(format!(
+            "`{}`: not a host name or address",
+            crate::sanitize::text(host)
+        ))
+    }
+}
+
+/// `--resolver`: `IP` or `IP:PORT` (`[IPv6]:PORT`), port 53 by default.
+pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
+    let t = s.trim();
+    if let Ok(ip) = t.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    t.parse::<SocketAddr>().map_err(|_| {
+        format!(
+            "--resolver: `{}` is not an IP address (expected e.g. 192.0.2.53 or 192.0.2.53:5353)",
+            crate::sanitize::text(s)
+        )
+    })
+}
+
+impl Options {
+    /// Checks the command line. An error is one line for the user (exit status 2).
+    pub fn from_args(a: &ProbeArgs) -> Result<Options, String> {
+        let timeout = parse_duration(&a.timeout)?;
+        let target = match (&a.host, &a.mx) {
+            (Some(h), None) => {
+                let (host, p) = parse_host_port(h)?;
+                if let (Some(p1), Some(p2)) = (p, a.port)
+                    && p1 != p2
+                {
+                    return Err(format!("the port is given twice ({p1} and --port {p2})"));
+                }
+                Target::Host {
+                    host,
+                    port: p.or(a.port).unwrap_or(DEFAULT_PORT),
+                }
+            }
+            (None, Some(d)) => {
+                let d = d.trim();
+                check_host(d).map_err(|e| format!("--mx {e}"))?;
+                if d.parse::<IpAddr>().is_ok() {
+                    return Err("--mx takes a mail domain, not an address".into());
+                }
+                Target::Mx {
+                    domain: d.to_string(),
+                    port: a.port.unwrap_or(DEFAULT_PORT),
+                    resolver: a.resolver.as_deref().map(parse_resolver).transpose()?,
+                }
+            }
+            _ => return Err("give either HOST or --mx DOMAIN".into()),
+        };
+        if let Some(n) = &a.cert_name {
+            check_host(n).map_err(|e| format!("--cert-name {e}"))?;
+            if rustls::pki_types::ServerName::try_from(n.trim_end_matches('.')).is_err() {
+                return Err(format!(
+                    "--cert-name `{}` cannot be a certificate name",
+                    crate::sanitize::text(n)
+                ));
+            }
+        }
+        if let Some(h) = &a.helo
+            && (h.is_empty() || h.len() > 255 || !h.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(format!(
+                "--helo: `{}` is not a name to send (printable ASCII without spaces)",
+                crate::sanitize::text(h)
+            ));
+        }
+        let roots = match &a.ca_file {
+            Some(p) => tls::Roots::from_pem_file(p)?,
+            None => tls::Roots::builtin(),
+        };
+        Ok(Options {
+            target,
+            require_tls: a.require_tls,
+            cert_name: a.cert_name.clone(),
+            timeout,
+            helo: a.helo.clone(),
+            roots,
+        })
+    }
+}
+
+/// A step in progress: its timing and its outcome, reported to `on_step` as it ends.
+struct Run<'a> {
+    report: Report,
+    on_step: &'a mut dyn FnMut(&Step),
+}
+
+impl Run<'_> {
+    fn step<T>(
+        &mut self,
+        name: &'static str,
+        f: impl FnOnce() -> Result<(T, String), Failure>,
+    ) -> Option<T> {
+        let start = Instant::now();
+        let r = f();
+        let millis = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let (value, ok, detail) = match r {
+            Ok((v, d)) => (Some(v), true, d),
+            Err(f) => {
+                self.report.code = Some(f.code);
+                self.report.reason = f.reason;
+                (None, false, f.detail)
+            }
+        };
+        let s = Step {
+            step: name,
+            ok,
+            millis,
+            detail,
+        };
+        (self.on_step)(&s);
+        self.report.steps.push(s);
+        value
+    }
+}
+
+fn dialogue_failure(e: DialogueError, waiting_for: &str, timeout: Duration) -> Failure {
+    match e {
+        DialogueError::Timeout => Failure::new(
+            TIMED_OUT,
+            format!("no {waiting_for} within {}", show_duration(timeout)),
+        ),
+        DialogueError::Closed(what) => {
+            Failure::new(CLOSED, format!("{what} (waiting for {waiting_for})"))
+        }
+        DialogueError::Malformed(what) => Failure::new(CANNOT_CONNECT, what),
+        DialogueError::Io(e) => Failure::new(CLOSED, format!("the connection failed: {e}")),
+    }
+}
+
+/// `30s`, `500ms`, `2m` back from a duration.
+pub fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// A reply that is not the one expected: the code predicts 4.4.317 (the session could not be
+/// set up), with the server's words.
+fn refused_reply(what: &str, r: &smtp::Reply) -> Failure {
+    Failure::new(CANNOT_CONNECT, format!("{what}: {}", r.text()))
+}
+
+/// TCP connect to each address in turn; the first that answers wins. Every failure is
+/// listed; the predicted code is 4.4.316 when every address refused, 4.4.315 when one
+/// timed out, else 4.4.317.
+pub fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<(TcpStream, String), Failure> {
+    let mut tried = Vec::new();
+    let (mut refused, mut timed_out) = (0, 0);
+    for a in addrs {
+        match TcpStream::connect_timeout(a, timeout) {
+            Ok(s) => {
+                let mut d = format!("connected to {a}");
+                if !tried.is_empty() {
+                    d.push_str(&format!(" (after: {})", tried.join("; ")));
+                }
+                return Ok((s, d));
+            }
+            Err(e) => {
+                let what = match e.kind() {
+                    io::ErrorKind::ConnectionRefused => {
+                        refused += 1;
+                        "refused".to_string()
+                    }
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                        timed_out += 1;
+                        format!("no answer within {}", show_duration(timeout))
+                    }
+                    _ => e.to_string(),
+                };
+                tried.push(format!("{a} {what}"));
+            }
+        }
+    }
+    let code = if timed_out > 0 {
+        TIMED_OUT
+    } else if refused == addrs.len() {
+        REFUSED
+    } else {
+        CANNOT_CONNECT
+    };
+    Err(Failure::new(code, tried.join("; ")))
+}
+
+/// `[192.0.2.1]` or `[IPv6:2001:db8::1]`: an address literal (RFC 5321 section 4.1.3).
+fn address_literal(a: SocketAddr) -> String {
+    match a.ip() {
+        IpAddr::V4(v4) => format!("[{v4}]"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("[{v4}]"),
+            None => format!("[IPv6:{v6}]"),
+        },
+    }
+}
+
+/// Runs the probe. `on_step` sees each step as it ends (for live output).
+pub fn run(opts: &Options, on_step: &mut dyn FnMut(&Step)) -> Report {
+    let (host, domain, port) = match &opts.target {
+        Target::Host { host, port } => (host.clone(), None, *port),
+        Target::Mx { domain, port, .. } => (domain.clone(), Some(domain.clone()), *port),
+    };
+    let mut run = Run {
+        report: Report {
+            host,
+            domain,
+            port,
+            address: None,
+            code: None,
+            reason: None,
+            steps: Vec::new(),
+        },
+        on_step,
+    };
+    probe_steps(opts, &mut run);
+    run.report
+}
+
+fn probe_steps(opts: &Options, run: &mut Run<'_>) {
+    let timeout = opts.timeout;
+    // 1. resolve
+    let Some((host, addrs)) = run.step("resolve", || {
+        resolve::resolve(&opts.target, timeout).map(|r| {
+            let d = r.detail.clone();
+            ((r.host, r.addrs), d)
+        })
+    }) else {
+        return;
+    };
+    run.report.host = host.clone();
+    // 2. connect
+    let Some(tcp) = run.step("connect", || connect(&addrs, timeout)) else {
+        return;
+    };
+    run.report.address = tcp.peer_addr().ok();
+    let helo = opts.helo.clone().unwrap_or_else(|| {
+        tcp.local_addr()
+            .map(address_literal)
+            .unwrap_or_else(|_| "[127.0.0.1]".into())
+    });
+    let _ = tcp.set_nodelay(true);
+    let mut conn = Conn::new(Stream::Plain(tcp), timeout);
+    // 3. banner and EHLO
+    // after a refusing reply the session is still up: end it as a client should (RFC 5321
+    // section 3.1: a server that refuses with 554 waits for QUIT), without a step of its own
+    let mut still_up = false;
+    let ok = run.step("banner", || match conn.read_reply() {
+        Ok(r) if r.code == 220 => Ok(((), r.text())),
+        Ok(r) => {
+            still_up = true;
+            Err(refused_reply("the server refused the session", &r))
+        }
+        Err(e) => Err(dialogue_failure(e, "banner", timeout)),
+    });
+    if ok.is_none() {
+        return goodbye(&mut conn, still_up);
+    }
+    let Some(keywords) = run.step("ehlo", || match conn.command(&format!("EHLO {helo}")) {
+        Ok(r) if r.code == 250 => {
+            let kw = r.ehlo_keywords();
+            let mut d = r.first_line();
+            if !kw.is_empty() {
+                d.push_str(&format!(" (offers {})", kw.join(", ")));
+            }
+            Ok((kw, d))
+        }
+        Ok(r) => {
+            still_up = true;
+            Err(refused_reply(&format!("EHLO {helo} was refused"), &r))
+        }
+        Err(e) => Err(dialogue_failure(e, "reply to EHLO", timeout)),
+    }) else {
+        return goodbye(&mut conn, still_up);
+    };
+    // 4. STARTTLS and the certificate
+    let offered = keywords.iter().any(|k| k == "STARTTLS");
+    if !offered {
+        let required = opts.require_tls;
+        let ok = run.step("starttls", || {
+            if required {
+                Err(Failure::new(
+                    CANNOT_CONNECT,
+                    "the server does not offer STARTTLS, and TLS is required (--require-tls)",
+                ))
+            } else {
+                Ok((
+                    (),
+                    "not offered: mail would go unencrypted (a connector that requires TLS fails with 4.4.317; --require-tls checks that)".to_string(),
+                ))
+            }
+        });
+        match ok {
+            Some(()) => quit(run, &mut conn),
+            None => goodbye(&mut conn, true),
+        }
+        return;
+    }
+    let Some(()) = run.step("starttls", || match conn.command("STARTTLS") {
+        Ok(r) if r.code == 220 => Ok(((), r.text())),
+        Ok(r) => {
+            still_up = true;
+            Err(refused_reply("STARTTLS was refused", &r))
+        }
+        Err(e) => Err(dialogue_failure(e, "reply to STARTTLS", timeout)),
+    }) else {
+        return goodbye(&mut conn, still_up);
+    };
+    let (tcp, extra) = match conn.into_tcp() {
+        Ok(x) => x,
+        // not reachable: the connection is still plain here; end quietly if it ever is
+        Err(_) => return,
+    };
+    let name = opts.cert_name.clone().unwrap_or_else(|| host.clone());
+    let Some(session) = run.step("tls", || {
+        let s = tls::handshake(tcp, &name, &opts.roots, timeout).map_err(|e| match e {
+            tls::TlsError::Certificate { reason, detail } => Failure {
+                code: CERTIFICATE,
+                reason: Some(reason),
+                detail,
+            },
+            tls::TlsError::Negotiation(d) => Failure::new(CANNOT_CONNECT, d),
+            tls::TlsError::Setup(d) => Failure::new(CANNOT_CONNECT, d),
+            tls::TlsError::Io(e) => {
+                dialogue_failure(DialogueError::from_io(e), "TLS handshake", timeout)
+            }
+        })?;
+        let mut d = format!("{} (checked for {name}", s.summary);
+        d.push_str(match &opts.roots.file {
+            Some(_) => " against --ca-file)",
+            None => " against the built-in public roots)",
+        });
+        if extra > 0 {
+            d.push_str(&format!(
+                "; ignored {extra} bytes the server sent before the handshake"
+            ));
+        }
+        Ok((s, d))
+    }) else {
+        return;
+    };
+    let mut conn = Conn::new(Stream::Tls(Box::new(session.stream)), timeout);
+    let ok = run.step("ehlo-tls", || match conn.command(&format!("EHLO {helo}")) {
+        Ok(r) if r.code == 250 => Ok(((), r.first_line())),
+        Ok(r) => {
+            still_up = true;
+            Err(refused_reply(
+                &format!("EHLO {helo} over TLS was refused"),
+                &r,
+            ))
+        }
+        Err(e) => Err(dialogue_failure(e, "reply to EHLO over TLS", timeout)),
+    });
+    match ok {
+        Some(()) => quit(run, &mut conn),
+        None => goodbye(&mut conn, still_up),
+    }
+}
+
+/// QUIT after a refusing reply, unreported and bounded like every socket operation.
+fn goodbye(conn: &mut Conn, still_up: bool) {
+    if still_up {
+        let _ = conn.command("QUIT");
+    }
+}
+
+/// QUIT, politely: whatever happens here, the server passed (a connector would have sent
+/// the mail by now), so this step never fails.
+fn quit(run: &mut Run<'_>, conn: &mut Conn) {
+    run.step("quit", || {
+        let d = match conn.command("QUIT") {
+            Ok(r) => r.text(),
+            Err(DialogueError::Timeout) => "no reply (ignored)".to_string(),
+            Err(_) => "the server closed without a reply (ignored)".to_string(),
+        };
+        Ok(((), d))
+    });
+}
+
+/// The `probe` subcommand: checks the options, probes, renders, and returns the exit status.
+pub fn command(
+    out: &mut dyn Write,
+    args: &ProbeArgs,
+    format: Format,
+    style: Style,
+) -> io::Result<u8> {
+    let policy = match crate::policy::FailOn::parse(&args.fail_on) {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("ndr-doctor: {msg}");
+            return Ok(crate::EXIT_ERROR);
+        }
+    };
+    let opts = match Options::from_args(args) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("ndr-doctor: probe: {msg}");
+            return Ok(crate::EXIT_ERROR);
+        }
+    };
+    let mut write_error: Option<io::Error> = None;
+    let report = if matches!(format, Format::Human | Format::Github | Format::Markdown) {
+        render::probe::human_header(out, &opts, style)?;
+        let mut live = |s: &Step| {
+            if write_error.is_none()
+                && let Err(e) = render::probe::human_step(out, s, style)
+            {
+                write_error = Some(e);
+            }
+        };
+        let r = run(&opts, &mut live);
+        if let Some(e) = write_error {
+            return Err(e);
+        }
+        render::probe::human_verdict(out, &r, style)?;
+        r
+    } else {
+        let r = run(&opts, &mut |_| {});
+        render::probe::json(out, &r, style, format == Format::Json)?;
+        r
+    };
+    Ok(match report.code {
+        Some(code) if policy.matches(&finding(&report, code)) => crate::EXIT_FINDING,
+        _ => crate::EXIT_OK,
+    })
+}
+
+/// The predicted code as a finding, for `--fail-on`.
+fn finding(r: &Report, key: &str) -> crate::extract::Finding {
+    let cat = crate::catalog::get();
+    let entry = cat.by_key(key);
+    let code = crate::catalog::Code::parse(key);
+    crate::extract::Finding {
+        path: r.host.clone(),
+        message: 1,
+        line: 0,
+        code,
+        reply: entry.map(|e| e.reply),
+        entry: key.to_string(),
+        known: entry.is_some(),
+        category: entry.map_or_else(|| crate::catalog::OTHER.to_string(), |e| e.category.clone()),
+        severity: code
+            .and_then(|c| crate::catalog::Severity::of_class(c.class))
+            .unwrap_or(crate::catalog::Severity::Transient),
+        state: crate::extract::State::Queued,
+        root_cause: true,
+        recipient: None,
+        remote_host: Some(r.host.clone()),
+        remote_ip: r.address.map(|a| a.ip().to_string()),
+        timestamp: None,
+        message_id: None,
+        excerpt: r
+            .steps
+            .iter()
+            .find(|s| !s.ok)
+            .map(|s| s.detail.clone())
+            .unwrap_or_default(),
+        remote_reply: None,
+        symptom: None,
+        nested: false,
+        time: None,
+        retry_until: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert_eq!(parse_duration(" 10s "), Ok(Duration::from_secs(10)));
+        for bad in [
+            "",
+            "s",
+            "0s",
+            "0",
+            "1.5s",
+            "-1s",
+            "10 s",
+            "3d",
+            "99999999999999999999s",
+            "25h",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(show_duration(Duration::from_secs(120)), "2m");
+        assert_eq!(show_duration(Duration::from_secs(30)), "30s");
+        assert_eq!(show_duration(Duration::from_millis(1500)), "1500ms");
+    }
+
+    #[test]
+    fn parses_hosts_and_ports() {
+        let ok = |s: &str| parse_host_port(s).unwrap();
+        assert_eq!(ok("mail.contoso.com"), ("mail.contoso.com".into(), None));
+        assert_eq!(
+            ok("mail.contoso.com:2525"),
+            ("mail.contoso.com".into(), Some(2525))
+        );
+        assert_eq!(ok("192.0.2.1:25"), ("192.0.2.1".into(), Some(25)));
+        assert_eq!(ok("[::1]:2525"), ("::1".into(), Some(2525)));
+        assert_eq!(ok("[2001:db8::1]"), ("2001:db8::1".into(), None));
+        assert_eq!(ok("2001:db8::1"), ("2001:db8::1".into(), None));
+        assert_eq!(ok("mx.test."), ("mx.test.".into(), None));
+        for bad in [
+            "",
+            ":25",
+            "host:0",
+            "host:70000",
+            "host:x",
+            "[::1",
+            "[nope]:25",
+            "[::1]25",
+            "a..b",
+            "bad host",
+            "héllo.test",
+            "x\u{1b}y",
+            "1:2:3:zz",
+        ] {
+            assert!(parse_host_port(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_host_port("x\u{1b}y").unwrap_err().contains("\\x1b"));
+        assert_eq!(
+            parse_resolver("127.0.0.1"),
+            Ok("127.0.0.1:53".parse().unwrap())
+        );
+        assert_eq!(
+            parse_resolver("[::1]:5353"),
+            Ok("[::1]:5353".parse().unwrap())
+        );
+        assert!(parse_resolver("dns.google").is_err());
+    }
+
+    #[test]
+    fn connect_tries_each_address_in_turn() {
+        // a port that was free a moment ago: refused
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let open = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addrs = [closed, open.local_addr().unwrap()];
+        let (_s, detail) = connect(&addrs, Duration::from_secs(5)).unwrap();
+        assert!(detail.contains("refused"), "{detail}");
+        let f = connect(&[closed, closed], Duration::from_secs(5)).unwrap_err();
+        assert_eq!(f.code, REFUSED);
+        assert_eq!(f.detail.matches("refused").count(), 2);
+    }
+
+    #[test]
+    fn classifies_dialogue_failures() {
+        let t = Duration::from_millis(500);
+        assert_eq!(
+            dialogue_failure(DialogueError::Timeout, "banner", t).code,
+            TIMED_OUT
+        );
+        assert!(
+            dialogue_failure(DialogueError::Timeout, "banner", t)
+                .detail
+                .contains("500ms")
+        );
+        assert_eq!(
+            dialogue_failure(DialogueError::Closed("x".into()), "banner", t).code,
+            CLOSED
+        );
+        assert_eq!(
+            dialogue_failure(DialogueError::Malformed("x".into()), "banner", t).code,
+            CANNOT_CONNECT
+        );
+        assert_eq!(
+            dialogue_failure(
+                DialogueError::from_io(io::ErrorKind::ConnectionReset.into()),
+                "b",
+                t
+            )
+            .code,
+            CLOSED
+        );
+        assert_eq!(
+            dialogue_failure(
+                DialogueError::from_io(io::ErrorKind::WouldBlock.into()),
+                "b",
+                t
+            )
+            .code,
+            TIMED_OUT
+        );
+    }
+
+    #[test]
+    fn address_literals() {
+        assert_eq!(
+            address_literal("192.0.2.1:25".parse().unwrap()),
+            "[192.0.2.1]"
+        );
+        assert_eq!(
+            address_literal("[2001:db8::1]:25".parse().unwrap()),
+            "[IPv6:2001:db8::1]"
+        );
+    }
+
+    #[test]
+    fn predicted_codes_are_in_the_catalog() {
+        for k in [
+            DNS_FAILED,
+            TIMED_OUT,
+            REFUSED,
+            CANNOT_CONNECT,
+            CLOSED,
+            CERTIFICATE,
+        ] {
+            assert!(crate::catalog::get().by_key(k).is_some(), "{k}");
+        }
+    }
+}

@@ -1,0 +1,694 @@
+//! End-to-end tests of `probe` against small servers each test starts on 127.0.0.1 (a random
+//! port, one connection, in a thread, bounded in time). Nothing here contacts an address
+//! outside the loopback range: hosts are given as 127.0.0.1, certificate names are checked
+//! with --cert-name, names under .invalid are refused without a look-up, and --mx asks a
+//! DNS responder on 127.0.0.1.
+
+use assert_cmd::Command;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde_json::Value;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const NAME: &str = "mx.probe.test";
+
+fn cmd() -> Command {
+    let mut c = Command::cargo_bin("ndr-doctor").expect("binary built");
+    c.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C")
+        .timeout(Duration::from_secs(30));
+    c
+}
+
+/// Runs `probe --format json ARGS`: the exit status and the object.
+fn probe(args: &[&str]) -> (i32, Value) {
+    let out = cmd()
+        .args(["probe", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn failed_step(v: &Value) -> &Value {
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["ok"] == false)
+        .unwrap_or_else(|| panic!("no failed step: {v}"))
+}
+
+fn step<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap_or_else(|| panic!("no step {name}: {v}"))
+}
+
+/// A listener on 127.0.0.1 that hands its first connection to `serve` in a thread. Gives up
+/// after 20 s without a connection; the connection's own reads and writes time out too.
+fn server(serve: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            match l.accept() {
+                Ok((s, _)) => {
+                    let _ = s.set_nonblocking(false);
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                    let _ = s.set_write_timeout(Some(Duration::from_secs(10)));
+                    serve(s);
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    thread::sleep(Duration::from_millis(10))
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    port
+}
+
+fn read_line(s: &mut impl Read) -> Option<String> {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    loop {
+        match s.read(&mut b) {
+            Ok(1) if b[0] == b'\n' => break,
+            Ok(1) => line.push(b[0]),
+            _ => return None,
+        }
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    String::from_utf8(line).ok()
+}
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// An SMTP dialogue until QUIT or STARTTLS; returns true when STARTTLS was accepted.
+fn dialogue(s: &mut (impl Read + Write), starttls: bool, log: &Log) -> bool {
+    while let Some(line) = read_line(s) {
+        log.lock().unwrap().push(line.clone());
+        let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "EHLO" => {
+                if starttls {
+                    "250-mx.probe.test hello\r\n250-SIZE 1000000\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
+                } else {
+                    "250-mx.probe.test hello\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n"
+                }
+            }
+            "STARTTLS" if starttls => {
+                let _ = s.write_all(b"220 2.0.0 go ahead\r\n");
+                return true;
+            }
+            "QUIT" => {
+                let _ = s.write_all(b"221 2.0.0 bye\r\n");
+                return false;
+            }
+            _ => "502 5.5.2 not in this test\r\n",
+        };
+        if s.write_all(reply.as_bytes()).is_err() {
+            return false;
+        }
+    }
+    false
+}
+
+/// A plain SMTP server (no TLS).
+fn smtp_server(starttls: bool) -> (u16, Log) {
+    let log: Log = Arc::default();
+    let l2 = log.clone();
+    let port = server(move |mut s| {
+        let _ = s.write_all(b"220 mx.probe.test ESMTP test\r\n");
+        dialogue(&mut s, starttls, &l2);
+    });
+    (port, log)
+}
+
+/// An SMTP server that offers STARTTLS and presents `chain` with `key`.
+fn tls_server(chain: Vec<CertificateDer<'static>>, key: Vec<u8>) -> (u16, Log) {
+    let log: Log = Arc::default();
+    let l2 = log.clone();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
+    .unwrap();
+    let port = server(move |mut s| {
+        let _ = s.write_all(b"220 mx.probe.test ESMTP test\r\n");
+        if !dialogue(&mut s, true, &l2) {
+            return;
+        }
+        let Ok(conn) = rustls::ServerConnection::new(Arc::new(config)) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(conn, s);
+        dialogue(&mut tls, false, &l2);
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+    });
+    (port, log)
+}
+
+struct Pki {
+    ca: CertifiedIssuer<'static, KeyPair>,
+    ca_file: PathBuf,
+}
+
+static FILES: AtomicUsize = AtomicUsize::new(0);
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let n = FILES.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("ndr-doctor-probe-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, contents).unwrap();
+    p
+}
+
+fn test_ca() -> Pki {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name
+        .push(DnType::CommonName, "ndr-doctor Test CA");
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
+    let ca_file = temp_file("ca.pem", &ca.pem());
+    Pki { ca, ca_file }
+}
+
+/// A server certificate for `names`, valid between the two years, signed by the test CA.
+fn leaf(
+    pki: &Pki,
+    names: &[&str],
+    from: i32,
+    until: i32,
+) -> (Vec<CertificateDer<'static>>, Vec<u8>) {
+    let key = KeyPair::generate().unwrap();
+    let mut p =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    p.distinguished_name.push(DnType::CommonName, names[0]);
+    p.not_before = rcgen::date_time_ymd(from, 1, 1);
+    p.not_after = rcgen::date_time_ymd(until, 1, 1);
+    let cert = p.signed_by(&key, &pki.ca).unwrap();
+    (
+        vec![cert.der().clone(), pki.ca.der().clone()],
+        key.serialize_der(),
+    )
+}
+
+fn addr(port: u16) -> String {
+    format!("127.0.0.1:{port}")
+}
+
+#[test]
+fn closed_port_is_refused_4_4_316() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, v) = probe(&[&addr(port)]);
+    assert_eq!(code, 1);
+    assert_eq!(v["code"], "4.4.316");
+    assert_eq!(v["category"], "connection-refused");
+    assert_eq!(v["host"], "127.0.0.1");
+    assert_eq!(v["port"], port);
+    assert_eq!(failed_step(&v)["step"], "connect");
+    assert!(
+        failed_step(&v)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("refused")
+    );
+    assert!(!v["fixes"].as_array().unwrap().is_empty());
+    assert!(v["steps"][0]["millis"].is_u64());
+}
+
+#[test]
+fn accept_and_close_is_4_4_318() {
+    let port = server(drop);
+    let (code, v) = probe(&[&addr(port), "--timeout", "5s"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["code"], "4.4.318", "{v}");
+    assert_eq!(failed_step(&v)["step"], "banner");
+}
+
+#[test]
+fn silent_server_times_out_4_4_315() {
+    let port = server(|s| {
+        thread::sleep(Duration::from_secs(3));
+        drop(s);
+    });
+    let start = Instant::now();
+    let (code, v) = probe(&[&addr(port), "--timeout", "500ms"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(code, 1);
+    assert_eq!(v["code"], "4.4.315");
+    let s = failed_step(&v);
+    assert_eq!(s["step"], "banner");
+    assert!(s["detail"].as_str().unwrap().contains("500ms"), "{s}");
+    assert!(s["millis"].as_u64().unwrap() >= 400);
+}
+
+#[test]
+fn no_service_banner_is_4_4_317() {
+    let log: Log = Arc::default();
+    let l2 = log.clone();
+    let port = server(move |mut s| {
+        let _ = s.write_all(b"554 no service\r\n");
+        dialogue(&mut s, false, &l2);
+    });
+    let (code, v) = probe(&[&addr(port)]);
+    assert_eq!(code, 1);
+    assert_eq!(v["code"], "4.4.317");
+    let s = failed_step(&v);
+    assert_eq!(s["step"], "banner");
+    assert!(
+        s["detail"].as_str().unwrap().contains("554 no service"),
+        "{s}"
+    );
+    assert_eq!(log.lock().unwrap().as_slice(), ["QUIT"]);
+}
+
+#[test]
+fn missing_starttls_fails_only_when_required() {
+    let (port, log) = smtp_server(false);
+    let (code, v) = probe(&[&addr(port), "--require-tls"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["code"], "4.4.317");
+    let s = failed_step(&v);
+    assert_eq!(s["step"], "starttls");
+    assert!(s["detail"].as_str().unwrap().contains("STARTTLS"));
+    // no mail, and a polite QUIT after the failure
+    assert_eq!(log.lock().unwrap().as_slice(), ["EHLO [127.0.0.1]", "QUIT"]);
+
+    let (port, log) = smtp_server(false);
+    let (code, v) = probe(&[&addr(port), "--helo", "probe.example"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["code"], Value::Null);
+    assert!(
+        step(&v, "starttls")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not offered")
+    );
+    assert_eq!(step(&v, "quit")["ok"], true);
+    // the probe sends no mail
+    assert_eq!(
+        log.lock().unwrap().as_slice(),
+        ["EHLO probe.example", "QUIT"]
+    );
+}
+
+fn tls_failure(v: &Value, reason: &str) -> String {
+    assert_eq!(v["code"], "4.7.320", "{v}");
+    assert_eq!(v["category"], "certificate-invalid");
+    assert_eq!(v["reason"], reason);
+    let s = failed_step(v);
+    assert_eq!(s["step"], "tls");
+    let d = s["detail"].as_str().unwrap().to_string();
+    assert!(d.starts_with(reason), "{d}");
+    d
+}
+
+#[test]
+fn self_signed_certificate_is_4_7_320() {
+    let key = KeyPair::generate().unwrap();
+    let mut p = CertificateParams::new(vec![NAME.to_string()]).unwrap();
+    p.distinguished_name.push(DnType::CommonName, NAME);
+    let cert = p.self_signed(&key).unwrap();
+    let (port, _) = tls_server(vec![cert.der().clone()], key.serialize_der());
+    let (code, v) = probe(&[&addr(port), "--cert-name", NAME, "--timeout", "10s"]);
+    assert_eq!(code, 1);
+    let d = tls_failure(&v, "self-signed");
+    assert!(d.contains(NAME), "{d}");
+}
+
+#[test]
+fn expired_certificate_is_4_7_320() {
+    let pki = test_ca();
+    let (chain, key) = leaf(&pki, &[NAME], 2000, 2001);
+    let (port, _) = tls_server(chain, key);
+    let ca = pki.ca_file.to_str().unwrap();
+    let (code, v) = probe(&[&addr(port), "--cert-name", NAME, "--ca-file", ca]);
+    assert_eq!(code, 1);
+    let d = tls_failure(&v, "expired");
+    assert!(d.contains("2001-01-01"), "{d}");
+}
+
+#[test]
+fn not_yet_valid_certificate_is_4_7_320() {
+    let pki = test_ca();
+    let (chain, key) = leaf(&pki, &[NAME], 2090, 2095);
+    let (port, _) = tls_server(chain, key);
+    let ca = pki.ca_file.to_str().unwrap();
+    let (code, v) = probe(&[&addr(port), "--cert-name", NAME, "--ca-file", ca]);
+    assert_eq!(code, 1);
+    let d = tls_failure(&v, "not yet valid");
+    assert!(d.contains("2090-01-01"), "{d}");
+}
+
+#[test]
+fn wrong_name_certificate_is_4_7_320() {
+    let pki = test_ca();
+    let (chain, key) = leaf(&pki, &["other.probe.test"], 2020, 2090);
+    let (port, _) = tls_server(chain, key);
+    let ca = pki.ca_file.to_str().unwrap();
+    let (code, v) = probe(&[&addr(port), "--cert-name", NAME, "--ca-file", ca]);
+    assert_eq!(code, 1);
+    let d = tls_failure(&v, "wrong name");
+    assert!(d.contains(NAME) && d.contains("other.probe.test"), "{d}");
+}
+
+#[test]
+fn private_ca_without_ca_file_is_an_untrusted_issuer() {
+    let pki = test_ca();
+    let (chain, key) = leaf(&pki, &[NAME], 2020, 2090);
+    let (port, _) = tls_server(chain, key);
+    let (code, v) = probe(&[&addr(port), "--cert-name", NAME]);
+    assert_eq!(code, 1);
+    let d = tls_failure(&v, "untrusted issuer");
+    assert!(d.contains("ndr-doctor Test CA"), "{d}");
+}
+
+#[test]
+fn valid_chain_from_ca_file_is_clean() {
+    let pki = test_ca();
+    let (chain, key) = leaf(&pki, &[NAME, "127.0.0.1"], 2020, 2090);
+    let ca = pki.ca_file.to_str().unwrap().to_string();
+
+    let (port, log) = tls_server(chain.clone(), key.clone());
+    let (code, v) = probe(&[
+        &addr(port),
+        "--cert-name",
+        NAME,
+        "--ca-file",
+        &ca,
+        "--require-tls",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["code"], Value::Null);
+    assert_eq!(v["category"], Value::Null);
+    assert_eq!(v["fixes"], Value::Array(vec![]));
+    let names: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "resolve", "connect", "banner", "ehlo", "starttls", "tls", "ehlo-tls", "quit"
+        ]
+    );
+    assert!(
+        v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["ok"] == true)
+    );
+    assert!(
+        step(&v, "tls")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("TLS 1.")
+    );
+    assert_eq!(
+        log.lock().unwrap().as_slice(),
+        ["EHLO [127.0.0.1]", "STARTTLS", "EHLO [127.0.0.1]", "QUIT"]
+    );
+
+    // the default name to check is HOST (here an IP address in the certificate)
+    let (port, _) = tls_server(chain, key);
+    let out = cmd()
+        .args(["probe", &addr(port), "--ca-file", &ca, "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Clean"), "{text}");
+    assert!(text.contains("ok    tls"), "{text}");
+}
+
+#[test]
+fn invalid_name_is_a_dns_failure_at_once() {
+    let start = Instant::now();
+    let (code, v) = probe(&["mx.ndr-doctor.invalid", "--timeout", "2s"]);
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(code, 1);
+    assert_eq!(v["code"], "4.4.312");
+    assert_eq!(v["category"], "dns-query-failed");
+    assert_eq!(failed_step(&v)["step"], "resolve");
+    assert_eq!(v["steps"].as_array().unwrap().len(), 1);
+
+    let (code, v) = probe(&["--mx", "ndr-doctor.invalid", "--timeout", "2s"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["code"], "4.4.312");
+}
+
+#[test]
+fn fail_on_decides_the_exit_status() {
+    let closed = || {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    for (policy, want) in [
+        ("none", 0),
+        ("certificate-invalid", 0),
+        ("4.4.316", 1),
+        ("connection-refused,4.7.320", 1),
+        ("transient", 1),
+        ("permanent", 0),
+    ] {
+        let (code, v) = probe(&[&addr(closed()), "--fail-on", policy]);
+        assert_eq!(code, want, "{policy}");
+        assert_eq!(v["code"], "4.4.316");
+    }
+}
+
+#[test]
+fn human_output_names_the_code_and_escapes_network_text() {
+    let port = server(|mut s| {
+        let _ = s.write_all(b"554 \x1b[2Jevil\x07 \xff banner\r\n");
+        thread::sleep(Duration::from_millis(500));
+    });
+    let out = cmd()
+        .args(["probe", &addr(port), "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\x1b[2Jevil\\x07 \\xff banner"), "{text}");
+    assert!(text.contains("FAIL  banner"), "{text}");
+    assert!(text.contains("450 4.4.317"), "{text}");
+    assert!(text.contains("How to fix it"), "{text}");
+
+    // the same in JSON: valid, and the controls escaped
+    let port = server(|mut s| {
+        let _ = s.write_all(b"554 \x1b[2Jevil\xe2\x80\xae\r\n");
+        thread::sleep(Duration::from_millis(500));
+    });
+    let out = cmd()
+        .args(["probe", &addr(port), "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !line.contains('\u{1b}') && !line.contains('\u{202e}'),
+        "{line:?}"
+    );
+    assert_eq!(line.lines().count(), 1);
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["code"], "4.4.317");
+}
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    for args in [
+        &["probe", "127.0.0.1", "--timeout", "soon"][..],
+        &["probe", "127.0.0.1", "--timeout", "0s"],
+        &["probe", "bad host name"],
+        &["probe", "127.0.0.1:99999"],
+        &["probe", "127.0.0.1", "--ca-file", "/nonexistent/ca.pem"],
+        &["probe", "127.0.0.1", "--fail-on", "nonsense-thing"],
+        &["probe", "127.0.0.1:25", "--port", "26"],
+    ] {
+        let out = cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("ndr-doctor: "), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    let not_pem = temp_file("not.pem", "hello\n");
+    let out = cmd()
+        .args(["probe", "127.0.0.1", "--ca-file", not_pem.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no certificate"));
+}
+
+// --- --mx, against a DNS responder on 127.0.0.1 ---
+
+/// Encodes a domain name as DNS labels.
+fn labels(name: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    for l in name.trim_end_matches('.').split('.') {
+        v.push(l.len() as u8);
+        v.extend_from_slice(l.as_bytes());
+    }
+    v.push(0);
+    v
+}
+
+/// Answers A and MX questions from a tiny zone for a few seconds, then stops.
+fn dns_server() -> u16 {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut buf = [0u8; 1500];
+        while Instant::now() < deadline {
+            let Ok((n, peer)) = sock.recv_from(&mut buf) else {
+                continue;
+            };
+            let q = &buf[..n];
+            if n < 12 {
+                continue;
+            }
+            // the question: labels, then type and class
+            let mut i = 12;
+            let mut name = Vec::new();
+            while i < n && q[i] != 0 {
+                let len = q[i] as usize;
+                name.push(String::from_utf8_lossy(&q[i + 1..(i + 1 + len).min(n)]).to_lowercase());
+                i += 1 + len;
+            }
+            let qend = i + 5;
+            if qend > n {
+                continue;
+            }
+            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
+            let name = name.join(".");
+            let mut answers: Vec<(u16, Vec<u8>)> = Vec::new();
+            let mut rcode = 0u8;
+            match (name.as_str(), qtype) {
+                ("probe.test", 15) => {
+                    let mut rd = 10u16.to_be_bytes().to_vec();
+                    rd.extend(labels("mx.probe.test"));
+                    answers.push((15, rd));
+                }
+                ("mx.probe.test", 1) => answers.push((1, vec![127, 0, 0, 1])),
+                ("probe.test" | "mx.probe.test", _) => {}
+                _ => rcode = 3, // NXDOMAIN
+            }
+            let mut r = Vec::new();
+            r.extend_from_slice(&q[0..2]);
+            r.extend_from_slice(&[0x84 | (q[2] & 0x01), 0x80 | rcode]);
+            r.extend_from_slice(&1u16.to_be_bytes());
+            r.extend_from_slice(&(answers.len() as u16).to_be_bytes());
+            r.extend_from_slice(&[0, 0, 0, 0]);
+            r.extend_from_slice(&q[12..qend]);
+            for (t, rd) in answers {
+                r.extend_from_slice(&[0xc0, 0x0c]);
+                r.extend_from_slice(&t.to_be_bytes());
+                r.extend_from_slice(&1u16.to_be_bytes());
+                r.extend_from_slice(&60u32.to_be_bytes());
+                r.extend_from_slice(&(rd.len() as u16).to_be_bytes());
+                r.extend_from_slice(&rd);
+            }
+            let _ = sock.send_to(&r, peer);
+        }
+    });
+    port
+}
+
+#[test]
+fn mx_lookup_probes_the_preferred_host() {
+    let dns = format!("127.0.0.1:{}", dns_server());
+    let (port, log) = smtp_server(false);
+    let port = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "probe.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["code"], Value::Null);
+    assert_eq!(v["domain"], "probe.test");
+    assert_eq!(v["host"], NAME);
+    assert_eq!(v["address"], format!("127.0.0.1:{port}"));
+    let d = step(&v, "resolve")["detail"].as_str().unwrap();
+    assert!(
+        d.contains("MX 10 mx.probe.test") && d.contains("127.0.0.1"),
+        "{d}"
+    );
+    assert_eq!(log.lock().unwrap().last().map(String::as_str), Some("QUIT"));
+
+    let (code, v) = probe(&["--mx", "gone.test", "--resolver", &dns, "--timeout", "5s"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["code"], "4.4.312");
+    assert!(
+        failed_step(&v)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("NXDOMAIN"),
+        "{v}"
+    );
+}
