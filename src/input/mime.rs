@@ -170,7 +170,11 @@ fn collect(
                     ("application" | "message", _) if looks_textual(&bytes) => PartKind::Text,
                     _ => continue,
                 };
-                let exact = part.encoding == Encoding::None && bytes.as_slice() == raw_body;
+                // a part with no transfer encoding keeps its lines through charset decoding
+                // (ISO-2022-JP, Shift_JIS...): its findings can point at their own line
+                let exact = part.encoding == Encoding::None
+                    && !matches!(body, PartType::Html(_))
+                    && (bytes.as_slice() == raw_body || same_lines(&bytes, raw_body));
                 doc.parts.push(Part {
                     kind,
                     start_line,
@@ -180,6 +184,18 @@ fn collect(
             }
         }
     }
+}
+
+/// Whether two texts have the same number of lines (line ends at their very end aside).
+fn same_lines(a: &[u8], b: &[u8]) -> bool {
+    let trim = |t: &[u8]| {
+        let mut t = t;
+        while let [rest @ .., b'\n' | b'\r'] = t {
+            t = rest;
+        }
+        super::lines(t).count()
+    };
+    trim(a) == trim(b)
 }
 
 fn looks_textual(b: &[u8]) -> bool {
@@ -221,6 +237,27 @@ mod tests {
         assert_eq!(d.parts[0].start_line, 6);
         assert!(!d.parts[0].exact_lines);
         assert!(String::from_utf8_lossy(&d.parts[0].text).contains(body));
+    }
+
+    #[test]
+    fn legacy_japanese_charsets_are_decoded_line_for_line() {
+        // "宛先" (recipient) in Shift_JIS and in ISO-2022-JP
+        for (charset, word) in [
+            ("Shift_JIS", &b"\x88\xb6\x90\xe6"[..]),
+            ("ISO-2022-JP", b"\x1b$B08@h\x1b(B"),
+        ] {
+            let mut raw = format!(
+                "From: postmaster@example.org\nSubject: x\nContent-Type: text/plain; charset={charset}\n\nline one\n"
+            )
+            .into_bytes();
+            raw.extend_from_slice(word);
+            raw.extend_from_slice(b": dana@example.com\n550 5.1.1 User unknown\n");
+            let d = document(&raw, 1);
+            let text = String::from_utf8(d.parts[0].text.clone()).unwrap();
+            assert!(text.contains("宛先: dana@example.com"), "{charset}: {text}");
+            assert_eq!(d.parts[0].start_line, 5);
+            assert!(d.parts[0].exact_lines, "{charset}");
+        }
     }
 
     #[test]
