@@ -4,7 +4,63 @@
 //! header driven: columns in any order, extra columns ignored.
 
 use super::Record;
+use std::collections::VecDeque;
 use std::io::Read;
+
+/// Notes where the line ends are as the csv reader pulls bytes, so that a row's line can be
+/// told from its byte offset. (csv's own line count misses CRLF line ends inside quoted
+/// fields, and then every later row is off by one per such line.)
+struct LineCounter<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    /// Offsets of `\n` and `\r` bytes not yet passed by a row start, with the byte.
+    ends: VecDeque<(u64, u8)>,
+    /// 1-based line of the first byte after the ends already passed.
+    line: u64,
+}
+
+impl<R: Read> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        LineCounter {
+            inner,
+            offset: 0,
+            ends: VecDeque::new(),
+            line: 1,
+        }
+    }
+
+    /// The line where a row that starts at byte `start` begins: line ends at the very start
+    /// (the rest of a CRLF, blank lines the csv reader skipped) are passed over. Offsets must
+    /// not decrease from one call to the next.
+    fn line_at(&mut self, start: u64) -> u64 {
+        let mut start = start;
+        while let Some(&(at, b)) = self.ends.front() {
+            if at > start {
+                break;
+            }
+            self.ends.pop_front();
+            if b == b'\n' {
+                self.line += 1;
+            }
+            if at == start {
+                start += 1;
+            }
+        }
+        self.line
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            self.ends.push_back((self.offset + i as u64, buf[i]));
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
 
 /// Column names, normalised: lower case, `-` and spaces as `_`.
 fn norm(name: &[u8]) -> String {
@@ -105,7 +161,7 @@ pub fn read<E>(
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(LineCounter::new(reader));
     let cols: Vec<String> = header.to_vec();
     let mut first_row = true;
     let mut rec = csv::ByteRecord::new();
@@ -117,7 +173,8 @@ pub fn read<E>(
             Err(e) if !e.is_io_error() => continue,
             Err(e) => return Err(std::io::Error::other(e)),
         }
-        let line = rec.position().map_or(0, |p| p.line());
+        let start = rec.position().map_or(0, |p| p.byte());
+        let line = rdr.get_mut().line_at(start);
         // tracking-log header lines (`#Software:`, `#Fields:` ...)
         if rec.get(0).is_some_and(|f| f.starts_with(b"#")) {
             continue;
@@ -217,6 +274,17 @@ mod tests {
         assert_eq!(r[0].line, 5);
         assert_eq!(r[0].event.as_deref(), Some("DEFER"));
         assert!(String::from_utf8_lossy(&r[0].text).contains("421 4.2.1"));
+    }
+
+    #[test]
+    fn line_numbers_count_line_breaks_inside_quoted_fields() {
+        for eol in ["\n", "\r\n"] {
+            let t = "date_time_utc,event_id,recipient_address,recipient_status,custom_data\n2026-03-04T09:00:00Z,RECEIVE,a@example.com,,\"one\ntwo\n\nthree\"\n\n2026-03-04T10:00:00Z,DEFER,a@example.com,450 4.4.316 Connection refused,\n"
+                .replace('\n', eol);
+            let r = rows(&t);
+            assert_eq!(r.len(), 1);
+            assert_eq!(r[0].line, 7, "{eol:?}");
+        }
     }
 
     #[test]
