@@ -4,8 +4,10 @@
 //! header driven: columns in any order, extra columns ignored.
 
 use super::Record;
+use regex::Regex;
 use std::collections::VecDeque;
 use std::io::Read;
+use std::sync::LazyLock;
 
 /// Notes where the line ends are as the csv reader pulls bytes, so that a row's line can be
 /// told from its byte offset. (csv's own line count misses CRLF line ends inside quoted
@@ -152,6 +154,35 @@ fn field(rec: &csv::ByteRecord, i: Option<usize>) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// The start of one recipient's status in a `;`-joined list: a reply code, a `To`/`Cc`/`Bcc`
+/// placeholder, or an enhanced summary's `##` events.
+static STATUS_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:[245][0-9][0-9](?:[ -]|$)|(?i:to|cc|bcc)\s*$|##|\{)").expect("static regex")
+});
+
+/// Splits a `recipient_status` that holds one status per recipient, `;`-joined, into `n`
+/// statuses. A status may hold a `;` of its own (`550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not
+/// found`, `550 4.4.7 QUEUE.Expired;<error text>`): when a plain split does not give `n`
+/// pieces, a piece that does not start like a status is joined back to the one before it.
+/// None when neither way gives `n`.
+fn split_statuses(s: &str, n: usize) -> Option<Vec<String>> {
+    let plain: Vec<&str> = s.split(';').collect();
+    if plain.len() == n {
+        return Some(plain.iter().map(|p| p.trim().to_string()).collect());
+    }
+    let mut joined: Vec<String> = Vec::new();
+    for p in plain {
+        match joined.last_mut() {
+            Some(last) if !STATUS_START.is_match(p) => {
+                last.push(';');
+                last.push_str(p);
+            }
+            _ => joined.push(p.to_string()),
+        }
+    }
+    (joined.len() == n).then(|| joined.iter().map(|p| p.trim().to_string()).collect())
+}
+
 /// Reads the rows and hands each one that carries status text to `each` as a record.
 pub fn read<E>(
     reader: impl Read,
@@ -206,13 +237,8 @@ pub fn read<E>(
         let split: Option<Vec<(String, String)>> = match (&recipients, &status) {
             (Some(r), Some(s)) if r.contains(';') => {
                 let rs: Vec<&str> = r.split(';').map(str::trim).collect();
-                let ss: Vec<&str> = s.split(';').map(str::trim).collect();
-                (rs.len() == ss.len()).then(|| {
-                    rs.iter()
-                        .zip(ss)
-                        .map(|(a, b)| (a.to_string(), b.to_string()))
-                        .collect()
-                })
+                split_statuses(s, rs.len())
+                    .map(|ss| rs.iter().zip(ss).map(|(a, b)| (a.to_string(), b)).collect())
             }
             _ => None,
         };
@@ -285,6 +311,35 @@ mod tests {
             assert_eq!(r.len(), 1);
             assert_eq!(r[0].line, 7, "{eol:?}");
         }
+    }
+
+    #[test]
+    fn statuses_with_semicolons_of_their_own_split_per_recipient() {
+        let t = "#Fields: date-time,event-id,recipient-address,recipient-status\n2026-03-04T12:41:55.902Z,FAIL,lee@example.org;kai@example.org,550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found;550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found\n2026-03-04T12:42:00Z,DSN,a@example.org;b@example.org,250 2.1.5 Recipient OK;452 4.2.2 Mailbox full\n";
+        let r = rows(t);
+        let got: Vec<(Option<&str>, String)> = r
+            .iter()
+            .map(|r| {
+                (
+                    r.recipient.as_deref(),
+                    String::from_utf8_lossy(&r.text).into_owned(),
+                )
+            })
+            .collect();
+        let notfound = "550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found".to_string();
+        assert_eq!(
+            got,
+            [
+                (Some("lee@example.org"), notfound.clone()),
+                (Some("kai@example.org"), notfound),
+                (Some("a@example.org"), "250 2.1.5 Recipient OK".to_string()),
+                (Some("b@example.org"), "452 4.2.2 Mailbox full".to_string()),
+            ]
+        );
+        assert_eq!(
+            split_statuses("550 4.4.7 QUEUE.Expired;451 4.4.0 x;To", 2),
+            None
+        );
     }
 
     #[test]
