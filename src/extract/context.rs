@@ -53,8 +53,11 @@ static HOST_IP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // Sendmail
         format!(r"\brelay=([A-Za-z0-9.-]+?)\.? \[({IP})\]"),
         format!(r"\brelay=\[({IP})\]()"),
-        format!(r"(?i)refused by \[({IP})\]()"),
-        r"(?i)refused by ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?()".to_string(),
+        format!(r"(?i)(?:refused by|timed out with|reset by) \[({IP})\]()"),
+        r"(?i)(?:refused by|timed out with|reset by) ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?()"
+            .to_string(),
+        // `relay=mx.example.net.,` when no address was reached (a dotted name: not `local`)
+        r"\brelay=([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?(?:,|\s|$)()".to_string(),
         // Exim
         format!(r"\bH=([A-Za-z0-9.-]+) \[({IP})\]"),
         format!(r"(?i)\bhost ([A-Za-z0-9.-]+) \[({IP})\]"),
@@ -277,6 +280,22 @@ mod tests {
         let c = line_context(l);
         assert_eq!(c.remote_host.as_deref(), Some("mail.example.com"));
         assert_eq!(c.timestamp.as_deref(), Some("3/5/2026 9:04:40 AM"));
+    }
+
+    #[test]
+    fn sendmail_hosts_without_an_address() {
+        let l = b"Mar  4 12:33:41 gw sendmail[31574]: 524CX5k9031570: to=<ana@example.net>, delay=01:00:36, mailer=esmtp, relay=mx.example.net., dsn=4.0.0, stat=Deferred: Connection timed out with mx.example.net.";
+        let c = line_context(l);
+        assert_eq!(c.remote_host.as_deref(), Some("mx.example.net"));
+        assert_eq!(c.remote_ip, None);
+        let (h, i) =
+            remote(b"<ana@example.net>... Deferred: Connection timed out with mx.example.net.");
+        assert_eq!((h.as_deref(), i), (Some("mx.example.net"), None));
+        let (h, i) = remote(b"stat=Deferred: Connection reset by [198.51.100.7]");
+        assert_eq!((h, i.as_deref()), (None, Some("198.51.100.7")));
+        // local deliveries and Postfix's relay=none name no remote host
+        assert_eq!(remote(b"to=<a@example.org>, relay=local, delay=0").0, None);
+        assert_eq!(remote(b"to=<a@example.org>, relay=none, delay=0").0, None);
     }
 
     #[test]
