@@ -83,10 +83,11 @@ static IP_ONLY: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 
 static TIMESTAMP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
-        // RFC 3339 / ISO 8601 (journal, Exim, Exchange logs and CSV exports)
-        r"^\s*(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)",
-        // BSD syslog
-        r"^\s*((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d)",
+        // RFC 3339 / ISO 8601 (journal, Exim, Exchange logs and CSV exports; RFC 5424 syslog
+        // after its `<PRI>VERSION`)
+        r"^\s*(?:<\d{1,3}>\d{0,2} ?)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)",
+        // BSD syslog, with or without its `<PRI>`
+        r"^\s*(?:<\d{1,3}>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d)",
         // Exchange NDR history lines and LRT fields: 3/5/2026 9:14:02 AM
         r"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d:\d\d(?: [AP]M)?)",
         r"(?i)(?:last-attempt-date|arrival-date):\s*(.+?)\s*$",
@@ -102,6 +103,8 @@ static QUEUE_ID: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"postfix(?:/[\w-]+)+\[\d+\]: ([0-9A-Za-z]{6,20}):",
         // Sendmail: `sendmail[4306]: jA9J1UvC004306:`
         r"sendmail\[\d+\]: ([0-9A-Za-z]{8,20}):",
+        // RFC 5424 syslog: `postfix/smtp 21877 - - 4QbZ2x1Hj7z9vN:` (APP-NAME PROCID MSGID SD)
+        r"\b(?:postfix(?:/[\w-]+)*|sendmail|sm-mta) \d+ \S+ (?:-|(?:\[[^\]]*\])+) ([0-9A-Za-z]{6,20}):",
         // Exim: `2026-03-04 12:33:10 1rXyZa-000AbC-1d`
         r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b",
         r"(?i)\bmessage-id[=:]\s*(<[^>\s]+>)",
@@ -252,6 +255,24 @@ mod tests {
         assert_eq!(c.timestamp.as_deref(), Some("Mar  4 12:33:10"));
         assert_eq!(c.message_id.as_deref(), Some("4QbZ2x1Hj7z9vN"));
         assert_eq!(verdict(l), Some(Verdict::Deferred));
+    }
+
+    #[test]
+    fn rfc5424_syslog_line() {
+        let l = b"<22>1 2026-03-04T12:38:00.412Z mx1 postfix/smtp 21930 - - 4QbZ3c9No4z9vS: to=<noor@example.org>, relay=mail.example.org[203.0.113.25]:25, dsn=4.7.5, status=deferred (Server certificate not verified)";
+        let c = line_context(l);
+        assert_eq!(c.timestamp.as_deref(), Some("2026-03-04T12:38:00.412Z"));
+        assert_eq!(c.message_id.as_deref(), Some("4QbZ3c9No4z9vS"));
+        let l = b"<22>1 2026-03-04T12:38:00Z mx1 sendmail 4306 - [meta sequenceId=\"7\"] 524CX5k9031570: to=<a@example.org>, dsn=4.0.0, stat=Deferred";
+        assert_eq!(
+            line_context(l).message_id.as_deref(),
+            Some("524CX5k9031570")
+        );
+        let l = b"<22>Mar  4 12:33:10 mx1 postfix/smtp[1]: 4QbZ2x1Hj7z9vN: to=<a@example.org>, dsn=4.4.1";
+        assert_eq!(
+            line_context(l).timestamp.as_deref(),
+            Some("Mar  4 12:33:10")
+        );
     }
 
     #[test]
