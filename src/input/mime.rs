@@ -154,7 +154,8 @@ fn collect(
                 };
                 let kind = match (ctype.as_str(), subtype.as_str()) {
                     ("message", s) if s.contains("delivery-status") => PartKind::DeliveryStatus,
-                    ("message", "rfc822" | "global" | "rfc822-headers")
+                    // the returned original (RFC 6522) or, for SMTPUTF8 mail, its RFC 6533 form
+                    ("message", "rfc822" | "global" | "rfc822-headers" | "global-headers")
                     | ("text", "rfc822-headers") => {
                         if doc.message_id.is_none() {
                             doc.message_id = MESSAGE_ID
@@ -223,6 +224,24 @@ mod tests {
         assert_eq!(d.parts[0].start_line, 10);
         assert!(d.parts[0].exact_lines);
         assert_eq!(d.parts[1].start_line, 18);
+    }
+
+    #[test]
+    fn global_headers_are_the_original() {
+        let raw = DSN
+            .replace(
+                "report-type=delivery-status",
+                "report-type=global-delivery-status",
+            )
+            .replace("message/delivery-status", "message/global-delivery-status")
+            .replace("text/rfc822-headers", "message/global-headers");
+        let d = document(raw.as_bytes(), 1);
+        let kinds: Vec<PartKind> = d.parts.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [PartKind::Text, PartKind::DeliveryStatus, PartKind::Original]
+        );
+        assert_eq!(d.message_id.as_deref(), Some("<abc@example.org>"));
     }
 
     #[test]
