@@ -13,6 +13,46 @@ pub use sniff::Kind;
 mod tests {
     use super::*;
 
+    fn units(bytes: &[u8]) -> Vec<String> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("ndr-doctor-input-{}-{n}", std::process::id()));
+        std::fs::write(&p, bytes).unwrap();
+        let mut out = Vec::new();
+        read::<()>(&Source::File(p.clone()), &mut |u| {
+            out.push(match u {
+                Unit::Lines { buf, first_line } => {
+                    format!("lines {first_line}: {}", String::from_utf8_lossy(buf))
+                }
+                Unit::Record(r) => format!("record {}", r.line),
+                Unit::Document { message, .. } => format!("message {message}"),
+                Unit::Warning(w) => format!("warning {w}"),
+            });
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+        std::fs::remove_file(p).unwrap();
+        out
+    }
+
+    #[test]
+    fn cr_only_inputs_split_into_lines() {
+        let log = units(
+            b"Mar  4 12:33:10 mx1 postfix/smtp[1]: a\rMar  4 12:33:11 mx1 postfix/smtp[1]: b\r",
+        );
+        assert_eq!(
+            log,
+            [
+                "lines 1: Mar  4 12:33:10 mx1 postfix/smtp[1]: a\nMar  4 12:33:11 mx1 postfix/smtp[1]: b\n"
+            ]
+        );
+        let trace = units(b"date_time_utc,event_id,recipient_status\r2026-03-04T12:00:00Z,RECEIVE,\r2026-03-04T12:33:10Z,DEFER,450 4.4.316 Connection refused\r");
+        assert_eq!(trace, ["record 3"]);
+        let mbox = units(b"From a Thu Mar  5 09:14:02 2026\rFrom: x@example.org\r\rone\rFrom b Thu Mar  5 09:14:03 2026\rFrom: y@example.org\r\rtwo\r");
+        assert_eq!(mbox, ["message 1", "message 2"]);
+    }
+
     #[test]
     fn splits_every_line_ending() {
         let v: Vec<&[u8]> = lines(b"a\r\nb\rc\nd").collect();
@@ -286,6 +326,12 @@ pub fn read<E>(
     if r.buf.starts_with(b"\xef\xbb\xbf") {
         r.buf.drain(..3);
     }
+    // CR-only line ends (classic Mac files): as LF, so that logs, traces and mboxes split
+    // into lines like any other input; the line count is unchanged
+    if memchr::memchr(b'\n', &r.buf).is_none() && memchr::memchr(b'\r', &r.buf).is_some() {
+        r = r.wrap(|inner| Box::new(CrToLf { inner }));
+        r.fill(sniff::SNIFF_BYTES).map_err(err)?;
+    }
     let warn =
         |each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>, msg: String| each(Unit::Warning(msg));
     match sniff::kind(&r.buf) {
@@ -390,6 +436,23 @@ fn stream_mbox<E>(
         if r.eof && r.buf.is_empty() {
             return Ok(Ok(()));
         }
+    }
+}
+
+/// Turns every CR into LF as it reads (for input whose lines end in CR alone).
+struct CrToLf {
+    inner: Box<dyn Read>,
+}
+
+impl Read for CrToLf {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for b in &mut buf[..n] {
+            if *b == b'\r' {
+                *b = b'\n';
+            }
+        }
+        Ok(n)
     }
 }
 
