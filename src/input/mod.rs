@@ -54,6 +54,26 @@ mod tests {
     }
 
     #[test]
+    fn utf16_with_either_byte_order() {
+        let text = "Mar  4 12:33:10 mx1 postfix/smtp[1]: a \u{2713}\nMar  4 12:33:11 mx1 postfix/smtp[1]: b\n";
+        for (bom, be) in [([0xff, 0xfe], false), ([0xfe, 0xff], true)] {
+            let mut bytes = bom.to_vec();
+            bytes.extend(
+                text.encode_utf16().flat_map(
+                    |u| {
+                        if be { u.to_be_bytes() } else { u.to_le_bytes() }
+                    },
+                ),
+            );
+            assert_eq!(
+                units(&bytes),
+                [format!("lines 1: {text}")],
+                "big endian: {be}"
+            );
+        }
+    }
+
+    #[test]
     fn splits_every_line_ending() {
         let v: Vec<&[u8]> = lines(b"a\r\nb\rc\nd").collect();
         assert_eq!(v, [&b"a"[..], b"b", b"c", b"d"]);
@@ -317,10 +337,16 @@ pub fn read<E>(
         r = r.wrap(|inner| Box::new(flate2::read::MultiGzDecoder::new(inner)));
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
-    // UTF-16 LE with BOM, as PowerShell's Export-Csv writes it
-    if r.buf.starts_with(&[0xff, 0xfe]) {
+    // UTF-16 with BOM: LE as PowerShell's Export-Csv and Excel's "Unicode text" write it,
+    // BE as `-Encoding BigEndianUnicode` does
+    let utf16 = match r.buf.get(..2) {
+        Some([0xff, 0xfe]) => Some(false),
+        Some([0xfe, 0xff]) => Some(true),
+        _ => None,
+    };
+    if let Some(big_endian) = utf16 {
         r.buf.drain(..2);
-        r = r.wrap(|inner| Box::new(Utf16Le::new(inner)));
+        r = r.wrap(|inner| Box::new(Utf16::new(inner, big_endian)));
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
     if r.buf.starts_with(b"\xef\xbb\xbf") {
@@ -456,9 +482,10 @@ impl Read for CrToLf {
     }
 }
 
-/// Decodes UTF-16 LE to UTF-8 as it reads (unpaired surrogates become U+FFFD).
-struct Utf16Le {
+/// Decodes UTF-16 (LE or BE) to UTF-8 as it reads (unpaired surrogates become U+FFFD).
+struct Utf16 {
     inner: Box<dyn Read>,
+    big_endian: bool,
     raw: Vec<u8>,
     out: Vec<u8>,
     pos: usize,
@@ -466,10 +493,11 @@ struct Utf16Le {
     eof: bool,
 }
 
-impl Utf16Le {
-    fn new(inner: Box<dyn Read>) -> Utf16Le {
-        Utf16Le {
+impl Utf16 {
+    fn new(inner: Box<dyn Read>, big_endian: bool) -> Utf16 {
+        Utf16 {
             inner,
+            big_endian,
             raw: Vec::new(),
             out: Vec::new(),
             pos: 0,
@@ -479,7 +507,7 @@ impl Utf16Le {
     }
 }
 
-impl Read for Utf16Le {
+impl Read for Utf16 {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.pos >= self.out.len() {
             if self.eof {
@@ -500,11 +528,13 @@ impl Read for Utf16Le {
             let pairs = self.raw.len() / 2;
             let mut units: Vec<u16> = Vec::with_capacity(pairs + 1);
             units.extend(self.pending.take());
-            units.extend(
-                self.raw
-                    .chunks_exact(2)
-                    .map(|p| u16::from_le_bytes([p[0], p[1]])),
-            );
+            units.extend(self.raw.chunks_exact(2).map(|p| {
+                if self.big_endian {
+                    u16::from_be_bytes([p[0], p[1]])
+                } else {
+                    u16::from_le_bytes([p[0], p[1]])
+                }
+            }));
             self.raw.drain(..pairs * 2);
             // keep a trailing high surrogate for the next read
             if units.last().is_some_and(|u| (0xd800..0xdc00).contains(u)) {
