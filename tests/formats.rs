@@ -415,6 +415,39 @@ fn message_trace_saved_as_utf16_le_with_bom() {
 }
 
 #[test]
+fn trace_saved_again_by_a_spreadsheet() {
+    // Excel in many locales saves CSV with `;`, and its "Unicode text" is tab-separated
+    // UTF-16 LE with a BOM
+    let stored = std::fs::read(fixture("exo-extended-trace.csv")).unwrap();
+    let stored = stored.strip_prefix(b"\xef\xbb\xbf").unwrap();
+    let expected = without_path(&run(&fixture("exo-extended-trace.csv")));
+    assert_eq!(expected.len(), 3);
+    for (name, delimiter) in [("semicolon.csv", b';'), ("unicode-text.txt", b'\t')] {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(stored);
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        for rec in rdr.byte_records() {
+            w.write_byte_record(&rec.unwrap()).unwrap();
+        }
+        let text = w.into_inner().unwrap();
+        let bytes = if delimiter == b'\t' {
+            let text = String::from_utf8(text).unwrap();
+            let mut b = vec![0xff, 0xfe];
+            b.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+            b
+        } else {
+            text
+        };
+        let v = run(&scratch(name, &bytes));
+        assert_eq!(without_path(&v), expected, "{name}");
+    }
+}
+
+#[test]
 fn exchange_server_message_tracking_log() {
     let v = run(&fixture("exchange-tracking.log"));
     let at: Vec<(u64, &str)> = v

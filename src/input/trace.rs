@@ -119,26 +119,38 @@ const MARKERS: &[&str] = &[
     "recipientaddress",
 ];
 
+/// The header of a trace export: its column names, normalised, and the field delimiter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub columns: Vec<String>,
+    /// `,`; `;` or tab when a spreadsheet saved the export again (Excel in many locales
+    /// writes `;`, and its "Unicode text" is tab-separated UTF-16).
+    pub delimiter: u8,
+}
+
 /// Whether the first line of an input is the header of a trace export. For a tracking log
 /// the header is the `#Fields:` line.
-pub fn header_of(head: &[u8]) -> Option<Vec<String>> {
+pub fn header_of(head: &[u8]) -> Option<Header> {
     for line in super::lines(head).take(16) {
         let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
         if let Some(rest) = line.strip_prefix(b"#Fields:") {
-            return Some(rest.split(|&b| b == b',').map(norm).collect());
+            return Some(Header {
+                columns: rest.split(|&b| b == b',').map(norm).collect(),
+                delimiter: b',',
+            });
         }
         if line.starts_with(b"#") {
             continue;
         }
-        let cols: Vec<String> = line.split(|&b| b == b',').map(norm).collect();
-        if cols.len() >= 3 && cols.iter().any(|c| MARKERS.contains(&c.as_str())) {
-            return Some(cols);
-        }
-        let has = |n: &str| cols.iter().any(|c| c == n);
-        if has("event") && has("detail") {
-            return Some(cols);
-        }
-        return None;
+        return [b',', b';', b'\t'].into_iter().find_map(|delimiter| {
+            let cols: Vec<String> = line.split(|&b| b == delimiter).map(norm).collect();
+            let has = |n: &str| cols.iter().any(|c| c == n);
+            let marked = cols.len() >= 3 && cols.iter().any(|c| MARKERS.contains(&c.as_str()));
+            (marked || (has("event") && has("detail"))).then_some(Header {
+                columns: cols,
+                delimiter,
+            })
+        });
     }
     None
 }
@@ -186,14 +198,15 @@ fn split_statuses(s: &str, n: usize) -> Option<Vec<String>> {
 /// Reads the rows and hands each one that carries status text to `each` as a record.
 pub fn read<E>(
     reader: impl Read,
-    header: &[String],
+    header: &Header,
     each: &mut dyn FnMut(Record) -> Result<(), E>,
 ) -> std::io::Result<Result<(), E>> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(header.delimiter)
         .from_reader(LineCounter::new(reader));
-    let cols: Vec<String> = header.to_vec();
+    let cols: &[String] = &header.columns;
     let mut first_row = true;
     let mut rec = csv::ByteRecord::new();
     loop {
@@ -216,22 +229,22 @@ pub fn read<E>(
         }
         let texts: Vec<String> = TEXT_COLUMNS
             .iter()
-            .filter_map(|n| field(&rec, find(&cols, &[n])))
+            .filter_map(|n| field(&rec, find(cols, &[n])))
             .collect();
         if texts.is_empty() {
             continue;
         }
-        let recipients = field(&rec, find(&cols, RECIPIENT_COLUMNS));
-        let status = field(&rec, find(&cols, &["recipient_status"]));
+        let recipients = field(&rec, find(cols, RECIPIENT_COLUMNS));
+        let status = field(&rec, find(cols, &["recipient_status"]));
         let base = Record {
             line,
             text: texts.join(" | ").into_bytes(),
             recipient: recipients
                 .as_deref()
                 .map(|r| r.split(';').next().unwrap_or("").trim().to_string()),
-            message_id: field(&rec, find(&cols, ID_COLUMNS)),
-            timestamp: field(&rec, find(&cols, TIME_COLUMNS)),
-            event: field(&rec, find(&cols, EVENT_COLUMNS)),
+            message_id: field(&rec, find(cols, ID_COLUMNS)),
+            timestamp: field(&rec, find(cols, TIME_COLUMNS)),
+            event: field(&rec, find(cols, EVENT_COLUMNS)),
         };
         // several recipients with one status each, in the same order
         let split: Option<Vec<(String, String)>> = match (&recipients, &status) {
@@ -340,6 +353,21 @@ mod tests {
             split_statuses("550 4.4.7 QUEUE.Expired;451 4.4.0 x;To", 2),
             None
         );
+    }
+
+    #[test]
+    fn semicolon_and_tab_separated_exports() {
+        let comma = "date_time_utc,event_id,recipient_address,recipient_status\n2026-03-04T12:33:10Z,DEFER,dana@example.com,\"450 4.4.316 Connection refused [Message=Socket error code 10061]\"\n";
+        let want = rows(comma);
+        assert_eq!(want.len(), 1);
+        for d in [";", "\t"] {
+            let r = rows(&comma.replace(',', d));
+            assert_eq!(r.len(), 1, "{d:?}");
+            assert_eq!(r[0].line, want[0].line);
+            assert_eq!(r[0].recipient, want[0].recipient);
+            assert_eq!(r[0].text, want[0].text, "{d:?}");
+        }
+        assert_eq!(header_of(b"Date;Event;Detail\n").unwrap().delimiter, b';');
     }
 
     #[test]
