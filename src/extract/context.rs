@@ -53,8 +53,11 @@ static HOST_IP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // Sendmail
         format!(r"\brelay=([A-Za-z0-9.-]+?)\.? \[({IP})\]"),
         format!(r"\brelay=\[({IP})\]()"),
-        format!(r"(?i)refused by \[({IP})\]()"),
-        r"(?i)refused by ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?()".to_string(),
+        format!(r"(?i)(?:refused by|timed out with|reset by) \[({IP})\]()"),
+        r"(?i)(?:refused by|timed out with|reset by) ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?()"
+            .to_string(),
+        // `relay=mx.example.net.,` when no address was reached (a dotted name: not `local`)
+        r"\brelay=([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?(?:,|\s|$)()".to_string(),
         // Exim
         format!(r"\bH=([A-Za-z0-9.-]+) \[({IP})\]"),
         format!(r"(?i)\bhost ([A-Za-z0-9.-]+) \[({IP})\]"),
@@ -80,10 +83,11 @@ static IP_ONLY: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 
 static TIMESTAMP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
-        // RFC 3339 / ISO 8601 (journal, Exim, Exchange logs and CSV exports)
-        r"^\s*(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)",
-        // BSD syslog
-        r"^\s*((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d)",
+        // RFC 3339 / ISO 8601 (journal, Exim, Exchange logs and CSV exports; RFC 5424 syslog
+        // after its `<PRI>VERSION`)
+        r"^\s*(?:<\d{1,3}>\d{0,2} ?)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)",
+        // BSD syslog, with or without its `<PRI>`
+        r"^\s*(?:<\d{1,3}>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d)",
         // Exchange NDR history lines and LRT fields: 3/5/2026 9:14:02 AM
         r"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d:\d\d(?: [AP]M)?)",
         r"(?i)(?:last-attempt-date|arrival-date):\s*(.+?)\s*$",
@@ -99,6 +103,8 @@ static QUEUE_ID: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"postfix(?:/[\w-]+)+\[\d+\]: ([0-9A-Za-z]{6,20}):",
         // Sendmail: `sendmail[4306]: jA9J1UvC004306:`
         r"sendmail\[\d+\]: ([0-9A-Za-z]{8,20}):",
+        // RFC 5424 syslog: `postfix/smtp 21877 - - 4QbZ2x1Hj7z9vN:` (APP-NAME PROCID MSGID SD)
+        r"\b(?:postfix(?:/[\w-]+)*|sendmail|sm-mta) \d+ \S+ (?:-|(?:\[[^\]]*\])+) ([0-9A-Za-z]{6,20}):",
         // Exim: `2026-03-04 12:33:10 1rXyZa-000AbC-1d`
         r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b",
         r"(?i)\bmessage-id[=:]\s*(<[^>\s]+>)",
@@ -252,6 +258,24 @@ mod tests {
     }
 
     #[test]
+    fn rfc5424_syslog_line() {
+        let l = b"<22>1 2026-03-04T12:38:00.412Z mx1 postfix/smtp 21930 - - 4QbZ3c9No4z9vS: to=<noor@example.org>, relay=mail.example.org[203.0.113.25]:25, dsn=4.7.5, status=deferred (Server certificate not verified)";
+        let c = line_context(l);
+        assert_eq!(c.timestamp.as_deref(), Some("2026-03-04T12:38:00.412Z"));
+        assert_eq!(c.message_id.as_deref(), Some("4QbZ3c9No4z9vS"));
+        let l = b"<22>1 2026-03-04T12:38:00Z mx1 sendmail 4306 - [meta sequenceId=\"7\"] 524CX5k9031570: to=<a@example.org>, dsn=4.0.0, stat=Deferred";
+        assert_eq!(
+            line_context(l).message_id.as_deref(),
+            Some("524CX5k9031570")
+        );
+        let l = b"<22>Mar  4 12:33:10 mx1 postfix/smtp[1]: 4QbZ2x1Hj7z9vN: to=<a@example.org>, dsn=4.4.1";
+        assert_eq!(
+            line_context(l).timestamp.as_deref(),
+            Some("Mar  4 12:33:10")
+        );
+    }
+
+    #[test]
     fn sendmail_line() {
         let l = b"Nov 9 12:01:31 host sendmail[4306]: jA9J1UvC004306: to=root, ctladdr=<root@example.org> (0/0), delay=00:00:00, relay=[127.0.0.1] [127.0.0.1], dsn=4.0.0, stat=Deferred: Connection refused by [127.0.0.1]";
         let c = line_context(l);
@@ -277,6 +301,22 @@ mod tests {
         let c = line_context(l);
         assert_eq!(c.remote_host.as_deref(), Some("mail.example.com"));
         assert_eq!(c.timestamp.as_deref(), Some("3/5/2026 9:04:40 AM"));
+    }
+
+    #[test]
+    fn sendmail_hosts_without_an_address() {
+        let l = b"Mar  4 12:33:41 gw sendmail[31574]: 524CX5k9031570: to=<ana@example.net>, delay=01:00:36, mailer=esmtp, relay=mx.example.net., dsn=4.0.0, stat=Deferred: Connection timed out with mx.example.net.";
+        let c = line_context(l);
+        assert_eq!(c.remote_host.as_deref(), Some("mx.example.net"));
+        assert_eq!(c.remote_ip, None);
+        let (h, i) =
+            remote(b"<ana@example.net>... Deferred: Connection timed out with mx.example.net.");
+        assert_eq!((h.as_deref(), i), (Some("mx.example.net"), None));
+        let (h, i) = remote(b"stat=Deferred: Connection reset by [198.51.100.7]");
+        assert_eq!((h, i.as_deref()), (None, Some("198.51.100.7")));
+        // local deliveries and Postfix's relay=none name no remote host
+        assert_eq!(remote(b"to=<a@example.org>, relay=local, delay=0").0, None);
+        assert_eq!(remote(b"to=<a@example.org>, relay=none, delay=0").0, None);
     }
 
     #[test]

@@ -76,6 +76,8 @@ static MAIL: LazyLock<Regex> = LazyLock::new(|| {
         r"said:|diagnostic-code|final-recipient|remote-mta|reporting-mta|",
         r"\bmailbox\b|\bmessage expired\b|queue\.expired|\bLED=|",
         r"\s(?:==|\*\*)\s+\S+@|\b[RT]=\S*(?:smtp|lookup|dns)|",
+        // Exim: a message id and a delivery field (`1rXyZa-000AbC-1d H=host [ip] ...`)
+        r"\b[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} (?:H=|==|\*\*|=>|->|\*>|<=)|",
         r"(?:^|[\s'(:])(?:421|45[0-5]|5[35][0-5])[ -](?:[245]\.\d|[A-Za-z<])"
     ))
     .expect("static regex")
@@ -143,6 +145,15 @@ mod tests {
             b"connect to mail.example.com[192.0.2.25]:25: Connection refused"
         ));
         assert!(is_mail_line(b"421 Service not available"));
+        assert!(is_mail_line(
+            b"2026-03-04 12:33:10 1rXyZa-000AbC-1d H=mail.example.com [192.0.2.25] Connection refused"
+        ));
+        assert!(is_mail_line(
+            b"2026-03-04 12:33:10 1vAbCd-00000001Xy-2Kqz H=mx.example.net [198.51.100.7]: Remote host closed connection in response to initial connection"
+        ));
+        assert!(!is_mail_line(
+            b"2026-03-04 12:33:10 build 1a2b3c-4d5e6f7-8a9b done: Connection refused"
+        ));
         assert!(!is_mail_line(
             b"sshd[811]: error: connect to host 192.0.2.9 port 22: Connection refused"
         ));

@@ -154,7 +154,8 @@ fn collect(
                 };
                 let kind = match (ctype.as_str(), subtype.as_str()) {
                     ("message", s) if s.contains("delivery-status") => PartKind::DeliveryStatus,
-                    ("message", "rfc822" | "global" | "rfc822-headers")
+                    // the returned original (RFC 6522) or, for SMTPUTF8 mail, its RFC 6533 form
+                    ("message", "rfc822" | "global" | "rfc822-headers" | "global-headers")
                     | ("text", "rfc822-headers") => {
                         if doc.message_id.is_none() {
                             doc.message_id = MESSAGE_ID
@@ -170,7 +171,11 @@ fn collect(
                     ("application" | "message", _) if looks_textual(&bytes) => PartKind::Text,
                     _ => continue,
                 };
-                let exact = part.encoding == Encoding::None && bytes.as_slice() == raw_body;
+                // a part with no transfer encoding keeps its lines through charset decoding
+                // (ISO-2022-JP, Shift_JIS...): its findings can point at their own line
+                let exact = part.encoding == Encoding::None
+                    && !matches!(body, PartType::Html(_))
+                    && (bytes.as_slice() == raw_body || same_lines(&bytes, raw_body));
                 doc.parts.push(Part {
                     kind,
                     start_line,
@@ -180,6 +185,18 @@ fn collect(
             }
         }
     }
+}
+
+/// Whether two texts have the same number of lines (line ends at their very end aside).
+fn same_lines(a: &[u8], b: &[u8]) -> bool {
+    let trim = |t: &[u8]| {
+        let mut t = t;
+        while let [rest @ .., b'\n' | b'\r'] = t {
+            t = rest;
+        }
+        super::lines(t).count()
+    };
+    trim(a) == trim(b)
 }
 
 fn looks_textual(b: &[u8]) -> bool {
@@ -210,6 +227,24 @@ mod tests {
     }
 
     #[test]
+    fn global_headers_are_the_original() {
+        let raw = DSN
+            .replace(
+                "report-type=delivery-status",
+                "report-type=global-delivery-status",
+            )
+            .replace("message/delivery-status", "message/global-delivery-status")
+            .replace("text/rfc822-headers", "message/global-headers");
+        let d = document(raw.as_bytes(), 1);
+        let kinds: Vec<PartKind> = d.parts.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [PartKind::Text, PartKind::DeliveryStatus, PartKind::Original]
+        );
+        assert_eq!(d.message_id.as_deref(), Some("<abc@example.org>"));
+    }
+
+    #[test]
     fn base64_part_starts_where_it_starts() {
         let body = "550 5.7.1 Relaying denied";
         let b64 = "NTUwIDUuNy4xIFJlbGF5aW5nIGRlbmllZA==";
@@ -221,6 +256,27 @@ mod tests {
         assert_eq!(d.parts[0].start_line, 6);
         assert!(!d.parts[0].exact_lines);
         assert!(String::from_utf8_lossy(&d.parts[0].text).contains(body));
+    }
+
+    #[test]
+    fn legacy_japanese_charsets_are_decoded_line_for_line() {
+        // "宛先" (recipient) in Shift_JIS and in ISO-2022-JP
+        for (charset, word) in [
+            ("Shift_JIS", &b"\x88\xb6\x90\xe6"[..]),
+            ("ISO-2022-JP", b"\x1b$B08@h\x1b(B"),
+        ] {
+            let mut raw = format!(
+                "From: postmaster@example.org\nSubject: x\nContent-Type: text/plain; charset={charset}\n\nline one\n"
+            )
+            .into_bytes();
+            raw.extend_from_slice(word);
+            raw.extend_from_slice(b": dana@example.com\n550 5.1.1 User unknown\n");
+            let d = document(&raw, 1);
+            let text = String::from_utf8(d.parts[0].text.clone()).unwrap();
+            assert!(text.contains("宛先: dana@example.com"), "{charset}: {text}");
+            assert_eq!(d.parts[0].start_line, 5);
+            assert!(d.parts[0].exact_lines, "{charset}");
+        }
     }
 
     #[test]

@@ -13,6 +13,66 @@ pub use sniff::Kind;
 mod tests {
     use super::*;
 
+    fn units(bytes: &[u8]) -> Vec<String> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("ndr-doctor-input-{}-{n}", std::process::id()));
+        std::fs::write(&p, bytes).unwrap();
+        let mut out = Vec::new();
+        read::<()>(&Source::File(p.clone()), &mut |u| {
+            out.push(match u {
+                Unit::Lines { buf, first_line } => {
+                    format!("lines {first_line}: {}", String::from_utf8_lossy(buf))
+                }
+                Unit::Record(r) => format!("record {}", r.line),
+                Unit::Document { message, .. } => format!("message {message}"),
+                Unit::Warning(w) => format!("warning {w}"),
+            });
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+        std::fs::remove_file(p).unwrap();
+        out
+    }
+
+    #[test]
+    fn cr_only_inputs_split_into_lines() {
+        let log = units(
+            b"Mar  4 12:33:10 mx1 postfix/smtp[1]: a\rMar  4 12:33:11 mx1 postfix/smtp[1]: b\r",
+        );
+        assert_eq!(
+            log,
+            [
+                "lines 1: Mar  4 12:33:10 mx1 postfix/smtp[1]: a\nMar  4 12:33:11 mx1 postfix/smtp[1]: b\n"
+            ]
+        );
+        let trace = units(b"date_time_utc,event_id,recipient_status\r2026-03-04T12:00:00Z,RECEIVE,\r2026-03-04T12:33:10Z,DEFER,450 4.4.316 Connection refused\r");
+        assert_eq!(trace, ["record 3"]);
+        let mbox = units(b"From a Thu Mar  5 09:14:02 2026\rFrom: x@example.org\r\rone\rFrom b Thu Mar  5 09:14:03 2026\rFrom: y@example.org\r\rtwo\r");
+        assert_eq!(mbox, ["message 1", "message 2"]);
+    }
+
+    #[test]
+    fn utf16_with_either_byte_order() {
+        let text = "Mar  4 12:33:10 mx1 postfix/smtp[1]: a \u{2713}\nMar  4 12:33:11 mx1 postfix/smtp[1]: b\n";
+        for (bom, be) in [([0xff, 0xfe], false), ([0xfe, 0xff], true)] {
+            let mut bytes = bom.to_vec();
+            bytes.extend(
+                text.encode_utf16().flat_map(
+                    |u| {
+                        if be { u.to_be_bytes() } else { u.to_le_bytes() }
+                    },
+                ),
+            );
+            assert_eq!(
+                units(&bytes),
+                [format!("lines 1: {text}")],
+                "big endian: {be}"
+            );
+        }
+    }
+
     #[test]
     fn splits_every_line_ending() {
         let v: Vec<&[u8]> = lines(b"a\r\nb\rc\nd").collect();
@@ -277,14 +337,26 @@ pub fn read<E>(
         r = r.wrap(|inner| Box::new(flate2::read::MultiGzDecoder::new(inner)));
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
-    // UTF-16 LE with BOM, as PowerShell's Export-Csv writes it
-    if r.buf.starts_with(&[0xff, 0xfe]) {
+    // UTF-16 with BOM: LE as PowerShell's Export-Csv and Excel's "Unicode text" write it,
+    // BE as `-Encoding BigEndianUnicode` does
+    let utf16 = match r.buf.get(..2) {
+        Some([0xff, 0xfe]) => Some(false),
+        Some([0xfe, 0xff]) => Some(true),
+        _ => None,
+    };
+    if let Some(big_endian) = utf16 {
         r.buf.drain(..2);
-        r = r.wrap(|inner| Box::new(Utf16Le::new(inner)));
+        r = r.wrap(|inner| Box::new(Utf16::new(inner, big_endian)));
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
     if r.buf.starts_with(b"\xef\xbb\xbf") {
         r.buf.drain(..3);
+    }
+    // CR-only line ends (classic Mac files): as LF, so that logs, traces and mboxes split
+    // into lines like any other input; the line count is unchanged
+    if memchr::memchr(b'\n', &r.buf).is_none() && memchr::memchr(b'\r', &r.buf).is_some() {
+        r = r.wrap(|inner| Box::new(CrToLf { inner }));
+        r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
     let warn =
         |each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>, msg: String| each(Unit::Warning(msg));
@@ -393,9 +465,27 @@ fn stream_mbox<E>(
     }
 }
 
-/// Decodes UTF-16 LE to UTF-8 as it reads (unpaired surrogates become U+FFFD).
-struct Utf16Le {
+/// Turns every CR into LF as it reads (for input whose lines end in CR alone).
+struct CrToLf {
     inner: Box<dyn Read>,
+}
+
+impl Read for CrToLf {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for b in &mut buf[..n] {
+            if *b == b'\r' {
+                *b = b'\n';
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Decodes UTF-16 (LE or BE) to UTF-8 as it reads (unpaired surrogates become U+FFFD).
+struct Utf16 {
+    inner: Box<dyn Read>,
+    big_endian: bool,
     raw: Vec<u8>,
     out: Vec<u8>,
     pos: usize,
@@ -403,10 +493,11 @@ struct Utf16Le {
     eof: bool,
 }
 
-impl Utf16Le {
-    fn new(inner: Box<dyn Read>) -> Utf16Le {
-        Utf16Le {
+impl Utf16 {
+    fn new(inner: Box<dyn Read>, big_endian: bool) -> Utf16 {
+        Utf16 {
             inner,
+            big_endian,
             raw: Vec::new(),
             out: Vec::new(),
             pos: 0,
@@ -416,7 +507,7 @@ impl Utf16Le {
     }
 }
 
-impl Read for Utf16Le {
+impl Read for Utf16 {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.pos >= self.out.len() {
             if self.eof {
@@ -437,11 +528,13 @@ impl Read for Utf16Le {
             let pairs = self.raw.len() / 2;
             let mut units: Vec<u16> = Vec::with_capacity(pairs + 1);
             units.extend(self.pending.take());
-            units.extend(
-                self.raw
-                    .chunks_exact(2)
-                    .map(|p| u16::from_le_bytes([p[0], p[1]])),
-            );
+            units.extend(self.raw.chunks_exact(2).map(|p| {
+                if self.big_endian {
+                    u16::from_be_bytes([p[0], p[1]])
+                } else {
+                    u16::from_le_bytes([p[0], p[1]])
+                }
+            }));
             self.raw.drain(..pairs * 2);
             // keep a trailing high surrogate for the next read
             if units.last().is_some_and(|u| (0xd800..0xdc00).contains(u)) {

@@ -12,8 +12,8 @@ pub enum Kind {
     Message,
     /// Messages in mbox format, each starting with a `From ` line.
     Mbox,
-    /// A message trace export or tracking log (CSV); the header names, normalised.
-    Trace(Vec<String>),
+    /// A message trace export or tracking log (CSV): its header.
+    Trace(super::trace::Header),
     /// Lines that each stand alone (an MTA or system log): streamed, one record per line.
     Log,
     /// Anything else (a pasted bounce, a note): one document with context across lines.

@@ -4,7 +4,65 @@
 //! header driven: columns in any order, extra columns ignored.
 
 use super::Record;
+use regex::Regex;
+use std::collections::VecDeque;
 use std::io::Read;
+use std::sync::LazyLock;
+
+/// Notes where the line ends are as the csv reader pulls bytes, so that a row's line can be
+/// told from its byte offset. (csv's own line count misses CRLF line ends inside quoted
+/// fields, and then every later row is off by one per such line.)
+struct LineCounter<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    /// Offsets of `\n` and `\r` bytes not yet passed by a row start, with the byte.
+    ends: VecDeque<(u64, u8)>,
+    /// 1-based line of the first byte after the ends already passed.
+    line: u64,
+}
+
+impl<R: Read> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        LineCounter {
+            inner,
+            offset: 0,
+            ends: VecDeque::new(),
+            line: 1,
+        }
+    }
+
+    /// The line where a row that starts at byte `start` begins: line ends at the very start
+    /// (the rest of a CRLF, blank lines the csv reader skipped) are passed over. Offsets must
+    /// not decrease from one call to the next.
+    fn line_at(&mut self, start: u64) -> u64 {
+        let mut start = start;
+        while let Some(&(at, b)) = self.ends.front() {
+            if at > start {
+                break;
+            }
+            self.ends.pop_front();
+            if b == b'\n' {
+                self.line += 1;
+            }
+            if at == start {
+                start += 1;
+            }
+        }
+        self.line
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            self.ends.push_back((self.offset + i as u64, buf[i]));
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
 
 /// Column names, normalised: lower case, `-` and spaces as `_`.
 fn norm(name: &[u8]) -> String {
@@ -61,26 +119,38 @@ const MARKERS: &[&str] = &[
     "recipientaddress",
 ];
 
+/// The header of a trace export: its column names, normalised, and the field delimiter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub columns: Vec<String>,
+    /// `,`; `;` or tab when a spreadsheet saved the export again (Excel in many locales
+    /// writes `;`, and its "Unicode text" is tab-separated UTF-16).
+    pub delimiter: u8,
+}
+
 /// Whether the first line of an input is the header of a trace export. For a tracking log
 /// the header is the `#Fields:` line.
-pub fn header_of(head: &[u8]) -> Option<Vec<String>> {
+pub fn header_of(head: &[u8]) -> Option<Header> {
     for line in super::lines(head).take(16) {
         let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
         if let Some(rest) = line.strip_prefix(b"#Fields:") {
-            return Some(rest.split(|&b| b == b',').map(norm).collect());
+            return Some(Header {
+                columns: rest.split(|&b| b == b',').map(norm).collect(),
+                delimiter: b',',
+            });
         }
         if line.starts_with(b"#") {
             continue;
         }
-        let cols: Vec<String> = line.split(|&b| b == b',').map(norm).collect();
-        if cols.len() >= 3 && cols.iter().any(|c| MARKERS.contains(&c.as_str())) {
-            return Some(cols);
-        }
-        let has = |n: &str| cols.iter().any(|c| c == n);
-        if has("event") && has("detail") {
-            return Some(cols);
-        }
-        return None;
+        return [b',', b';', b'\t'].into_iter().find_map(|delimiter| {
+            let cols: Vec<String> = line.split(|&b| b == delimiter).map(norm).collect();
+            let has = |n: &str| cols.iter().any(|c| c == n);
+            let marked = cols.len() >= 3 && cols.iter().any(|c| MARKERS.contains(&c.as_str()));
+            (marked || (has("event") && has("detail"))).then_some(Header {
+                columns: cols,
+                delimiter,
+            })
+        });
     }
     None
 }
@@ -96,17 +166,47 @@ fn field(rec: &csv::ByteRecord, i: Option<usize>) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// The start of one recipient's status in a `;`-joined list: a reply code, a `To`/`Cc`/`Bcc`
+/// placeholder, or an enhanced summary's `##` events.
+static STATUS_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:[245][0-9][0-9](?:[ -]|$)|(?i:to|cc|bcc)\s*$|##|\{)").expect("static regex")
+});
+
+/// Splits a `recipient_status` that holds one status per recipient, `;`-joined, into `n`
+/// statuses. A status may hold a `;` of its own (`550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not
+/// found`, `550 4.4.7 QUEUE.Expired;<error text>`): when a plain split does not give `n`
+/// pieces, a piece that does not start like a status is joined back to the one before it.
+/// None when neither way gives `n`.
+fn split_statuses(s: &str, n: usize) -> Option<Vec<String>> {
+    let plain: Vec<&str> = s.split(';').collect();
+    if plain.len() == n {
+        return Some(plain.iter().map(|p| p.trim().to_string()).collect());
+    }
+    let mut joined: Vec<String> = Vec::new();
+    for p in plain {
+        match joined.last_mut() {
+            Some(last) if !STATUS_START.is_match(p) => {
+                last.push(';');
+                last.push_str(p);
+            }
+            _ => joined.push(p.to_string()),
+        }
+    }
+    (joined.len() == n).then(|| joined.iter().map(|p| p.trim().to_string()).collect())
+}
+
 /// Reads the rows and hands each one that carries status text to `each` as a record.
 pub fn read<E>(
     reader: impl Read,
-    header: &[String],
+    header: &Header,
     each: &mut dyn FnMut(Record) -> Result<(), E>,
 ) -> std::io::Result<Result<(), E>> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
-    let cols: Vec<String> = header.to_vec();
+        .delimiter(header.delimiter)
+        .from_reader(LineCounter::new(reader));
+    let cols: &[String] = &header.columns;
     let mut first_row = true;
     let mut rec = csv::ByteRecord::new();
     loop {
@@ -117,7 +217,8 @@ pub fn read<E>(
             Err(e) if !e.is_io_error() => continue,
             Err(e) => return Err(std::io::Error::other(e)),
         }
-        let line = rec.position().map_or(0, |p| p.line());
+        let start = rec.position().map_or(0, |p| p.byte());
+        let line = rdr.get_mut().line_at(start);
         // tracking-log header lines (`#Software:`, `#Fields:` ...)
         if rec.get(0).is_some_and(|f| f.starts_with(b"#")) {
             continue;
@@ -128,34 +229,29 @@ pub fn read<E>(
         }
         let texts: Vec<String> = TEXT_COLUMNS
             .iter()
-            .filter_map(|n| field(&rec, find(&cols, &[n])))
+            .filter_map(|n| field(&rec, find(cols, &[n])))
             .collect();
         if texts.is_empty() {
             continue;
         }
-        let recipients = field(&rec, find(&cols, RECIPIENT_COLUMNS));
-        let status = field(&rec, find(&cols, &["recipient_status"]));
+        let recipients = field(&rec, find(cols, RECIPIENT_COLUMNS));
+        let status = field(&rec, find(cols, &["recipient_status"]));
         let base = Record {
             line,
             text: texts.join(" | ").into_bytes(),
             recipient: recipients
                 .as_deref()
                 .map(|r| r.split(';').next().unwrap_or("").trim().to_string()),
-            message_id: field(&rec, find(&cols, ID_COLUMNS)),
-            timestamp: field(&rec, find(&cols, TIME_COLUMNS)),
-            event: field(&rec, find(&cols, EVENT_COLUMNS)),
+            message_id: field(&rec, find(cols, ID_COLUMNS)),
+            timestamp: field(&rec, find(cols, TIME_COLUMNS)),
+            event: field(&rec, find(cols, EVENT_COLUMNS)),
         };
         // several recipients with one status each, in the same order
         let split: Option<Vec<(String, String)>> = match (&recipients, &status) {
             (Some(r), Some(s)) if r.contains(';') => {
                 let rs: Vec<&str> = r.split(';').map(str::trim).collect();
-                let ss: Vec<&str> = s.split(';').map(str::trim).collect();
-                (rs.len() == ss.len()).then(|| {
-                    rs.iter()
-                        .zip(ss)
-                        .map(|(a, b)| (a.to_string(), b.to_string()))
-                        .collect()
-                })
+                split_statuses(s, rs.len())
+                    .map(|ss| rs.iter().zip(ss).map(|(a, b)| (a.to_string(), b)).collect())
             }
             _ => None,
         };
@@ -217,6 +313,61 @@ mod tests {
         assert_eq!(r[0].line, 5);
         assert_eq!(r[0].event.as_deref(), Some("DEFER"));
         assert!(String::from_utf8_lossy(&r[0].text).contains("421 4.2.1"));
+    }
+
+    #[test]
+    fn line_numbers_count_line_breaks_inside_quoted_fields() {
+        for eol in ["\n", "\r\n"] {
+            let t = "date_time_utc,event_id,recipient_address,recipient_status,custom_data\n2026-03-04T09:00:00Z,RECEIVE,a@example.com,,\"one\ntwo\n\nthree\"\n\n2026-03-04T10:00:00Z,DEFER,a@example.com,450 4.4.316 Connection refused,\n"
+                .replace('\n', eol);
+            let r = rows(&t);
+            assert_eq!(r.len(), 1);
+            assert_eq!(r[0].line, 7, "{eol:?}");
+        }
+    }
+
+    #[test]
+    fn statuses_with_semicolons_of_their_own_split_per_recipient() {
+        let t = "#Fields: date-time,event-id,recipient-address,recipient-status\n2026-03-04T12:41:55.902Z,FAIL,lee@example.org;kai@example.org,550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found;550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found\n2026-03-04T12:42:00Z,DSN,a@example.org;b@example.org,250 2.1.5 Recipient OK;452 4.2.2 Mailbox full\n";
+        let r = rows(t);
+        let got: Vec<(Option<&str>, String)> = r
+            .iter()
+            .map(|r| {
+                (
+                    r.recipient.as_deref(),
+                    String::from_utf8_lossy(&r.text).into_owned(),
+                )
+            })
+            .collect();
+        let notfound = "550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found".to_string();
+        assert_eq!(
+            got,
+            [
+                (Some("lee@example.org"), notfound.clone()),
+                (Some("kai@example.org"), notfound),
+                (Some("a@example.org"), "250 2.1.5 Recipient OK".to_string()),
+                (Some("b@example.org"), "452 4.2.2 Mailbox full".to_string()),
+            ]
+        );
+        assert_eq!(
+            split_statuses("550 4.4.7 QUEUE.Expired;451 4.4.0 x;To", 2),
+            None
+        );
+    }
+
+    #[test]
+    fn semicolon_and_tab_separated_exports() {
+        let comma = "date_time_utc,event_id,recipient_address,recipient_status\n2026-03-04T12:33:10Z,DEFER,dana@example.com,\"450 4.4.316 Connection refused [Message=Socket error code 10061]\"\n";
+        let want = rows(comma);
+        assert_eq!(want.len(), 1);
+        for d in [";", "\t"] {
+            let r = rows(&comma.replace(',', d));
+            assert_eq!(r.len(), 1, "{d:?}");
+            assert_eq!(r[0].line, want[0].line);
+            assert_eq!(r[0].recipient, want[0].recipient);
+            assert_eq!(r[0].text, want[0].text, "{d:?}");
+        }
+        assert_eq!(header_of(b"Date;Event;Detail\n").unwrap().delimiter, b';');
     }
 
     #[test]
