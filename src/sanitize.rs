@@ -97,7 +97,17 @@ pub fn json_escape_extra(json: &str) -> Cow<'_, str> {
     // serde_json escapes every C0 control inside strings, so a raw newline (or space) can
     // only be the pretty printer's layout
     let unsafe_in_json = |c: char| c != '\n' && is_unsafe(c);
-    if !json.chars().any(unsafe_in_json) {
+    // fast path: every character to escape here is DEL, or starts with byte C2 (C1
+    // controls), E2 (U+2000 block) or EF (BOM); output without those bytes is left alone
+    let b = json.as_bytes();
+    let lead_at = |i: usize| {
+        json.get(i..)
+            .and_then(|s| s.chars().next())
+            .is_some_and(unsafe_in_json)
+    };
+    let found = memchr::memchr3_iter(0x7f, 0xc2, 0xe2, b).any(lead_at)
+        || memchr::memchr_iter(0xef, b).any(lead_at);
+    if !found {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);

@@ -143,6 +143,21 @@ fn version_word_before(line: &[u8], start: usize) -> bool {
     !word.is_empty() && VERSION_WORDS.iter().any(|v| word.eq_ignore_ascii_case(v))
 }
 
+/// Code-shaped tokens of class 4 or 5 (with `all`: also 2), for the whole-buffer search.
+pub fn candidates(all: bool) -> &'static Regex {
+    static FAIL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[45]\.[0-9]{1,3}\.[0-9]{1,3}").expect("static regex"));
+    if all { &CODE } else { &FAIL }
+}
+
+/// Whether the code-shaped bytes at `start..end` of a buffer stand as their own token
+/// (the cheap part of `find`, used to skip IPs and version numbers before a line is read).
+pub fn stands_alone(buf: &[u8], start: usize, end: usize) -> bool {
+    let before_ok =
+        start == 0 || !rejects_before(buf[start - 1]) || reply_before(buf, start).is_some();
+    before_ok && !rejects_after(buf, end)
+}
+
 /// Finds the status code tokens on a line. `strict`: only codes with a reply code or field
 /// key before them count (a line of some other system's log that happens to hold a dotted
 /// number); otherwise any well-formed token that stands on its own counts.

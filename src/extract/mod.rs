@@ -379,6 +379,10 @@ fn best_index(group: &[(Finding, u8)], keep: impl Fn(&Finding) -> bool) -> Optio
 
 /// Scans a buffer of complete log lines. `first_line` is the 1-based number of its first
 /// line. Each line is a record of its own: its findings share one root cause.
+///
+/// The whole buffer is searched at once, like ripgrep does: once for code-shaped tokens
+/// (those that are parts of IPs or version numbers are dropped on the spot), once for the
+/// symptom keywords; only the lines these land on are read.
 pub fn scan_log(
     buf: &[u8],
     first_line: u64,
@@ -386,20 +390,33 @@ pub fn scan_log(
     opts: &Options,
     out: &mut Vec<Finding>,
 ) {
+    let mut starts: Vec<usize> = Vec::new();
+    let push = |at: usize, starts: &mut Vec<usize>| {
+        let start = memrchr(b'\n', &buf[..at]).map_or(0, |i| i + 1);
+        if starts.last() != Some(&start) {
+            starts.push(start);
+        }
+    };
+    for m in codes::candidates(opts.all).find_iter(buf) {
+        if codes::stands_alone(buf, m.start(), m.end()) {
+            push(m.start(), &mut starts);
+        }
+    }
+    let coded = starts.len();
+    for m in symptom::keywords().find_iter(buf) {
+        push(m.start(), &mut starts);
+    }
+    if coded > 0 && starts.len() > coded {
+        starts.sort_unstable();
+        starts.dedup();
+    }
     let mut line_no = first_line;
     let mut counted_to = 0usize;
-    let mut pos = 0usize;
-    while pos < buf.len() {
-        let Some(m) = prefilter().find_at(buf, pos) else {
-            break;
-        };
-        let start = memrchr(b'\n', &buf[..m.start()]).map_or(0, |i| i + 1);
-        let end = memchr(b'\n', &buf[m.end()..]).map_or(buf.len(), |i| m.end() + i + 1);
+    for start in starts {
         line_no += memchr::memchr_iter(b'\n', &buf[counted_to..start]).count() as u64;
         counted_to = start;
-        let line = trim_eol(&buf[start..end]);
-        scan_record(line, line_no, origin, opts, out);
-        pos = end;
+        let end = memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i);
+        scan_record(trim_eol(&buf[start..end]), line_no, origin, opts, out);
     }
 }
 
@@ -471,15 +488,6 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
         },
         out,
     );
-}
-
-/// The candidate search over a whole buffer: a code-shaped token or a symptom word. Lines
-/// without one are never looked at.
-fn prefilter() -> &'static Regex {
-    static P: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}|(?i:refused|timed out|timeout|not found|name service|lost connection|reset|1006[01]|10054|certificate|not verified|not available|not active|starttls|tls|encryption|dns|nxdomain|unrouteable|no such domain|name resolution|not known|unreachable|no route|broken pipe|eof|dropped|closed|establish session|unable to connect|failed to connect|no smtp service|not accepting|mismatch|untrusted|defer \(11[01]\))").expect("static regex")
-    });
-    &P
 }
 
 /// Lines that end the diagnostic part of a bounce: what follows is the returned original

@@ -20,11 +20,11 @@ const SYMPTOMS: &[(&str, &str)] = &[
     ),
     (
         CANNOT_CONNECT,
-        r"starttls is required|must issue a starttls|tls (?:is )?required|requires? (?:tls|starttls|encryption)|encryption required|tls required but not (?:offered|available)|(?:does not|doesn't) support (?:starttls|tls)|starttls (?:is )?not (?:supported|offered|available)|tls is not available",
+        r"starttls is required|must issue a starttls|tls (?:is )?required|requires (?:tls|starttls|encryption)|encryption required|tls required but not (?:offered|available)|(?:does not|doesn't) support (?:starttls|tls)|starttls (?:is )?not (?:supported|offered|available)|tls is not available",
     ),
     (
         DNS,
-        r"host or domain name not found|name service error|host not found|dns query failed|nonexistentdomain|nonexistent domain|non-existent domain|nxdomain|no mx (?:record|host)|unrouteable (?:address|mail domain)|(?:mail )?domain (?:name )?not found|no such domain|temporary failure in name resolution|name or service not known|errordnsqueryfailed|dns (?:lookup|resolution) failed",
+        r"host or domain name not found|name service error|host not found|dns query failed|nonexistentdomain|nonexistent domain|nxdomain|no mx (?:record|host)|unrouteable (?:address|mail domain)|(?:mail )?domain (?:name )?not found|no such domain|temporary failure in name resolution|name or service not known|errordnsqueryfailed|dns (?:lookup|resolution) failed",
     ),
     (
         REFUSED,
@@ -40,7 +40,7 @@ const SYMPTOMS: &[(&str, &str)] = &[
     ),
     (
         CANNOT_CONNECT,
-        r"service not available|service not active|no smtp service|cannot establish session|cannot connect to remote server|unable to connect|failed to connect|not accepting (?:network )?messages",
+        r"service not available|service not active|no smtp service|cannot establish session|cannot connect to remote server|unable to connect|failed to connect",
     ),
 ];
 
@@ -53,6 +53,88 @@ static EACH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         .map(|(_, p)| Regex::new(&format!("(?i){p}")).expect("static regex"))
         .collect()
 });
+
+/// Fragments, one of which every symptom phrase above contains as it is usually written
+/// (lower case or Capitalised: the first letter is left off so one fragment serves both; the
+/// upper-case forms logs really use, like ECONNREFUSED, are listed too). The whole-buffer
+/// search looks for these case-sensitively and only reads the lines they are on. At most
+/// 64 fragments, so that the search runs on SIMD (Teddy); a test keeps this list and the
+/// patterns in step.
+pub const FRAGMENTS: &[&str] = &[
+    "efused",
+    "EFUSED",
+    "onnection reset",
+    "onnreset",
+    "ONNRESET",
+    "onnection dropped",
+    "onnection closed",
+    "onnection was closed",
+    "losed the connection",
+    "losed connection",
+    "ost connection",
+    "imed out",
+    "imedout",
+    "IMEDOUT",
+    "imeout",
+    "1006",
+    "10054",
+    "ertificate",
+    "ismatch",
+    "ntrusted",
+    "TARTTLS",
+    "tarttls",
+    "LS is required",
+    "ls is required",
+    "LS required",
+    "ls required",
+    "equires TLS",
+    "equires tls",
+    "upport TLS",
+    "LS is not available",
+    "ncryption required",
+    "equires encryption",
+    "ot found",
+    "ame service",
+    "uery failed",
+    "onexistent",
+    "onExistent",
+    "XDOMAIN",
+    "xdomain",
+    "o MX",
+    "o mx",
+    "nrouteable",
+    "o such domain",
+    "ame resolution",
+    "ot known",
+    "nsQueryFailed",
+    "nsqueryfailed",
+    "ookup failed",
+    "esolution failed",
+    "efer (11",
+    "roken pipe",
+    "nexpected EOF",
+    "nexpected eof",
+    "o route to host",
+    "nreachable",
+    "o answer from host",
+    "ot available",
+    "ot active",
+    "MTP service",
+    "mtp service",
+    "stablish session",
+    "annot connect",
+    "nable to connect",
+    "ailed to connect",
+];
+
+/// The fragment search over a buffer.
+pub fn keywords() -> &'static Regex {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        let alternation: Vec<String> = FRAGMENTS.iter().map(|f| regex::escape(f)).collect();
+        Regex::new(&alternation.join("|")).expect("static regex")
+    });
+    &RE
+}
 
 /// The symptom on a line: its category and the phrase as written.
 pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
@@ -130,6 +212,133 @@ mod tests {
             Some(CANNOT_CONNECT)
         );
         assert_eq!(cat("User unknown"), None);
+    }
+
+    /// Spellings of every symptom alternative (the test below checks that each top-level
+    /// alternative of each pattern is matched by one of them).
+    const SAMPLES: &[&str] = &[
+        "certificate verify failed",
+        "Server certificate not verified",
+        "certificate has expired",
+        "expired certificate",
+        "certificate validation failed",
+        "SubjectMismatch",
+        "certificate name mismatch",
+        "hostname mismatch",
+        "name does not match the certificate",
+        "self-signed certificate",
+        "certificate is not yet valid",
+        "unable to get local issuer certificate",
+        "UntrustedRoot",
+        "certificate chain too long",
+        "STARTTLS is required to send mail",
+        "Must issue a STARTTLS command first",
+        "TLS is required",
+        "requires TLS",
+        "encryption required for",
+        "TLS required but not offered",
+        "does not support STARTTLS",
+        "STARTTLS not supported",
+        "TLS is not available",
+        "Host or domain name not found",
+        "Name service error",
+        "Host not found",
+        "DNS query failed",
+        "SMTPSEND.DNS.NonExistentDomain",
+        "nonexistent domain",
+        "NXDOMAIN",
+        "no MX record",
+        "Unrouteable address",
+        "domain not found",
+        "no such domain",
+        "Temporary failure in name resolution",
+        "Name or service not known",
+        "ErrorDnsQueryFailed",
+        "DNS lookup failed",
+        "Connection refused",
+        "Socket error code 10061",
+        "error 10061",
+        "ECONNREFUSED",
+        "defer (111)",
+        "lost connection with",
+        "Connection reset by peer",
+        "connection dropped",
+        "connection closed by remote",
+        "Socket error code 10054",
+        "error 10054",
+        "ECONNRESET",
+        "Broken pipe",
+        "unexpected EOF",
+        "timed out while receiving the initial server greeting",
+        "remote server closed the connection",
+        "connection closed abruptly",
+        "Connection timed out",
+        "connect timeout",
+        "timed out while connecting",
+        "Winsock error code: 10060",
+        "error 10060",
+        "ETIMEDOUT",
+        "SocketTimedout",
+        "No route to host",
+        "Network is unreachable",
+        "defer (110)",
+        "no answer from host",
+        "Service not available",
+        "service not active",
+        "No SMTP service here",
+        "Cannot establish session",
+        "Cannot connect to remote server",
+        "Unable to connect",
+        "Failed to connect",
+    ];
+
+    /// Splits a pattern at its top-level `|`.
+    fn alternatives(p: &str) -> Vec<&str> {
+        let (mut depth, mut start, mut out) = (0i32, 0usize, Vec::new());
+        for (i, c) in p.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                '|' if depth == 0 => {
+                    out.push(&p[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        out.push(&p[start..]);
+        out
+    }
+
+    #[test]
+    fn every_symptom_phrase_has_a_keyword() {
+        assert!(
+            FRAGMENTS.len() <= 64,
+            "more than 64 fragments leave the SIMD search"
+        );
+        for (_, pattern) in SYMPTOMS {
+            for alt in alternatives(pattern) {
+                let re = Regex::new(&format!("(?i){alt}")).unwrap();
+                assert!(
+                    SAMPLES.iter().any(|s| re.is_match(s.as_bytes())),
+                    "no sample for {alt:?}"
+                );
+            }
+        }
+        let capital = |t: &str| {
+            let mut c = t.chars();
+            c.next()
+                .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+        };
+        for s in SAMPLES {
+            assert!(find(s.as_bytes()).is_some(), "{s} is not a symptom");
+            for v in [s.to_lowercase(), capital(&s.to_lowercase()), s.to_string()] {
+                assert!(
+                    keywords().find(v.as_bytes()).is_some(),
+                    "no keyword finds {v:?}"
+                );
+            }
+        }
     }
 
     #[test]

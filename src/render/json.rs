@@ -75,6 +75,99 @@ impl<'a> FindingJson<'a> {
     }
 }
 
+/// The part of a finding object that comes from the input (everything but the texts).
+#[derive(Serialize)]
+struct FindingFields<'a> {
+    path: &'a str,
+    message: usize,
+    line: u64,
+    code: Option<String>,
+    reply: Option<u16>,
+    entry: &'a str,
+    known: bool,
+    category: &'a str,
+    severity: &'static str,
+    state: &'static str,
+    root_cause: bool,
+    recipient: Option<&'a str>,
+    remote_host: Option<&'a str>,
+    remote_ip: Option<&'a str>,
+    timestamp: Option<&'a str>,
+    message_id: Option<&'a str>,
+    excerpt: &'a str,
+    remote_reply: Option<&'a str>,
+    symptom: Option<&'a str>,
+    nested: bool,
+    time: Option<String>,
+}
+
+/// The catalog part of a finding object (title, causes, fixes, verify).
+#[derive(Serialize)]
+struct FindingTexts<'a> {
+    title: &'a str,
+    causes: Vec<&'a str>,
+    fixes: Vec<&'a str>,
+    verify: Vec<&'a str>,
+}
+
+/// ndjson writes tens of thousands of findings that share a few entries: each entry's texts
+/// are serialized once, and only the fields taken from the input are serialized per finding.
+/// The object is the same as `FindingJson` (a test checks it), keys in another order.
+#[derive(Default)]
+pub struct TextCache {
+    texts: std::collections::HashMap<(String, bool, Lang), String>,
+}
+
+impl TextCache {
+    /// Appends one finding object to `out`.
+    pub fn finding_line(&mut self, f: &Finding, lang: Lang, out: &mut String) -> io::Result<()> {
+        let fields = FindingFields {
+            path: &f.path,
+            message: f.message,
+            line: f.line,
+            code: f.code.map(|c| c.to_string()),
+            reply: f.reply,
+            entry: &f.entry,
+            known: f.known,
+            category: &f.category,
+            severity: f.severity.as_str(),
+            state: f.state.as_str(),
+            root_cause: f.root_cause,
+            recipient: f.recipient.as_deref(),
+            remote_host: f.remote_host.as_deref(),
+            remote_ip: f.remote_ip.as_deref(),
+            timestamp: f.timestamp.as_deref(),
+            message_id: f.message_id.as_deref(),
+            excerpt: &f.excerpt,
+            remote_reply: f.remote_reply.as_deref(),
+            symptom: f.symptom.as_deref(),
+            nested: f.nested,
+            time: f.time.map(rfc3339),
+        };
+        let head = to_safe_string(&fields, false)?;
+        let key = (f.entry.clone(), f.known, lang);
+        if !self.texts.contains_key(&key) {
+            let x = explain(&f.entry, f.known, lang);
+            let t = to_safe_string(
+                &FindingTexts {
+                    title: x.title,
+                    causes: x.causes,
+                    fixes: x.fixes,
+                    verify: x.verify,
+                },
+                false,
+            )?;
+            self.texts.insert(key.clone(), t);
+        }
+        let texts = self.texts.get(&key).map_or("{}", String::as_str);
+        // `{...fields}` + `,` + `texts...}` without its opening brace
+        out.push_str(head.strip_suffix('}').unwrap_or(&head));
+        out.push(',');
+        out.push_str(texts.strip_prefix('{').unwrap_or(texts));
+        Ok(())
+    }
+}
+
 /// Serializes a value and escapes what serde_json leaves raw but a terminal would obey.
 pub fn to_safe_string<T: Serialize>(v: &T, pretty: bool) -> io::Result<String> {
     let s = if pretty {
@@ -198,6 +291,7 @@ pub struct Json {
     summary: bool,
     collected: Vec<Finding>,
     warnings: Vec<String>,
+    texts: TextCache,
 }
 
 impl Json {
@@ -208,6 +302,7 @@ impl Json {
             summary,
             collected: Vec::new(),
             warnings: Vec::new(),
+            texts: TextCache::default(),
         }
     }
 }
@@ -256,10 +351,12 @@ impl Renderer for Json {
             return Ok(());
         }
         if self.stream {
+            let mut line = String::new();
             for f in batch {
-                let line = to_safe_string(&FindingJson::new(f, self.style.lang), false)?;
+                line.clear();
+                self.texts.finding_line(f, self.style.lang, &mut line)?;
+                line.push('\n');
                 w.write_all(line.as_bytes())?;
-                w.write_all(b"\n")?;
             }
         } else {
             self.collected.extend_from_slice(batch);
@@ -380,4 +477,41 @@ pub fn codes_json(entries: &[&Entry]) -> io::Result<String> {
         },
         true,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{Options, Origin};
+
+    #[test]
+    fn streamed_objects_equal_the_full_ones() {
+        let text = "Mar  4 12:33:10 mx1 postfix/smtp[1]: ABC123: to=<dana@example.com>, relay=none, dsn=4.4.1, status=deferred (connect to mail.example.com[192.0.2.25]:25: Connection refused)\n450 4.4.399 new \u{202e} thing\n";
+        let mut found = Vec::new();
+        crate::extract::scan_log(
+            text.as_bytes(),
+            1,
+            &Origin {
+                path: "p",
+                message: 1,
+            },
+            &Options::default(),
+            &mut found,
+        );
+        assert_eq!(found.len(), 2);
+        let mut cache = TextCache::default();
+        for f in &found {
+            for lang in [Lang::En, Lang::Ja] {
+                let mut line = String::new();
+                cache.finding_line(f, lang, &mut line).unwrap();
+                let fast: serde_json::Value = serde_json::from_str(&line).unwrap();
+                let full: serde_json::Value = serde_json::from_str(
+                    &to_safe_string(&FindingJson::new(f, lang), false).unwrap(),
+                )
+                .unwrap();
+                assert_eq!(fast, full);
+                assert!(!line.contains('\u{202e}'));
+            }
+        }
+    }
 }
