@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cli;
 pub mod extract;
 pub mod input;
+pub mod pipeline;
 pub mod policy;
 pub mod probe;
 pub mod queue;
@@ -231,78 +232,65 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         };
         eprintln!("ndr-doctor: {hint}");
     }
-    let mut renderer = render::renderer(cli.format, style, args.summary);
-    let mut timeline = grouping.then(|| queue::Timeline::new(retry_window, now));
-    let mut redactor = args.redact.then(redact::Redactor::new);
-    let mut failed = false;
-    for src in &sources {
-        tally.inputs += 1;
-        let path = src.display();
-        let mut each = |unit: input::Unit<'_>| -> io::Result<()> {
-            let mut batch = Vec::new();
-            match unit {
-                input::Unit::Lines { buf, first_line } => {
-                    let origin = extract::Origin {
-                        path: &path,
-                        message: 1,
-                    };
-                    extract::scan_log(buf, first_line, &origin, &opts, &mut batch);
-                }
-                input::Unit::Document { doc, message } => {
-                    let origin = extract::Origin {
-                        path: &path,
+    let mut st = Output {
+        out,
+        renderer: render::renderer(cli.format, style, args.summary),
+        timeline: grouping.then(|| queue::Timeline::new(retry_window, now)),
+        redactor: args.redact.then(redact::Redactor::new),
+        tally,
+        policy: &policy,
+        all: args.all,
+        failed: false,
+    };
+    std::thread::scope(|scope| -> io::Result<()> {
+        let mut pool = pipeline::Pool::start(scope, pipeline::workers(), opts);
+        for src in &sources {
+            st.tally.inputs += 1;
+            let path: std::sync::Arc<str> = std::sync::Arc::from(src.display());
+            let mut each = |unit: input::Unit<'_>| -> io::Result<()> {
+                let job = match unit {
+                    input::Unit::Lines { buf, first_line } => pipeline::Job::Lines {
+                        buf: buf.to_vec(),
+                        first_line,
+                        path: path.clone(),
+                    },
+                    input::Unit::Document { doc, message } => pipeline::Job::Document {
+                        doc,
                         message,
-                    };
-                    extract::scan_document(&doc, &origin, &opts, &mut batch);
-                }
-                input::Unit::Record(rec) => {
-                    let origin = extract::Origin {
-                        path: &path,
-                        message: 1,
-                    };
-                    extract::scan_trace_row(&rec, &origin, &opts, &mut batch);
-                }
-                input::Unit::Warning(w) => {
-                    let w = match redactor.as_mut() {
-                        Some(r) => r.text(&w),
-                        None => w,
-                    };
-                    eprintln!("ndr-doctor: warning: {w}");
-                    tally.warnings.push(w.clone());
-                    return renderer.warning(out, &w);
-                }
-            }
-            if let Some(r) = redactor.as_mut() {
-                batch.iter_mut().for_each(|f| r.finding(f));
-            }
-            if let Some(t) = timeline.as_mut() {
-                batch.iter().for_each(|f| t.add(f));
-            }
-            if !args.all {
-                batch.retain(|f| f.state != extract::State::Delivered);
-            }
-            for f in &batch {
-                tally.add(f);
-                failed |= policy.matches(f);
-            }
-            renderer.findings(out, &batch)
-        };
-        match input::read(src, &mut each) {
-            Ok(Ok(())) => {}
-            Ok(Err(output_error)) => return Err(output_error),
-            Err(e) => {
-                let msg = match redactor.as_mut() {
-                    Some(r) => r.text(&e.to_string()),
-                    None => e.to_string(),
+                        path: path.clone(),
+                    },
+                    input::Unit::Record(rec) => pipeline::Job::Record {
+                        rec,
+                        path: path.clone(),
+                    },
+                    input::Unit::Warning(w) => {
+                        // what came before the warning is shown before it
+                        pool.flush(&mut |b| st.findings(b))?;
+                        return st.warning(w);
+                    }
                 };
-                eprintln!("ndr-doctor: {msg}");
-                tally.errors.push(msg);
-                had_error = true;
+                pool.submit(job, &mut |b| st.findings(b))
+            };
+            match input::read(src, &mut each) {
+                Ok(Ok(())) => {}
+                Ok(Err(output_error)) => return Err(output_error),
+                Err(e) => {
+                    pool.flush(&mut |b| st.findings(b))?;
+                    let msg = match st.redactor.as_mut() {
+                        Some(r) => r.text(&e.to_string()),
+                        None => e.to_string(),
+                    };
+                    eprintln!("ndr-doctor: {msg}");
+                    st.tally.errors.push(msg);
+                    had_error = true;
+                }
             }
         }
-    }
-    let report = timeline.map(|t| t.report());
-    renderer.finish(out, &tally, report.as_ref())?;
+        pool.flush(&mut |b| st.findings(b))
+    })?;
+    let report = st.timeline.take().map(|t| t.report());
+    st.renderer.finish(st.out, &st.tally, report.as_ref())?;
+    let mut failed = st.failed;
     if let (Some(n), Some(r)) = (args.fail_on_count, report.as_ref()) {
         let matching = r
             .deliveries
@@ -318,6 +306,47 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// Everything that takes findings in input order: redaction, deliveries, totals, output.
+struct Output<'a> {
+    out: &'a mut dyn Write,
+    renderer: Box<dyn render::Renderer>,
+    timeline: Option<queue::Timeline>,
+    redactor: Option<redact::Redactor>,
+    tally: Tally,
+    policy: &'a policy::FailOn,
+    all: bool,
+    failed: bool,
+}
+
+impl Output<'_> {
+    fn findings(&mut self, mut batch: Vec<extract::Finding>) -> io::Result<()> {
+        if let Some(r) = self.redactor.as_mut() {
+            batch.iter_mut().for_each(|f| r.finding(f));
+        }
+        if let Some(t) = self.timeline.as_mut() {
+            batch.iter().for_each(|f| t.add(f));
+        }
+        if !self.all {
+            batch.retain(|f| f.state != extract::State::Delivered);
+        }
+        for f in &batch {
+            self.tally.add(f);
+            self.failed |= self.policy.matches(f);
+        }
+        self.renderer.findings(self.out, &batch)
+    }
+
+    fn warning(&mut self, w: String) -> io::Result<()> {
+        let w = match self.redactor.as_mut() {
+            Some(r) => r.text(&w),
+            None => w,
+        };
+        eprintln!("ndr-doctor: warning: {w}");
+        self.tally.warnings.push(w.clone());
+        self.renderer.warning(self.out, &w)
+    }
 }
 
 /// Joins `450 4.4.316` given as two words back into one spelling.

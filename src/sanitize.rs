@@ -26,6 +26,14 @@ fn push_escaped(out: &mut String, c: char) {
 
 /// Decodes bytes as UTF-8, showing invalid bytes as `\xNN` and unsafe characters escaped.
 pub fn visible(bytes: &[u8]) -> String {
+    // the common case: printable ASCII (and tabs) only
+    if bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || b == b'\t')
+    {
+        // ok: all bytes checked ASCII just above
+        return String::from_utf8(bytes.to_vec()).unwrap_or_default();
+    }
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         push_visible_str(&mut out, chunk.valid());
@@ -78,6 +86,10 @@ pub fn decode(bytes: &[u8]) -> String {
 
 /// Cuts a string to at most `max` characters, marking the cut with `…`.
 pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        // no more bytes than `max`, so no more characters either
+        return Cow::Borrowed(s);
+    }
     match s.char_indices().nth(max) {
         None => Cow::Borrowed(s),
         Some((i, _)) => {

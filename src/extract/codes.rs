@@ -162,9 +162,19 @@ pub fn stands_alone(buf: &[u8], start: usize, end: usize) -> bool {
 /// key before them count (a line of some other system's log that happens to hold a dotted
 /// number); otherwise any well-formed token that stands on its own counts.
 pub fn find(line: &[u8], strict: bool) -> Vec<CodeHit> {
-    let mut out: Vec<CodeHit> = Vec::new();
-    for caps in CODE.captures_iter(line) {
-        let Some(m) = caps.get(0) else { continue };
+    find_all(line)
+        .into_iter()
+        .filter(|h| h.anchored() || (!strict && !h.weak))
+        .map(|h| h.hit)
+        .collect()
+}
+
+/// Every code token on a line that stands on its own; `weak` marks those that would count
+/// only in a mail context (no reply code or key before them, and an implausible subject or
+/// a version word in front).
+pub fn find_all(line: &[u8]) -> Vec<WeakHit> {
+    let mut out = Vec::new();
+    for m in CODE.find_iter(line) {
         let (start, end) = (m.start(), m.end());
         let reply = reply_before(line, start);
         if start > 0 && reply.is_none() && rejects_before(line[start - 1]) {
@@ -173,31 +183,38 @@ pub fn find(line: &[u8], strict: bool) -> Vec<CodeHit> {
         if rejects_after(line, end) {
             continue;
         }
-        let (Some(c), Some(s), Some(d)) = (caps.get(1), caps.get(2), caps.get(3)) else {
+        // `C.S.D`: the class digit, then two dot-separated numbers
+        let text = m.as_bytes();
+        let mut parts = text[2..].splitn(2, |&b| b == b'.');
+        let (Some(subject), Some(detail)) =
+            (parts.next().and_then(num), parts.next().and_then(num))
+        else {
             continue;
         };
-        let (Some(subject), Some(detail)) = (num(s.as_bytes()), num(d.as_bytes())) else {
-            continue;
-        };
-        let class = c.as_bytes()[0] - b'0';
         let hit = CodeHit {
             start,
             end,
-            code: Code::new(class, subject, detail),
+            code: Code::new(text[0] - b'0', subject, detail),
             reply,
             keyed: keyed_before(line, start),
         };
-        let plausible = subject <= 7;
-        let accept = if hit.anchored() {
-            true
-        } else {
-            !strict && plausible && !version_word_before(line, start)
-        };
-        if accept {
-            out.push(hit);
-        }
+        let weak = !hit.anchored() && (subject > 7 || version_word_before(line, start));
+        out.push(WeakHit { hit, weak });
     }
     out
+}
+
+/// A code token and whether it needs a mail context to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeakHit {
+    pub hit: CodeHit,
+    pub weak: bool,
+}
+
+impl WeakHit {
+    pub fn anchored(&self) -> bool {
+        self.hit.anchored()
+    }
 }
 
 #[cfg(test)]

@@ -9,22 +9,56 @@ fn re(p: &str) -> Regex {
     Regex::new(p).expect("static regex")
 }
 
+/// A pattern with a literal (lower case) that any line it matches contains: the regex runs
+/// only on lines that hold the literal, which keeps the per-line cost low.
+struct Guarded {
+    needle: Option<memchr::memmem::Finder<'static>>,
+    re: Regex,
+}
+
+fn g(needle: &'static str, pattern: &str) -> Guarded {
+    let needle = (!needle.is_empty()).then(|| memchr::memmem::Finder::new(needle.as_bytes()));
+    Guarded {
+        needle,
+        re: re(pattern),
+    }
+}
+
+impl Guarded {
+    fn captures<'l>(&self, line: &'l [u8], lower: &[u8]) -> Option<regex::bytes::Captures<'l>> {
+        if self
+            .needle
+            .as_ref()
+            .is_some_and(|n| n.find(lower).is_none())
+        {
+            return None;
+        }
+        self.re.captures(line)
+    }
+}
+
 const IP: &str = r"(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]";
 const ADDR: &str = r"[^\s<>@,;:()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?";
 
-static RECIPIENT_KEYED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        format!(r"(?i)\bto=<?({ADDR})"),
-        format!(r"(?i)final-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
-        format!(r"(?i)original-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
-        format!(r"(?i)rcpt to:\s*<({ADDR})>"),
-        format!(r"\s(?:==|\*\*|=>|->)\s+<?({ADDR})"),
-        format!(r"(?i)recipient_address[=:]\s*({ADDR})"),
-        format!(r"^\s*<({ADDR})>:"),
+static RECIPIENT_KEYED: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
+    vec![
+        g("to=", &format!(r"(?i)\bto=<?({ADDR})")),
+        g(
+            "final-recipient",
+            &format!(r"(?i)final-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
+        ),
+        g(
+            "original-recipient",
+            &format!(r"(?i)original-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
+        ),
+        g("rcpt to", &format!(r"(?i)rcpt to:\s*<({ADDR})>")),
+        g("@", &format!(r"\s(?:==|\*\*|=>|->)\s+<?({ADDR})")),
+        g(
+            "recipient_address",
+            &format!(r"(?i)recipient_address[=:]\s*({ADDR})"),
+        ),
+        g(">:", &format!(r"^\s*<({ADDR})>:")),
     ]
-    .iter()
-    .map(|p| re(p))
-    .collect()
 });
 static ANY_ADDR: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"<?({ADDR})>?")));
 /// A line that is only a recipient: `dana@example.com`, `Dana Ito (dana@example.com)`, `<dana@example.com>`.
@@ -34,83 +68,127 @@ static ADDR_LINE: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-static HOST_IP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
+static HOST_IP: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
+    vec![
         // Exchange Online bracketed fields
-        r"\[LastAttemptedServerName=([^\]\s]+)\]()".to_string(),
-        r"\{FQDN=([^}\s]+)\}()".to_string(),
-        r"OutboundProxyTargetHostName: ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)()".to_string(),
+        g(
+            "lastattemptedservername=",
+            r"\[LastAttemptedServerName=([^\]\s]+)\]()",
+        ),
+        g("{fqdn=", r"\{FQDN=([^}\s]+)\}()"),
+        g(
+            "outboundproxytargethostname",
+            r"OutboundProxyTargetHostName: ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)()",
+        ),
         // NDR history: `Server at host (ip) returned`
-        format!(r"(?i)server at ([A-Za-z0-9.-]+) \(({IP})\)"),
-        r"(?i)server at ([A-Za-z0-9.-]+)()\s+returned".to_string(),
-        format!(r"(?i)receiving server: ([A-Za-z0-9.-]+)(?: \(({IP})\))?"),
+        g(
+            "server at",
+            &format!(r"(?i)server at ([A-Za-z0-9.-]+) \(({IP})\)"),
+        ),
+        g("server at", r"(?i)server at ([A-Za-z0-9.-]+)()\s+returned"),
+        g(
+            "receiving server",
+            &format!(r"(?i)receiving server: ([A-Za-z0-9.-]+)(?: \(({IP})\))?"),
+        ),
         // Postfix
-        format!(r"\brelay=([A-Za-z0-9.-]+)\[({IP})\]"),
-        format!(r"(?i)connect to ([A-Za-z0-9.-]+)\[({IP})\]"),
-        format!(r"(?i)\bhost ([A-Za-z0-9.-]+)\[({IP})\](?::\d+)? (?:said|refused)"),
-        format!(r"(?i)connection with ([A-Za-z0-9.-]+)\[({IP})\]"),
-        format!(r"(?i)conversation with ([A-Za-z0-9.-]+)\[({IP})\]"),
+        g("relay=", &format!(r"\brelay=([A-Za-z0-9.-]+)\[({IP})\]")),
+        g(
+            "connect to",
+            &format!(r"(?i)connect to ([A-Za-z0-9.-]+)\[({IP})\]"),
+        ),
+        g(
+            "host ",
+            &format!(r"(?i)\bhost ([A-Za-z0-9.-]+)\[({IP})\](?::\d+)? (?:said|refused)"),
+        ),
+        g(
+            "connection with",
+            &format!(r"(?i)connection with ([A-Za-z0-9.-]+)\[({IP})\]"),
+        ),
+        g(
+            "conversation with",
+            &format!(r"(?i)conversation with ([A-Za-z0-9.-]+)\[({IP})\]"),
+        ),
         // Sendmail
-        format!(r"\brelay=([A-Za-z0-9.-]+?)\.? \[({IP})\]"),
-        format!(r"\brelay=\[({IP})\]()"),
-        format!(r"(?i)(?:refused by|timed out with|reset by) \[({IP})\]()"),
-        r"(?i)(?:refused by|timed out with|reset by) ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?()"
-            .to_string(),
+        g(
+            "relay=",
+            &format!(r"\brelay=([A-Za-z0-9.-]+?)\.? \[({IP})\]"),
+        ),
+        g("relay=[", &format!(r"\brelay=\[({IP})\]()")),
+        g(
+            "",
+            &format!(r"(?i)(?:refused by|timed out with|reset by) \[({IP})\]()"),
+        ),
+        g(
+            "",
+            r"(?i)(?:refused by|timed out with|reset by) ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?()",
+        ),
         // `relay=mx.example.net.,` when no address was reached (a dotted name: not `local`)
-        r"\brelay=([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?(?:,|\s|$)()".to_string(),
+        g(
+            "relay=",
+            r"\brelay=([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?(?:,|\s|$)()",
+        ),
         // Exim
-        format!(r"\bH=([A-Za-z0-9.-]+) \[({IP})\]"),
-        format!(r"(?i)\bhost ([A-Za-z0-9.-]+) \[({IP})\]"),
+        g("h=", &format!(r"\bH=([A-Za-z0-9.-]+) \[({IP})\]")),
+        g("host ", &format!(r"(?i)\bhost ([A-Za-z0-9.-]+) \[({IP})\]")),
         // DSN
-        r"(?i)remote-mta:\s*[^;\s]*;\s*([A-Za-z0-9.-]+)()".to_string(),
+        g(
+            "remote-mta",
+            r"(?i)remote-mta:\s*[^;\s]*;\s*([A-Za-z0-9.-]+)()",
+        ),
     ]
-    .iter()
-    .map(|p| re(p))
-    .collect()
 });
-static IP_ONLY: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        r"\[LastAttemptedIP=\[?([0-9A-Fa-f.:]+?)\]?(?::\d+)?\]",
-        r"\{IP=([0-9A-Fa-f.:]+)\}",
-        r"OutboundProxyTargetIP: ([0-9A-Fa-f.:]+[0-9A-Fa-f])",
-        r"(?i)last endpoint attempted was ([0-9.]+)(?::\d+)?",
-        r"(?i)remote-mta:\s*[^;\s]*;\s*\[([0-9A-Fa-f.:]+)\]",
+static IP_ONLY: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
+    vec![
+        g(
+            "lastattemptedip=",
+            r"\[LastAttemptedIP=\[?([0-9A-Fa-f.:]+?)\]?(?::\d+)?\]",
+        ),
+        g("{ip=", r"\{IP=([0-9A-Fa-f.:]+)\}"),
+        g(
+            "outboundproxytargetip",
+            r"OutboundProxyTargetIP: ([0-9A-Fa-f.:]+[0-9A-Fa-f])",
+        ),
+        g(
+            "endpoint attempted",
+            r"(?i)last endpoint attempted was ([0-9.]+)(?::\d+)?",
+        ),
+        g(
+            "remote-mta",
+            r"(?i)remote-mta:\s*[^;\s]*;\s*\[([0-9A-Fa-f.:]+)\]",
+        ),
     ]
-    .iter()
-    .map(|p| re(p))
-    .collect()
 });
 
-static TIMESTAMP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+static TIMESTAMP: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
     [
         // RFC 3339 / ISO 8601 (journal, Exim, Exchange logs and CSV exports; RFC 5424 syslog
         // after its `<PRI>VERSION`)
-        r"^\s*(?:<\d{1,3}>\d{0,2} ?)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)",
+        ("", r"^\s*(?:<\d{1,3}>\d{0,2} ?)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"),
         // BSD syslog, with or without its `<PRI>`
-        r"^\s*(?:<\d{1,3}>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d)",
+        ("", r"^\s*(?:<\d{1,3}>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d)"),
         // Exchange NDR history lines and LRT fields: 3/5/2026 9:14:02 AM
-        r"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d:\d\d(?: [AP]M)?)",
-        r"(?i)(?:last-attempt-date|arrival-date):\s*(.+?)\s*$",
+        ("/", r"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d:\d\d(?: [AP]M)?)"),
+        ("-date", r"(?i)(?:last-attempt-date|arrival-date):\s*(.+?)\s*$"),
     ]
     .iter()
-    .map(|p| re(p))
+    .map(|(n, p)| g(n, p))
     .collect()
 });
 
-static QUEUE_ID: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+static QUEUE_ID: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
     [
         // Postfix: `postfix/smtp[123]: 4QbZ2x1Hj7z9vN:` (short hex or long base-52 ids)
-        r"postfix(?:/[\w-]+)+\[\d+\]: ([0-9A-Za-z]{6,20}):",
+        ("postfix", r"postfix(?:/[\w-]+)+\[\d+\]: ([0-9A-Za-z]{6,20}):"),
         // Sendmail: `sendmail[4306]: jA9J1UvC004306:`
-        r"sendmail\[\d+\]: ([0-9A-Za-z]{8,20}):",
+        ("sendmail[", r"sendmail\[\d+\]: ([0-9A-Za-z]{8,20}):"),
         // RFC 5424 syslog: `postfix/smtp 21877 - - 4QbZ2x1Hj7z9vN:` (APP-NAME PROCID MSGID SD)
-        r"\b(?:postfix(?:/[\w-]+)*|sendmail|sm-mta) \d+ \S+ (?:-|(?:\[[^\]]*\])+) ([0-9A-Za-z]{6,20}):",
+        ("", r"\b(?:postfix(?:/[\w-]+)*|sendmail|sm-mta) \d+ \S+ (?:-|(?:\[[^\]]*\])+) ([0-9A-Za-z]{6,20}):"),
         // Exim: `2026-03-04 12:33:10 1rXyZa-000AbC-1d`
-        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b",
-        r"(?i)\bmessage-id[=:]\s*(<[^>\s]+>)",
+        ("", r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b"),
+        ("message-id", r"(?i)\bmessage-id[=:]\s*(<[^>\s]+>)"),
     ]
     .iter()
-    .map(|p| re(p))
+    .map(|(n, p)| g(n, p))
     .collect()
 });
 
@@ -148,17 +226,23 @@ pub struct LineContext {
     pub message_id: Option<String>,
 }
 
-fn first_capture(res: &[Regex], line: &[u8]) -> Option<String> {
+fn first_capture(res: &[Guarded], line: &[u8], lower: &[u8]) -> Option<String> {
     res.iter().find_map(|r| {
-        r.captures(line)
+        r.captures(line, lower)
             .and_then(|c| c.get(1))
             .map(|m| decode(m.as_bytes()))
     })
 }
 
+fn keyed_recipient_in(line: &[u8], lower: &[u8]) -> Option<String> {
+    memchr::memchr(b'@', line)?;
+    first_capture(&RECIPIENT_KEYED, line, lower)
+}
+
 /// The recipient named on a line by a field (`to=<...>`, `Final-Recipient:`, Exim's `== addr`).
 pub fn keyed_recipient(line: &[u8]) -> Option<String> {
-    first_capture(&RECIPIENT_KEYED, line)
+    memchr::memchr(b'@', line)?;
+    keyed_recipient_in(line, &line.to_ascii_lowercase())
 }
 
 /// A line that holds nothing but a recipient (Exchange NDRs list them so).
@@ -171,10 +255,14 @@ pub fn address_line(line: &[u8]) -> Option<String> {
 
 /// Remote host and IP named on a line.
 pub fn remote(line: &[u8]) -> (Option<String>, Option<String>) {
+    remote_in(line, &line.to_ascii_lowercase())
+}
+
+fn remote_in(line: &[u8], lower: &[u8]) -> (Option<String>, Option<String>) {
     let mut host = None;
     let mut ip = None;
     for r in HOST_IP.iter() {
-        if let Some(c) = r.captures(line) {
+        if let Some(c) = r.captures(line, lower) {
             let h = c
                 .get(1)
                 .map(|m| decode(m.as_bytes()))
@@ -200,7 +288,7 @@ pub fn remote(line: &[u8]) -> (Option<String>, Option<String>) {
         }
     }
     if ip.is_none() {
-        ip = first_capture(&IP_ONLY, line);
+        ip = first_capture(&IP_ONLY, line, lower);
     }
     if ip.is_none() && host.as_deref().is_some_and(looks_like_ip) {
         ip = host.take();
@@ -215,7 +303,12 @@ fn looks_like_ip(s: &str) -> bool {
 /// Everything a line says about its context. Addresses after `from=` or `MAIL FROM` are the
 /// sender's, never the recipient.
 pub fn line_context(line: &[u8]) -> LineContext {
-    let recipient = keyed_recipient(line).or_else(|| {
+    let lower_line = line.to_ascii_lowercase();
+    let has_at = memchr::memchr(b'@', line).is_some();
+    let recipient = keyed_recipient_in(line, &lower_line).or_else(|| {
+        if !has_at {
+            return None;
+        }
         ANY_ADDR.captures_iter(line).find_map(|c| {
             let m = c.get(1)?;
             let before = &line[..m.start()];
@@ -231,13 +324,13 @@ pub fn line_context(line: &[u8]) -> LineContext {
             (!senderish).then(|| decode(m.as_bytes()))
         })
     });
-    let (remote_host, remote_ip) = remote(line);
+    let (remote_host, remote_ip) = remote_in(line, &lower_line);
     LineContext {
         recipient,
         remote_host,
         remote_ip,
-        timestamp: first_capture(&TIMESTAMP, line),
-        message_id: first_capture(&QUEUE_ID, line),
+        timestamp: first_capture(&TIMESTAMP, line, &lower_line),
+        message_id: first_capture(&QUEUE_ID, line, &lower_line),
     }
 }
 

@@ -91,12 +91,22 @@ fn nested_spans(line: &[u8]) -> Vec<(usize, usize)> {
 }
 
 fn analyze(line: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
-    let mail = doc_mail || symptom::is_mail_line(line);
-    let mut found = codes::find(line, !mail);
+    // whether the line is about mail is asked only when the answer matters (a bare code, or a
+    // symptom with no anchored code): the common log line, `dsn=4.4.1 ...`, never needs it
+    let mut mail_known: Option<bool> = doc_mail.then_some(true);
+    let mut mail = || *mail_known.get_or_insert_with(|| symptom::is_mail_line(line));
+    let mut all = codes::find_all(line);
     if !opts.all {
-        found.retain(|h| h.code.class != 2);
+        all.retain(|h| h.hit.code.class != 2);
     }
-    let sym = if mail || found.iter().any(|h| h.anchored()) {
+    let needs_context = all.iter().any(|h| !h.anchored());
+    let bare_ok = needs_context && mail();
+    let found: Vec<codes::CodeHit> = all
+        .into_iter()
+        .filter(|h| h.anchored() || (bare_ok && !h.weak))
+        .map(|h| h.hit)
+        .collect();
+    let sym = if found.iter().any(|h| h.anchored()) || mail() {
         symptom::find(line)
     } else {
         None
@@ -154,7 +164,7 @@ fn analyze(line: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
                 used = true;
             }
         }
-        if !used && hits.is_empty() && mail {
+        if !used && hits.is_empty() && mail() {
             hits.push(Hit {
                 code: None,
                 reply: None,

@@ -1,7 +1,7 @@
 //! Symptom phrases: the six connector failures as every MTA words them, and the test for a
 //! mail context (a symptom counts only in one).
 
-use regex::bytes::{Regex, RegexSet};
+use regex::bytes::Regex;
 use std::sync::LazyLock;
 
 /// Category slugs of the six EOP connector errors (the catalog's seed entries carry them).
@@ -44,9 +44,6 @@ const SYMPTOMS: &[(&str, &str)] = &[
     ),
 ];
 
-static SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new(SYMPTOMS.iter().map(|(_, p)| format!("(?i){p}"))).expect("static regex")
-});
 static EACH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     SYMPTOMS
         .iter()
@@ -138,13 +135,12 @@ pub fn keywords() -> &'static Regex {
 
 /// The symptom on a line: its category and the phrase as written.
 pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
-    let m = SET.matches(line);
-    let i = m.iter().next()?;
-    let phrase = EACH[i]
-        .find(line)
-        .map(|m| crate::sanitize::decode(m.as_bytes()))
-        .unwrap_or_default();
-    Some((SYMPTOMS[i].0, phrase))
+    // in priority order; most lines hold none, and the fragment search rules those out cheaply
+    keywords().find(line)?;
+    EACH.iter().enumerate().find_map(|(i, re)| {
+        re.find(line)
+            .map(|m| (SYMPTOMS[i].0, crate::sanitize::decode(m.as_bytes())))
+    })
 }
 
 /// Words that place a line in a mail context: an MTA's log line, a DSN field, an SMTP
