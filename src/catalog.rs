@@ -8,6 +8,16 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{LazyLock, OnceLock};
 
+/// An entry of the index `build.rs` writes: which file, which bytes, and its keys.
+pub(crate) struct IndexEntry {
+    file: usize,
+    start: usize,
+    end: usize,
+    code: &'static str,
+    also: &'static [&'static str],
+    category: &'static str,
+}
+
 include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
 
 /// An enhanced status code `class.subject.detail` (RFC 3463). Class 0 stands for `X`.
@@ -271,9 +281,44 @@ pub struct Lookup<'a> {
     pub how: Match,
 }
 
+/// An entry of the table: its keys are known at once, its texts are parsed from the
+/// built-in JSON the first time they are needed (or given, for files read at run time).
+#[derive(Clone)]
+struct Slot {
+    code: String,
+    category: String,
+    raw: Option<&'static str>,
+    entry: OnceLock<Entry>,
+}
+
+impl Slot {
+    fn get(&self) -> &Entry {
+        self.entry.get_or_init(|| {
+            // the built-in text parses: `cargo test` parses every entry of every file
+            self.raw
+                .and_then(|r| serde_json::from_str(r).ok())
+                .unwrap_or_else(|| Entry {
+                    code: self.code.clone(),
+                    also: Vec::new(),
+                    reply: 0,
+                    category: self.category.clone(),
+                    severity: Severity::Transient,
+                    source: "builtin".into(),
+                    owner: "your-organization".into(),
+                    registry_title: None,
+                    related: Vec::new(),
+                    en: Texts::default(),
+                    ja: Texts::default(),
+                    references: Vec::new(),
+                    examples: Vec::new(),
+                })
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct Catalog {
-    entries: Vec<Entry>,
+    entries: Vec<Slot>,
     exact: HashMap<Code, usize>,
     ranges: Vec<(Key, usize)>,
     by_key: HashMap<String, usize>,
@@ -362,11 +407,51 @@ impl Catalog {
     }
 
     fn insert(&mut self, e: Entry) -> Result<(), String> {
+        let also = e.also.clone();
+        let slot = Slot {
+            code: e.code.clone(),
+            category: e.category.clone(),
+            raw: None,
+            entry: OnceLock::from(e),
+        };
+        self.insert_slot(slot, &also)
+    }
+
+    /// The built-in table, from the index the build wrote: no text is parsed yet.
+    fn from_index() -> Result<Catalog, CatalogError> {
+        let mut cat = Catalog {
+            entries: Vec::with_capacity(CATALOG_INDEX.len()),
+            exact: HashMap::new(),
+            ranges: Vec::new(),
+            by_key: HashMap::new(),
+            other: None,
+        };
+        for ix in CATALOG_INDEX {
+            let (name, text) = CATALOG_FILES[ix.file];
+            let slot = Slot {
+                code: ix.code.to_string(),
+                category: ix.category.to_string(),
+                raw: text.get(ix.start..ix.end),
+                entry: OnceLock::new(),
+            };
+            let also: Vec<String> = ix.also.iter().map(|a| a.to_string()).collect();
+            cat.insert_slot(slot, &also)
+                .map_err(|message| CatalogError {
+                    file: name.to_string(),
+                    line: 0,
+                    column: 0,
+                    message,
+                })?;
+        }
+        Ok(cat)
+    }
+
+    fn insert_slot(&mut self, slot: Slot, also: &[String]) -> Result<(), String> {
         let idx = self.entries.len();
-        let key =
-            Key::parse(&e.code).ok_or_else(|| format!("entry {:?}: malformed code", e.code))?;
-        if self.by_key.insert(e.code.clone(), idx).is_some() {
-            return Err(format!("entry {:?} appears twice", e.code));
+        let code = slot.code.clone();
+        let key = Key::parse(&code).ok_or_else(|| format!("entry {code:?}: malformed code"))?;
+        if self.by_key.insert(code.clone(), idx).is_some() {
+            return Err(format!("entry {code:?} appears twice"));
         }
         match key {
             Key::Code(c) => {
@@ -377,34 +462,39 @@ impl Catalog {
             Key::Range { .. } => self.ranges.push((key, idx)),
             Key::Other => self.other = Some(idx),
         }
-        for a in &e.also {
+        for a in also {
             let c = Code::parse(a)
                 .filter(|c| c.class != 0)
-                .ok_or_else(|| format!("entry {:?}: malformed also {:?}", e.code, a))?;
+                .ok_or_else(|| format!("entry {code:?}: malformed also {a:?}"))?;
             if self.exact.insert(c, idx).is_some() {
                 return Err(format!(
-                    "code {} (also of {:?}) is claimed by two entries",
-                    c, e.code
+                    "code {c} (also of {code:?}) is claimed by two entries"
                 ));
             }
             self.by_key.entry(a.clone()).or_insert(idx);
         }
-        self.entries.push(e);
+        self.entries.push(slot);
         Ok(())
     }
 
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// Every entry, in table order (parses the ones not read yet).
+    pub fn entries(&self) -> Vec<&Entry> {
+        self.entries.iter().map(Slot::get).collect()
+    }
+
+    /// Whether some entry has this category slug.
+    pub fn has_category(&self, category: &str) -> bool {
+        self.entries.iter().any(|s| s.category == category)
     }
 
     /// The entry stored under this exact key (`4.4.316`, `X.1.1`, `5.7.606-649`, `other`).
     pub fn by_key(&self, key: &str) -> Option<&Entry> {
-        self.by_key.get(key).map(|&i| &self.entries[i])
+        self.by_key.get(key).map(|&i| self.entries[i].get())
     }
 
     /// The EOP "other error" guidance, appended to fallbacks.
     pub fn other(&self) -> Option<&Entry> {
-        self.other.map(|i| &self.entries[i])
+        self.other.map(|i| self.entries[i].get())
     }
 
     /// Looks a concrete code up with the fallbacks. `None` only when the catalog has no
@@ -413,20 +503,20 @@ impl Catalog {
         if c.class != 0 {
             if let Some(&i) = self.exact.get(&c) {
                 return Some(Lookup {
-                    entry: &self.entries[i],
+                    entry: self.entries[i].get(),
                     how: Match::Exact,
                 });
             }
             if let Some((_, i)) = self.ranges.iter().find(|(k, _)| k.covers(c)) {
                 return Some(Lookup {
-                    entry: &self.entries[*i],
+                    entry: self.entries[*i].get(),
                     how: Match::Range,
                 });
             }
         }
         if let Some(&i) = self.exact.get(&c.with_class(0)) {
             return Some(Lookup {
-                entry: &self.entries[i],
+                entry: self.entries[i].get(),
                 how: Match::Registry,
             });
         }
@@ -439,19 +529,22 @@ impl Catalog {
         }
         if let Some(&i) = self.exact.get(&Code::new(0, c.subject, 0)) {
             return Some(Lookup {
-                entry: &self.entries[i],
+                entry: self.entries[i].get(),
                 how: Match::Subject,
             });
         }
         self.exact.get(&Code::new(0, 0, 0)).map(|&i| Lookup {
-            entry: &self.entries[i],
+            entry: self.entries[i].get(),
             how: Match::Class,
         })
     }
 
     /// The entry of a category slug (the first entry that has it): used for symptom findings.
     pub fn by_category(&self, category: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.category == category)
+        self.entries
+            .iter()
+            .find(|s| s.category == category)
+            .map(Slot::get)
     }
 }
 
@@ -575,7 +668,7 @@ impl Catalog {
                 message: format!("unsupported schema {} (expected 1)", file.schema),
             });
         }
-        let mut entries = std::mem::take(&mut self.entries);
+        let mut entries: Vec<Entry> = self.entries.iter().map(|s| s.get().clone()).collect();
         for o in file.codes {
             let code = o.code.clone();
             let mode = match o.mode.as_deref() {
@@ -669,8 +762,7 @@ impl Catalog {
     }
 }
 
-static BUILTIN: LazyLock<Result<Catalog, CatalogError>> =
-    LazyLock::new(|| Catalog::from_files(CATALOG_FILES.iter().copied()));
+static BUILTIN: LazyLock<Result<Catalog, CatalogError>> = LazyLock::new(Catalog::from_index);
 static ACTIVE: OnceLock<Catalog> = OnceLock::new();
 
 /// The built-in catalog exactly as compiled in (tests use it to check the data).
@@ -855,6 +947,19 @@ mod tests {
             c.overlay("x.json", r#"{"schema": 1, "codes": [{"code": "4.4"}]}"#)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn the_index_and_the_files_agree() {
+        // every built-in entry parses (the lazy table relies on it) and is indexed
+        let full = Catalog::from_files(CATALOG_FILES.iter().copied()).unwrap();
+        let lazy = builtin().unwrap();
+        assert_eq!(full.entries().len(), lazy.entries().len());
+        for (a, b) in full.entries().iter().zip(lazy.entries()) {
+            assert_eq!(a.code, b.code);
+            assert_eq!(a.en.title, b.en.title);
+            assert_eq!(a.ja.fixes, b.ja.fixes);
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod probe;
 pub mod queue;
+pub mod re;
 pub mod redact;
 pub mod render;
 pub mod sanitize;
@@ -256,6 +257,16 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                     },
                     input::Unit::Document { doc, message } => pipeline::Job::Document {
                         doc,
+                        message,
+                        path: path.clone(),
+                    },
+                    input::Unit::Message {
+                        raw,
+                        first_line,
+                        message,
+                    } => pipeline::Job::Message {
+                        raw,
+                        first_line,
                         message,
                         path: path.clone(),
                     },
@@ -505,7 +516,7 @@ fn list_codes(
     let cat = catalog::get();
     let entries: Vec<&catalog::Entry> = cat
         .entries()
-        .iter()
+        .into_iter()
         .filter(|e| class.is_none_or(|c| serves_class(e, c)))
         .filter(|e| source.is_none_or(|s| e.source == s))
         .filter(|e| matches_words(e, query))

@@ -46,9 +46,7 @@ impl FailOn {
                 _ => {
                     if let Some((c, _)) = Code::parse_spelling(raw) {
                         Item::Code(c)
-                    } else if raw == catalog::OTHER
-                        || cat.entries().iter().any(|e| e.category == raw)
-                    {
+                    } else if raw == catalog::OTHER || cat.has_category(raw) {
                         Item::Category(raw.to_string())
                     } else {
                         return Err(format!(

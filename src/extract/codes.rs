@@ -5,7 +5,7 @@ use regex::bytes::Regex;
 use std::sync::LazyLock;
 
 static CODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})").expect("static regex"));
+    LazyLock::new(|| crate::re::bytes(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})"));
 
 /// A code token on a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +146,7 @@ fn version_word_before(line: &[u8], start: usize) -> bool {
 /// Code-shaped tokens of class 4 or 5 (with `all`: also 2), for the whole-buffer search.
 pub fn candidates(all: bool) -> &'static Regex {
     static FAIL: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"[45]\.[0-9]{1,3}\.[0-9]{1,3}").expect("static regex"));
+        LazyLock::new(|| crate::re::bytes(r"[45]\.[0-9]{1,3}\.[0-9]{1,3}"));
     if all { &CODE } else { &FAIL }
 }
 

@@ -6,7 +6,7 @@ use regex::bytes::Regex;
 use std::sync::LazyLock;
 
 fn re(p: &str) -> Regex {
-    Regex::new(p).expect("static regex")
+    crate::re::bytes(p)
 }
 
 /// A pattern with a literal (lower case) that any line it matches contains: the regex runs

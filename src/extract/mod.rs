@@ -77,10 +77,9 @@ struct Hit {
 /// Segments of a line that quote another server's reply: `[Message=...]`, `responded with:`,
 /// `-> ...` chains.
 static NESTED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::re::bytes(
         r#"(?i)\[Message=([^\]]*)\]|responded with:?\s*"?([^"]*)"?|->\s*([^>]*?)(?:\s*->|$)"#,
     )
-    .expect("static regex")
 });
 
 fn nested_spans(line: &[u8]) -> Vec<(usize, usize)> {
@@ -503,12 +502,16 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
 /// Lines that end the diagnostic part of a bounce: what follows is the returned original
 /// message, whose codes are not findings.
 static ORIGINAL_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:original message headers:?|-+ ?(?:this is a copy of the message|below this line is a copy of the message|original message|the original message|a copy of the original message)|-+ ?returned message|content-type: (?:message/rfc822|text/rfc822-headers))").expect("static regex")
+    crate::re::bytes(
+        r"(?i)^\s*(?:original message headers:?|-+ ?(?:this is a copy of the message|below this line is a copy of the message|original message|the original message|a copy of the original message)|-+ ?returned message|content-type: (?:message/rfc822|text/rfc822-headers))",
+    )
 });
 
 /// Words that make a pasted text a bounce message (so symptoms in it count).
 static BOUNCE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)delivery has failed|undeliver|delivery status notification|mail delivery (?:failed|subsystem|system)|returned mail|diagnostic information for administrators|remote server returned|final-recipient|diagnostic-code|non-delivery|could not be delivered|couldn't be delivered|wasn't delivered|delivery to the following recipient|message not delivered|failure notice|mailer-daemon|lastattemptedservername|\bLED=|generating server|delivery is delayed|delivery incomplete").expect("static regex")
+    crate::re::bytes(
+        r"(?i)delivery has failed|undeliver|delivery status notification|mail delivery (?:failed|subsystem|system)|returned mail|diagnostic information for administrators|remote server returned|final-recipient|diagnostic-code|non-delivery|could not be delivered|couldn't be delivered|wasn't delivered|delivery to the following recipient|message not delivered|failure notice|mailer-daemon|lastattemptedservername|\bLED=|generating server|delivery is delayed|delivery incomplete",
+    )
 });
 
 /// Whether a text reads as a bounce or queue report.
@@ -530,14 +533,14 @@ struct DocState {
 }
 
 static DSN_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(action|remote-mta|last-attempt-date|will-retry-until|receiving server):\s*(.*?)\s*$")
-        .expect("static regex")
+    crate::re::bytes(
+        r"(?i)^\s*(action|remote-mta|last-attempt-date|will-retry-until|receiving server):\s*(.*?)\s*$",
+    )
 });
 
 static DIAGNOSTIC_FIELD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*diagnostic-code:").expect("static regex"));
-static STATUS_FIELD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*status:").expect("static regex"));
+    LazyLock::new(|| crate::re::bytes(r"(?i)^\s*diagnostic-code:"));
+static STATUS_FIELD: LazyLock<Regex> = LazyLock::new(|| crate::re::bytes(r"(?i)^\s*status:"));
 
 /// Scans a whole document (a bounce message, or pasted text). Findings inside the returned
 /// original message are skipped; each recipient gets one root cause.
@@ -557,14 +560,19 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             if part.exact_lines {
                 line_no += 1;
             }
-            if line.len() > 1 << 20 {
-                // a pathological line: scan it, but without the per-line context regexes
-            }
-            if !dsn && ORIGINAL_MARKER.is_match(line) {
+            // what the line starts with decides which field checks can apply to it
+            let first = line
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .map(u8::to_ascii_lowercase);
+            if !dsn && matches!(first, Some(b'-' | b'o' | b'c')) && ORIGINAL_MARKER.is_match(line) {
                 // the rest of this part quotes the original message
                 continue 'parts;
             }
-            if let Some(r) = context::keyed_recipient(line).or_else(|| context::address_line(line))
+            let has_at = memchr(b'@', line).is_some();
+            if let Some(r) = has_at
+                .then(|| context::keyed_recipient(line).or_else(|| context::address_line(line)))
+                .flatten()
             {
                 if st.recipient.as_deref() != Some(r.as_str()) {
                     st.remote_host = None;
@@ -572,7 +580,8 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 }
                 st.recipient = Some(r);
             }
-            if let Some(c) = DSN_FIELD.captures(line) {
+            let field_like = matches!(first, Some(b'a' | b'r' | b'l' | b'w'));
+            if let Some(c) = field_like.then(|| DSN_FIELD.captures(line)).flatten() {
                 let key = c
                     .get(1)
                     .map(|m| m.as_bytes().to_ascii_lowercase())
@@ -599,7 +608,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 }
             }
             // a Diagnostic-Code field and its folded continuation lines
-            if DIAGNOSTIC_FIELD.is_match(line) {
+            if first == Some(b'd') && DIAGNOSTIC_FIELD.is_match(line) {
                 in_diagnostic = true;
             } else if !line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
                 in_diagnostic = false;

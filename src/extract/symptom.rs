@@ -47,7 +47,7 @@ const SYMPTOMS: &[(&str, &str)] = &[
 static EACH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     SYMPTOMS
         .iter()
-        .map(|(_, p)| Regex::new(&format!("(?i){p}")).expect("static regex"))
+        .map(|(_, p)| crate::re::bytes(&format!("(?i){p}")))
         .collect()
 });
 
@@ -128,7 +128,7 @@ pub const FRAGMENTS: &[&str] = &[
 pub fn keywords() -> &'static Regex {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
         let alternation: Vec<String> = FRAGMENTS.iter().map(|f| regex::escape(f)).collect();
-        Regex::new(&alternation.join("|")).expect("static regex")
+        crate::re::bytes(&alternation.join("|"))
     });
     &RE
 }
@@ -146,7 +146,7 @@ pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
 /// Words that place a line in a mail context: an MTA's log line, a DSN field, an SMTP
 /// reply or command, port 25, an Exchange queue error.
 static MAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+    crate::re::bytes(concat!(
         r"(?i)postfix/|sendmail|\bexim|\bqmail|\bsmtpd?\b|\bsmtp[;:\]\[]|\besmtp\b|remote_smtp|",
         r"\b(?:dsn|relay|stat|mailer|ctladdr)=|\bstatus=(?:deferred|bounced|sent|expired)|",
         r"\bport 25\b|[\]:]25\b|\b(?:mail from|rcpt to|ehlo|helo|starttls|data command)\b|",
@@ -158,7 +158,6 @@ static MAIL: LazyLock<Regex> = LazyLock::new(|| {
         r"\b[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} (?:H=|==|\*\*|=>|->|\*>|<=)|",
         r"(?:^|[\s'(:])(?:421|45[0-5]|5[35][0-5])[ -](?:[245]\.\d|[A-Za-z<])"
     ))
-    .expect("static regex")
 });
 
 /// Whether a line is evidently about mail (so a symptom or bare code on it counts).
@@ -314,7 +313,7 @@ mod tests {
         );
         for (_, pattern) in SYMPTOMS {
             for alt in alternatives(pattern) {
-                let re = Regex::new(&format!("(?i){alt}")).unwrap();
+                let re = crate::re::bytes(&format!("(?i){alt}"));
                 assert!(
                     SAMPLES.iter().any(|s| re.is_match(s.as_bytes())),
                     "no sample for {alt:?}"

@@ -8,14 +8,17 @@ use regex::bytes::Regex;
 use std::sync::LazyLock;
 
 static BOUNCE_SENDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)mailer-daemon|postmaster|mail delivery (?:subsystem|system)|microsoftexchange")
-        .expect("static regex")
+    crate::re::bytes(
+        r"(?i)mailer-daemon|postmaster|mail delivery (?:subsystem|system)|microsoftexchange",
+    )
 });
 static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)undeliver|returned mail|delivery (?:status notification|failure|has failed|failed|delayed|notification|report)|failure notice|non.?delivery|mail delivery failed|could not be delivered|warning: could not send|delivery is delayed").expect("static regex")
+    crate::re::bytes(
+        r"(?i)undeliver|returned mail|delivery (?:status notification|failure|has failed|failed|delayed|notification|report)|failure notice|non.?delivery|mail delivery failed|could not be delivered|warning: could not send|delivery is delayed",
+    )
 });
 static MESSAGE_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?im)^message-id:\s*(<[^>\s]+>)").expect("static regex"));
+    LazyLock::new(|| crate::re::bytes(r"(?im)^message-id:\s*(<[^>\s]+>)"));
 
 /// Input lines up to a byte offset (1-based line of that offset, given the first line).
 fn line_at(raw: &[u8], offset: usize, first_line: u64) -> u64 {

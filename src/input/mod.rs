@@ -25,7 +25,9 @@ mod tests {
                     format!("lines {first_line}: {}", String::from_utf8_lossy(buf))
                 }
                 Unit::Record(r) => format!("record {}", r.line),
-                Unit::Document { message, .. } => format!("message {message}"),
+                Unit::Document { message, .. } | Unit::Message { message, .. } => {
+                    format!("message {message}")
+                }
                 Unit::Warning(w) => format!("warning {w}"),
             });
             Ok(())
@@ -154,6 +156,13 @@ pub enum Unit<'a> {
     Lines { buf: &'a [u8], first_line: u64 },
     /// A whole document; `message` counts messages within the input, from 1.
     Document { doc: Document, message: usize },
+    /// An RFC 5322 message still to be decoded (`mime::document(&raw, first_line)`): the
+    /// taker decodes it, so that decoding can run in parallel with reading.
+    Message {
+        raw: Vec<u8>,
+        first_line: u64,
+        message: usize,
+    },
     /// Something the user should know (a cap was hit); the input goes on.
     Warning(String),
 }
@@ -328,7 +337,7 @@ pub fn read<E>(
     };
     let mut r = Reader {
         inner: reader,
-        buf: Vec::with_capacity(CHUNK),
+        buf: Vec::new(),
         eof: false,
     };
     r.fill(sniff::SNIFF_BYTES).map_err(err)?;
@@ -382,8 +391,12 @@ pub fn read<E>(
             {
                 return Ok(Err(e));
             }
-            let doc = mime::document(&r.buf, 1);
-            Ok(each(Unit::Document { doc, message: 1 }))
+            let raw = std::mem::take(&mut r.buf);
+            Ok(each(Unit::Message {
+                raw,
+                first_line: 1,
+                message: 1,
+            }))
         }
         Kind::Text => {
             r.fill(MAX_DOCUMENT).map_err(err)?;
@@ -452,8 +465,12 @@ fn stream_mbox<E>(
                 Some(i) if raw.starts_with(b"From ") => (&raw[i + 1..], 1),
                 _ => (raw, 0),
             };
-            let doc = mime::document(body, first_line + skip);
-            if let Err(e) = each(Unit::Document { doc, message }) {
+            let unit = Unit::Message {
+                raw: body.to_vec(),
+                first_line: first_line + skip,
+                message,
+            };
+            if let Err(e) = each(unit) {
                 return Ok(Err(e));
             }
         }
@@ -572,22 +589,15 @@ impl Reader {
 
     /// Reads until `buf` holds at least `want` bytes or the input ends.
     fn fill(&mut self, want: usize) -> io::Result<()> {
-        while !self.eof && self.buf.len() < want {
-            let old = self.buf.len();
-            let grow = (want - old).min(CHUNK.max(64 * 1024));
-            self.buf.resize(old + grow, 0);
-            match self.inner.read(&mut self.buf[old..]) {
-                Ok(0) => {
-                    self.buf.truncate(old);
-                    self.eof = true;
-                }
-                Ok(n) => self.buf.truncate(old + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(old),
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
-            }
+        if self.eof || self.buf.len() >= want {
+            return Ok(());
+        }
+        // read_to_end reads into spare capacity without zero-filling it first, and grows the
+        // buffer only as data comes (a small file never gets a big buffer)
+        let missing = (want - self.buf.len()) as u64;
+        let got = (&mut self.inner).take(missing).read_to_end(&mut self.buf)?;
+        if (got as u64) < missing {
+            self.eof = true;
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ pub enum Kind {
 
 /// A line that starts like a log record: a syslog, ISO 8601 or bracketed timestamp.
 static LOG_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+    crate::re::bytes(concat!(
         r"^(?:<\d{1,3}>\d? ?)?(?:",
         r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d|",
         r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|",
@@ -31,15 +31,15 @@ static LOG_LINE: LazyLock<Regex> = LazyLock::new(|| {
         r"\d{10}(?:\.\d+)? ",
         r")"
     ))
-    .expect("static regex")
 });
 
 /// A header field line: a name of printable characters, a colon.
-static HEADER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[!-9;-~]{1,76}:(?:[ \t]|$)").expect("static regex"));
+static HEADER: LazyLock<Regex> = LazyLock::new(|| crate::re::bytes(r"^[!-9;-~]{1,76}:(?:[ \t]|$)"));
 /// Header names that only a message has (DSN field names alone do not make a message).
 static MESSAGE_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:received|from|to|cc|subject|date|return-path|message-id|mime-version|content-type|delivered-to|x-original-to|reply-to|sender|x-[a-z0-9-]+):").expect("static regex")
+    crate::re::bytes(
+        r"(?i)^(?:received|from|to|cc|subject|date|return-path|message-id|mime-version|content-type|delivered-to|x-original-to|reply-to|sender|x-[a-z0-9-]+):",
+    )
 });
 
 fn is_message(head: &[u8]) -> bool {
