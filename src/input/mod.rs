@@ -311,6 +311,22 @@ pub const MAX_LINE: usize = 1 << 20;
 /// Unstructured text up to this size is one document; the rest is scanned as lines.
 pub const MAX_DOCUMENT: usize = 16 << 20;
 
+/// When standard input is a pipe, asks Linux for a 1 MiB pipe buffer instead of 64 KiB:
+/// the writer (`cat`, `zcat`, `journalctl`) runs ahead while a buffer is being scanned, and
+/// there are 16 times fewer reads. Harmless when it is not a pipe or the call is refused.
+fn grow_pipe() {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let fd = io::stdin().as_raw_fd();
+        // SAFETY: fcntl on our own standard input descriptor with an integer argument; a
+        // failure (not a pipe, over the system limit) only leaves the buffer as it was
+        unsafe {
+            libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
+        }
+    }
+}
+
 /// A message larger than this is cut (with a warning) so memory stays bounded.
 pub const MAX_MESSAGE: usize = 32 << 20;
 
@@ -326,7 +342,10 @@ pub fn read<E>(
         error,
     };
     let reader: Box<dyn Read> = match source {
-        Source::Stdin => Box::new(io::stdin().lock()),
+        Source::Stdin => {
+            grow_pipe();
+            Box::new(io::stdin().lock())
+        }
         Source::File(p) => {
             let m = fs::metadata(p).map_err(err)?;
             if m.is_dir() {
