@@ -51,7 +51,9 @@ fn is_connector(c: Code) -> bool {
 fn is_generic(c: Code, symptom: &str) -> bool {
     c.detail == 0
         || (c.subject == 4 && c.detail < 10)
-        || (c.subject == 7 && c.detail == 5 && symptom == symptom::CERTIFICATE)
+        || (c.subject == 7
+            && (c.detail == 5 || c.detail == 10)
+            && (symptom == symptom::CERTIFICATE || symptom == symptom::CANNOT_CONNECT))
         || (c.subject == 3 && c.detail == 2 && symptom == symptom::CANNOT_CONNECT)
         || (c.subject == 4 && c.detail == 397)
 }
@@ -78,14 +80,14 @@ struct Hit {
 /// `-> ...` chains.
 static NESTED: LazyLock<Regex> = LazyLock::new(|| {
     crate::re::bytes(
-        r#"(?i)\[Message=([^\]]*)\]|responded with:?\s*"?([^"]*)"?|->\s*([^>]*?)(?:\s*->|$)"#,
+        r#"(?i)\[Message=([^\]]*)\]|responded with:?\s*"?([^"]*)"?|->\s*([^>]*?)(?:\s*->|$)|\(((?:[245][0-9][0-9][ -])?[245]\.[0-9]{1,3}\.[0-9]{1,3}[^()]*)\)"#,
     )
 });
 
 fn nested_spans(line: &[u8]) -> Vec<(usize, usize)> {
     NESTED
         .captures_iter(line)
-        .filter_map(|c| (1..=3).find_map(|i| c.get(i)).map(|m| (m.start(), m.end())))
+        .filter_map(|c| (1..=4).find_map(|i| c.get(i)).map(|m| (m.start(), m.end())))
         .collect()
 }
 
@@ -457,9 +459,23 @@ pub fn scan_record(
     );
 }
 
+/// The findings of one line's hits; a reply quoted inside another error shares that
+/// error's state (the 5.7.3 inside a queued 4.4.317 is queued too).
+fn line_findings(hits: Vec<Hit>, site: &Site<'_>) -> Vec<Finding> {
+    let mut found: Vec<Finding> = hits.into_iter().map(|h| finding_of(h, site)).collect();
+    if let Some(outer) = found.iter().find(|f| !f.nested).map(|f| f.state) {
+        for f in found.iter_mut().filter(|f| f.nested) {
+            f.state = outer;
+        }
+    }
+    found
+}
+
 fn push_group(hits: Vec<Hit>, site: &Site<'_>, out: &mut Vec<Finding>) {
-    let mut group: Vec<(Finding, u8)> =
-        hits.into_iter().map(|h| (finding_of(h, site), 0)).collect();
+    let mut group: Vec<(Finding, u8)> = line_findings(hits, site)
+        .into_iter()
+        .map(|f| (f, 0))
+        .collect();
     settle_group(&mut group, false);
     out.extend(group.into_iter().map(|(f, _)| f));
 }
@@ -503,7 +519,7 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
 /// message, whose codes are not findings.
 static ORIGINAL_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     crate::re::bytes(
-        r"(?i)^\s*(?:original message headers:?|-+ ?(?:this is a copy of the message|below this line is a copy of the message|original message|the original message|a copy of the original message)|-+ ?returned message|content-type: (?:message/rfc822|text/rfc822-headers))",
+        r"(?i)^\s*(?:original message headers:?|-+ ?(?:this is a copy of the message|below this line is a copy of the message|original message|the original message|a copy of the original message|ursprüngliche nachricht|message d'origine|元のメッセージ|元メッセージ|送信したメッセージ)|-+ ?returned message|content-type: (?:message/rfc822|text/rfc822-headers))",
     )
 });
 
@@ -641,9 +657,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 verdict,
                 now: opts.now,
             };
-            for h in hits {
-                found.push((finding_of(h, &site), weight));
-            }
+            found.extend(line_findings(hits, &site).into_iter().map(|f| (f, weight)));
         }
     }
     // DSN actions: delayed -> still queued; failed -> temporary codes ran out of retries
@@ -821,6 +835,40 @@ mod tests {
         assert!(
             f.iter()
                 .all(|f| f.entry == "4.4.316" && f.state == State::Expired)
+        );
+    }
+
+    #[test]
+    fn quoted_replies_follow_their_error() {
+        let f = doc(
+            "550 5.4.317 Message expired, cannot connect to remote server(451 5.7.3 STARTTLS is required to send mail)",
+        );
+        let outer = f.iter().find(|x| x.code_str() == "5.4.317").unwrap();
+        let inner = f.iter().find(|x| x.code_str() == "5.7.3").unwrap();
+        assert!(inner.nested && outer.root_cause);
+        assert_eq!(
+            outer.remote_reply.as_deref(),
+            Some("451 5.7.3 STARTTLS is required to send mail")
+        );
+        assert_eq!((outer.state, inner.state), (State::Expired, State::Expired));
+        let f = doc(
+            "450 4.4.317 Cannot connect to remote server [Message=451 5.7.3 STARTTLS is required to send mail]",
+        );
+        assert!(f.iter().all(|x| x.state == State::Queued), "{f:?}");
+        let f = log(
+            "Mar  4 12:39:30 mx1 postfix/smtp[1]: AB12: to=<a@example.com>, relay=mx.example.com[192.0.2.9]:25, dsn=4.7.5, status=deferred (TLS is required, but was not offered by host mx.example.com[192.0.2.9])\n",
+        );
+        assert_eq!(f[0].category, "cannot-connect");
+    }
+
+    #[test]
+    fn japanese_original_message_is_not_scanned() {
+        let f = doc(
+            "Diagnostic-Code: smtp; 550 5.1.1 unknown\n------ 元のメッセージ ------\nX-Old: 421 4.4.2 quoted\n",
+        );
+        assert_eq!(
+            f.iter().map(|x| x.code_str()).collect::<Vec<_>>(),
+            ["5.1.1"]
         );
     }
 
