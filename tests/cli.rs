@@ -1,18 +1,10 @@
 //! End-to-end tests of the command line: formats, languages, exit codes, sanitization.
 
-use assert_cmd::Command;
+mod common;
+
+use common::cmd;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("ndr-doctor").expect("binary built");
-    c.env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C");
-    c
-}
 
 fn ndjson(args: &[&str], stdin: &str) -> Vec<Value> {
     let out = cmd()

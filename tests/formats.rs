@@ -3,19 +3,11 @@
 //! the root cause's code, category and state, its recipient and remote host, the line it
 //! points at, and that codes quoted inside a returned original message are not findings.
 
-use assert_cmd::Command;
+mod common;
+
+use common::cmd;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("ndr-doctor").expect("binary built");
-    c.env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C");
-    c
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

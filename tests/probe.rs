@@ -4,6 +4,8 @@
 //! with --cert-name, names under .invalid are refused without a look-up, and --mx asks a
 //! DNS responder on 127.0.0.1.
 
+mod common;
+
 use assert_cmd::Command;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
@@ -21,13 +23,8 @@ use std::time::{Duration, Instant};
 const NAME: &str = "mx.probe.test";
 
 fn cmd() -> Command {
-    let mut c = Command::cargo_bin("ndr-doctor").expect("binary built");
-    c.env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C")
-        .timeout(Duration::from_secs(30));
+    let mut c = common::cmd();
+    c.timeout(Duration::from_secs(30));
     c
 }
 

@@ -1,21 +1,13 @@
 //! Deliveries, expiry countdowns, summaries and the CI formats (issue: queue timelines).
 
-use assert_cmd::Command;
+mod common;
+
+use common::cmd;
 use predicates::prelude::*;
 use serde_json::Value;
 
 const TRACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/trace-24h.csv");
 const NOW: &str = "2026-03-05T09:30:00Z";
-
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("ndr-doctor").expect("binary built");
-    c.env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C");
-    c
-}
 
 fn deliveries(extra: &[&str]) -> Vec<Value> {
     let out = cmd()

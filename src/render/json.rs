@@ -10,67 +10,21 @@ use crate::time::rfc3339;
 use serde::Serialize;
 use std::io::{self, Write};
 
-/// The finding object (schema 1). Field names are a contract: extend, never rename.
+/// The finding object (schema 1): the fields taken from the input, then the entry's texts.
+/// Field names are a contract: extend, never rename.
 #[derive(Serialize)]
 pub struct FindingJson<'a> {
-    pub path: &'a str,
-    pub message: usize,
-    pub line: u64,
-    pub code: Option<String>,
-    pub reply: Option<u16>,
-    pub entry: &'a str,
-    pub known: bool,
-    pub category: &'a str,
-    pub severity: &'static str,
-    pub state: &'static str,
-    pub title: &'a str,
-    pub root_cause: bool,
-    pub recipient: Option<&'a str>,
-    pub remote_host: Option<&'a str>,
-    pub remote_ip: Option<&'a str>,
-    pub timestamp: Option<&'a str>,
-    pub message_id: Option<&'a str>,
-    pub excerpt: &'a str,
-    pub causes: Vec<&'a str>,
-    pub fixes: Vec<&'a str>,
-    // extensions of schema 1
-    pub remote_reply: Option<&'a str>,
-    pub symptom: Option<&'a str>,
-    pub nested: bool,
-    pub verify: Vec<&'a str>,
-    /// `timestamp` in UTC, RFC 3339 (null when the line had none or it could not be read).
-    pub time: Option<String>,
+    #[serde(flatten)]
+    fields: FindingFields<'a>,
+    #[serde(flatten)]
+    texts: FindingTexts<'a>,
 }
 
 impl<'a> FindingJson<'a> {
     pub fn new(f: &'a Finding, lang: Lang) -> FindingJson<'a> {
-        let x = explain(&f.entry, f.known, lang);
         FindingJson {
-            path: &f.path,
-            message: f.message,
-            line: f.line,
-            code: f.code.map(|c| c.to_string()),
-            reply: f.reply,
-            entry: &f.entry,
-            known: f.known,
-            category: &f.category,
-            severity: f.severity.as_str(),
-            state: f.state.as_str(),
-            title: x.title,
-            root_cause: f.root_cause,
-            recipient: f.recipient.as_deref(),
-            remote_host: f.remote_host.as_deref(),
-            remote_ip: f.remote_ip.as_deref(),
-            timestamp: f.timestamp.as_deref(),
-            message_id: f.message_id.as_deref(),
-            excerpt: &f.excerpt,
-            causes: x.causes,
-            fixes: x.fixes,
-            remote_reply: f.remote_reply.as_deref(),
-            symptom: f.symptom.as_deref(),
-            nested: f.nested,
-            verify: x.verify,
-            time: f.time.map(rfc3339),
+            fields: FindingFields::new(f),
+            texts: FindingTexts::new(&f.entry, f.known, lang),
         }
     }
 }
@@ -95,33 +49,17 @@ struct FindingFields<'a> {
     timestamp: Option<&'a str>,
     message_id: Option<&'a str>,
     excerpt: &'a str,
+    // extensions of schema 1
     remote_reply: Option<&'a str>,
     symptom: Option<&'a str>,
     nested: bool,
+    /// `timestamp` in UTC, RFC 3339 (null when the line had none or it could not be read).
     time: Option<String>,
 }
 
-/// The catalog part of a finding object (title, causes, fixes, verify).
-#[derive(Serialize)]
-struct FindingTexts<'a> {
-    title: &'a str,
-    causes: Vec<&'a str>,
-    fixes: Vec<&'a str>,
-    verify: Vec<&'a str>,
-}
-
-/// ndjson writes tens of thousands of findings that share a few entries: each entry's texts
-/// are serialized once, and only the fields taken from the input are serialized per finding.
-/// The object is the same as `FindingJson` (a test checks it), keys in another order.
-#[derive(Default)]
-pub struct TextCache {
-    texts: std::collections::HashMap<(String, bool, Lang), String>,
-}
-
-impl TextCache {
-    /// Appends one finding object to `out`.
-    pub fn finding_line(&mut self, f: &Finding, lang: Lang, out: &mut String) -> io::Result<()> {
-        let fields = FindingFields {
+impl<'a> FindingFields<'a> {
+    fn new(f: &'a Finding) -> FindingFields<'a> {
+        FindingFields {
             path: &f.path,
             message: f.message,
             line: f.line,
@@ -143,20 +81,47 @@ impl TextCache {
             symptom: f.symptom.as_deref(),
             nested: f.nested,
             time: f.time.map(rfc3339),
-        };
+        }
+    }
+}
+
+/// The catalog part of a finding object (title, causes, fixes, verify).
+#[derive(Serialize)]
+struct FindingTexts<'a> {
+    title: &'a str,
+    causes: Vec<&'a str>,
+    fixes: Vec<&'a str>,
+    verify: Vec<&'a str>,
+}
+
+impl FindingTexts<'static> {
+    fn new(entry: &str, known: bool, lang: Lang) -> FindingTexts<'static> {
+        let x = explain(entry, known, lang);
+        FindingTexts {
+            title: x.title,
+            causes: x.causes,
+            fixes: x.fixes,
+            verify: x.verify,
+        }
+    }
+}
+
+/// ndjson writes tens of thousands of findings that share a few entries: each entry's texts
+/// are serialized once, and only the fields taken from the input are serialized per finding.
+/// The object is the same as `FindingJson` (a test checks it).
+#[derive(Default)]
+pub struct TextCache {
+    texts: std::collections::HashMap<(String, bool, Lang), String>,
+}
+
+impl TextCache {
+    /// Appends one finding object to `out`.
+    pub fn finding_line(&mut self, f: &Finding, lang: Lang, out: &mut String) -> io::Result<()> {
+        let fields = FindingFields::new(f);
         let head = to_safe_string(&fields, false)?;
         let key = (f.entry.clone(), f.known, lang);
         if !self.texts.contains_key(&key) {
-            let x = explain(&f.entry, f.known, lang);
-            let t = to_safe_string(
-                &FindingTexts {
-                    title: x.title,
-                    causes: x.causes,
-                    fixes: x.fixes,
-                    verify: x.verify,
-                },
-                false,
-            )?;
+            let t = to_safe_string(&FindingTexts::new(&f.entry, f.known, lang), false)?;
             self.texts.insert(key.clone(), t);
         }
         let texts = self.texts.get(&key).map_or("{}", String::as_str);

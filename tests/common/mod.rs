@@ -1,0 +1,26 @@
+//! What the end-to-end tests share: the binary with a neutral environment, and ndjson
+//! output read back.
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// `ndr-doctor` with no colour or language settings inherited from the caller.
+pub fn cmd() -> Command {
+    let mut c = Command::cargo_bin("ndr-doctor").expect("binary built");
+    c.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("NDR_DOCTOR_CATALOG")
+        .env("LANG", "C");
+    c
+}
+
+/// One JSON value per line.
+pub fn ndjson_lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
