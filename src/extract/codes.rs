@@ -164,6 +164,10 @@ pub fn stands_alone(buf: &[u8], start: usize, end: usize) -> bool {
 pub fn find(line: &[u8], strict: bool) -> Vec<CodeHit> {
     let mut out: Vec<CodeHit> = Vec::new();
     for caps in CODE.captures_iter(line) {
+        if out.len() >= super::limits::MAX_CODES_PER_LINE {
+            super::limits::line_cut();
+            break;
+        }
         let Some(m) = caps.get(0) else { continue };
         let (start, end) = (m.start(), m.end());
         let reply = reply_before(line, start);
