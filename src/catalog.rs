@@ -581,6 +581,59 @@ struct OverlayEntry {
     examples: Option<Vec<String>>,
 }
 
+impl OverlayTexts {
+    fn make_safe(&mut self) {
+        safe_opt(&mut self.title);
+        safe_opt(&mut self.summary);
+        for v in [&mut self.causes, &mut self.fixes, &mut self.verify] {
+            safe_list(v);
+        }
+    }
+}
+
+impl OverlayEntry {
+    /// Escapes control characters in every text of a runbook entry: these are printed as
+    /// they are, and a runbook file is input like any other.
+    fn make_safe(&mut self) {
+        for s in [
+            &mut self.mode,
+            &mut self.category,
+            &mut self.source,
+            &mut self.owner,
+            &mut self.registry_title,
+        ] {
+            safe_opt(s);
+        }
+        for v in [
+            &mut self.also,
+            &mut self.related,
+            &mut self.references,
+            &mut self.examples,
+        ] {
+            safe_list(v);
+        }
+        for t in [&mut self.en, &mut self.ja].into_iter().flatten() {
+            t.make_safe();
+        }
+    }
+}
+
+fn safe_opt(s: &mut Option<String>) {
+    if let Some(s) = s
+        && let std::borrow::Cow::Owned(t) = crate::sanitize::text(s)
+    {
+        *s = t;
+    }
+}
+
+fn safe_list(v: &mut Option<Vec<String>>) {
+    for s in v.iter_mut().flatten() {
+        if let std::borrow::Cow::Owned(t) = crate::sanitize::text(s) {
+            *s = t;
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OverlayFile {
@@ -669,7 +722,8 @@ impl Catalog {
             });
         }
         let mut entries: Vec<Entry> = self.entries.iter().map(|s| s.get().clone()).collect();
-        for o in file.codes {
+        for mut o in file.codes {
+            o.make_safe();
             let code = o.code.clone();
             let mode = match o.mode.as_deref() {
                 None | Some("extend") => Mode::Extend,

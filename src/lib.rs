@@ -47,11 +47,11 @@ where
         }
     };
     if let Err(e) = catalog::builtin() {
-        eprintln!("ndr-doctor: the built-in catalog is broken: {e}");
+        note(format_args!("the built-in catalog is broken: {e}"));
         return ExitCode::from(EXIT_ERROR);
     }
     if let Err(msg) = load_overlays(&cli.catalog) {
-        eprintln!("ndr-doctor: {msg}");
+        note(format_args!("{msg}"));
         return ExitCode::from(EXIT_ERROR);
     }
     let style = Style {
@@ -96,7 +96,7 @@ where
         Ok(code) => ExitCode::from(code),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
         Err(e) => {
-            eprintln!("ndr-doctor: {}", sanitize::text(&e.to_string()));
+            note(format_args!("{}", sanitize::text(&e.to_string())));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -170,8 +170,14 @@ fn decide_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// Writes `ndr-doctor: MSG` to standard error. A closed standard error (`2>&1 | head`) is
+/// ignored rather than a panic, as `eprintln!` would make it.
+fn note(msg: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "ndr-doctor: {msg}");
+}
+
 fn usage_error(msg: &str) -> io::Result<u8> {
-    eprintln!("ndr-doctor: {msg}");
+    note(format_args!("{msg}"));
     Ok(EXIT_ERROR)
 }
 
@@ -222,7 +228,7 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
     let mut tally = Tally::default();
     let mut had_error = false;
     for e in errors {
-        eprintln!("ndr-doctor: {e}");
+        note(format_args!("{e}"));
         tally.errors.push(e.to_string());
         had_error = true;
     }
@@ -231,7 +237,7 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
             catalog::Lang::En => "paste the bounce message, then press Ctrl-D",
             catalog::Lang::Ja => "バウンス メッセージを貼り付けてから Ctrl-D を押してください",
         };
-        eprintln!("ndr-doctor: {hint}");
+        note(format_args!("{hint}"));
     }
     let mut st = Output {
         out,
@@ -260,16 +266,6 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                         message,
                         path: path.clone(),
                     },
-                    input::Unit::Message {
-                        raw,
-                        first_line,
-                        message,
-                    } => pipeline::Job::Message {
-                        raw,
-                        first_line,
-                        message,
-                        path: path.clone(),
-                    },
                     input::Unit::Record(rec) => pipeline::Job::Record {
                         rec,
                         path: path.clone(),
@@ -291,10 +287,15 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                         Some(r) => r.text(&e.to_string()),
                         None => e.to_string(),
                     };
-                    eprintln!("ndr-doctor: {msg}");
+                    note(format_args!("{msg}"));
                     st.tally.errors.push(msg);
                     had_error = true;
                 }
+            }
+            // what the extraction limits cut in this input
+            pool.flush(&mut |b| st.findings(b))?;
+            for w in extract::limits::take_warnings() {
+                st.warning(format!("{}: {w}", sanitize::text(&path)))?;
             }
         }
         pool.flush(&mut |b| st.findings(b))
@@ -354,7 +355,7 @@ impl Output<'_> {
             Some(r) => r.text(&w),
             None => w,
         };
-        eprintln!("ndr-doctor: warning: {w}");
+        note(format_args!("warning: {w}"));
         self.tally.warnings.push(w.clone());
         self.renderer.warning(self.out, &w)
     }
@@ -399,10 +400,10 @@ fn explain(out: &mut dyn Write, words: &[String], format: Format, style: Style) 
         match found {
             Some(x) => items.push((q, x)),
             None => {
-                eprintln!(
-                    "ndr-doctor: `{}` is not a status code (expected e.g. 4.4.316, \"450 4.4.316\" or X.1.1)",
+                note(format_args!(
+                    "`{}` is not a status code (expected e.g. 4.4.316, \"450 4.4.316\" or X.1.1)",
                     sanitize::text(&q)
-                );
+                ));
                 bad = true;
             }
         }

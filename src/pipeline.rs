@@ -28,13 +28,6 @@ pub enum Job {
         message: usize,
         path: Arc<str>,
     },
-    /// A message still to be decoded: decoding runs on the worker too.
-    Message {
-        raw: Vec<u8>,
-        first_line: u64,
-        message: usize,
-        path: Arc<str>,
-    },
     Record {
         rec: Record,
         path: Arc<str>,
@@ -68,23 +61,6 @@ impl Job {
                 opts,
                 &mut out,
             ),
-            Job::Message {
-                raw,
-                first_line,
-                message,
-                path,
-            } => {
-                let doc = crate::input::mime::document(&raw, first_line);
-                extract::scan_document(
-                    &doc,
-                    &Origin {
-                        path: &path,
-                        message,
-                    },
-                    opts,
-                    &mut out,
-                )
-            }
             Job::Record { rec, path } => extract::scan_trace_row(
                 &rec,
                 &Origin {

@@ -175,6 +175,10 @@ pub fn find(line: &[u8], strict: bool) -> Vec<CodeHit> {
 pub fn find_all(line: &[u8]) -> Vec<WeakHit> {
     let mut out = Vec::new();
     for m in CODE.find_iter(line) {
+        if out.len() >= super::limits::MAX_CODES_PER_LINE {
+            super::limits::line_cut();
+            break;
+        }
         let (start, end) = (m.start(), m.end());
         let reply = reply_before(line, start);
         if start > 0 && reply.is_none() && rejects_before(line[start - 1]) {

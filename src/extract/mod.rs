@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod context;
 mod finding;
+pub mod limits;
 pub mod symptom;
 
 pub use finding::{Finding, State};
@@ -17,6 +18,7 @@ use crate::sanitize;
 use context::Verdict;
 use memchr::{memchr, memrchr};
 use regex::bytes::Regex;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// What to report.
@@ -234,8 +236,11 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
         (None, Some(Verdict::Bounced)) => State::Failed,
         (None, _) => State::Queued,
     };
-    let excerpt =
-        sanitize::truncate(&sanitize::visible(trim_eol(line)), EXCERPT_CHARS).into_owned();
+    // only what the excerpt can show is escaped (a line may be a megabyte long): at most 4
+    // bytes a character, and one more so that a longer line is marked as cut
+    let line = trim_eol(line);
+    let head = &line[..line.len().min(EXCERPT_CHARS * 4 + 1)];
+    let excerpt = sanitize::truncate(&sanitize::visible(head), EXCERPT_CHARS).into_owned();
     Finding {
         path: origin.path.to_string(),
         message: origin.message,
@@ -535,6 +540,42 @@ pub fn looks_like_bounce(text: &[u8]) -> bool {
     BOUNCE_MARKER.is_match(text)
 }
 
+/// The last value of a per-recipient DSN field (`Action:`, `Will-Retry-Until:`) that
+/// applies to a recipient: the last one given for it or for no recipient in particular.
+struct LastBy<'a> {
+    unnamed: Option<(usize, &'a str)>,
+    named: HashMap<&'a str, (usize, &'a str)>,
+}
+
+impl<'a> LastBy<'a> {
+    fn new(list: &'a [(Option<String>, String)]) -> LastBy<'a> {
+        let mut l = LastBy {
+            unnamed: None,
+            named: HashMap::new(),
+        };
+        for (i, (r, v)) in list.iter().enumerate() {
+            match r {
+                None => l.unnamed = Some((i, v)),
+                Some(r) => {
+                    l.named.insert(r, (i, v));
+                }
+            }
+        }
+        l
+    }
+
+    fn get(&self, recipient: &Option<String>) -> Option<&'a str> {
+        let named = recipient
+            .as_deref()
+            .and_then(|r| self.named.get(r))
+            .copied();
+        match (named, self.unnamed) {
+            (Some(a), Some(b)) => Some(if a.0 > b.0 { a.1 } else { b.1 }),
+            (a, b) => a.or(b).map(|(_, v)| v),
+        }
+    }
+}
+
 /// Per-document state: what earlier lines said about the lines after them.
 #[derive(Default)]
 struct DocState {
@@ -575,6 +616,10 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             let this_line = line_no;
             if part.exact_lines {
                 line_no += 1;
+            }
+            if found.len() >= limits::MAX_DOCUMENT_FINDINGS {
+                limits::document_cut();
+                break 'parts;
             }
             // what the line starts with decides which field checks can apply to it
             let first = line
@@ -661,20 +706,13 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         }
     }
     // DSN actions: delayed -> still queued; failed -> temporary codes ran out of retries
+    let actions = LastBy::new(&st.actions);
+    let retry_until = LastBy::new(&st.retry_until);
     for (f, _) in found.iter_mut() {
-        f.retry_until = st
-            .retry_until
-            .iter()
-            .rev()
-            .find(|(r, _)| r.is_none() || *r == f.recipient)
-            .and_then(|(_, t)| crate::time::parse(t, opts.now));
-        let action = st
-            .actions
-            .iter()
-            .rev()
-            .find(|(r, _)| r.is_none() || *r == f.recipient)
-            .map(|(_, a)| a.as_str());
-        match action {
+        f.retry_until = retry_until
+            .get(&f.recipient)
+            .and_then(|t| crate::time::parse(t, opts.now));
+        match actions.get(&f.recipient) {
             Some(a) if a.starts_with("delayed") => f.state = State::Queued,
             Some(a) if a.starts_with("failed") && f.state == State::Queued => {
                 f.state = State::Expired
@@ -683,36 +721,30 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         }
     }
     // one root cause per recipient; with a single recipient, the document is one group
-    let recipients: Vec<Option<String>> = {
-        let mut r: Vec<Option<String>> = Vec::new();
-        for (f, _) in &found {
-            if f.recipient.is_some() && !r.contains(&f.recipient) {
-                r.push(f.recipient.clone());
-            }
-        }
-        r
-    };
-    if recipients.len() == 1 {
-        let only = recipients[0].clone();
+    let mut recipients = found.iter().filter_map(|(f, _)| f.recipient.as_ref());
+    if let Some(only) = recipients.next().cloned()
+        && recipients.all(|r| *r == only)
+    {
         for (f, _) in found.iter_mut() {
             if f.recipient.is_none() {
-                f.recipient = only.clone();
+                f.recipient = Some(only.clone());
             }
         }
     }
-    let mut keys: Vec<Option<String>> = Vec::new();
-    for (f, _) in &found {
-        if !keys.contains(&f.recipient) {
-            keys.push(f.recipient.clone());
-        }
+    // groups in order of first appearance (a map, so that thousands of recipients stay cheap)
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut index: HashMap<Option<String>, usize> = HashMap::new();
+    for (i, (f, _)) in found.iter().enumerate() {
+        let g = *index.entry(f.recipient.clone()).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
     }
-    for k in keys {
-        let mut idx: Vec<usize> = (0..found.len())
-            .filter(|&i| found[i].0.recipient == k)
-            .collect();
+    for idx in groups {
         let mut group: Vec<(Finding, u8)> = idx.iter().map(|&i| found[i].clone()).collect();
         settle_group(&mut group, true);
-        for (g, i) in group.into_iter().zip(idx.drain(..)) {
+        for (g, i) in group.into_iter().zip(idx) {
             found[i] = g;
         }
     }

@@ -147,22 +147,50 @@ pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
 /// reply or command, port 25, an Exchange queue error.
 static MAIL: LazyLock<Regex> = LazyLock::new(|| {
     crate::re::bytes(concat!(
-        r"(?i)postfix/|sendmail|\bexim|\bqmail|\bsmtpd?\b|\bsmtp[;:\]\[]|\besmtp\b|remote_smtp|",
+        // `smtp` and `mx` as words, not as a host name's first label (`mx.example.com`)
+        r"(?i)postfix/|sendmail|\bexim|\bqmail|\bsmtpd?(?:$|[^\w.]|\.(?:$|\W))|\bsmtp[;:\]\[]|",
+        r"\besmtp\b|remote_smtp|",
         r"\b(?:dsn|relay|stat|mailer|ctladdr)=|\bstatus=(?:deferred|bounced|sent|expired)|",
-        r"\bport 25\b|[\]:]25\b|\b(?:mail from|rcpt to|ehlo|helo|starttls|data command)\b|",
-        r"mail server|mail host|mail exchanger|\bmx\b|remote server|lastattempted|",
+        // port 25 after a host, an IPv4 address or `[ip]`; not the `:25` of a time of day
+        r"\bport 25\b|(?:\]|\.\d{1,3}|[a-z]):25\b|",
+        r"\b(?:mail from|rcpt to|ehlo|helo|starttls|data command)\b|",
+        r"mail server|mail host|mail exchanger|\bmx(?:$|[^\w.]|\.(?:$|\W))|remote server|lastattempted|",
         r"said:|diagnostic-code|final-recipient|remote-mta|reporting-mta|",
         r"\bmailbox\b|\bmessage expired\b|queue\.expired|\bLED=|",
         r"\s(?:==|\*\*)\s+\S+@|\b[RT]=\S*(?:smtp|lookup|dns)|",
         // Exim: a message id and a delivery field (`1rXyZa-000AbC-1d H=host [ip] ...`)
-        r"\b[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} (?:H=|==|\*\*|=>|->|\*>|<=)|",
-        r"(?:^|[\s'(:])(?:421|45[0-5]|5[35][0-5])[ -](?:[245]\.\d|[A-Za-z<])"
+        r"\b[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} (?:H=|==|\*\*|=>|->|\*>|<=)"
     ))
 });
+
+/// A basic SMTP reply code followed by an enhanced code, `<`, or a word (checked by
+/// `is_reply_word`).
+static REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    crate::re::bytes(r"(?:^|[\s'(:])(?:421|45[0-5]|5[35][0-5])[ -](?:[245]\.\d|<|([A-Za-z]+))")
+});
+
+/// Units of measure: `450 MB`, `421 ms` are quantities, not replies.
+const UNITS: &[&str] = &[
+    "b", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "k", "m", "g", "byte", "bytes",
+    "bit", "bits", "kbit", "mbit", "gbit", "hz", "khz", "mhz", "ghz", "w", "kw", "v", "ms", "us",
+    "ns", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "h", "hr",
+    "hrs", "hour", "hours", "px", "dpi", "rpm",
+];
+
+/// Whether the word after a basic reply code reads as a reply's text: capitalised, as
+/// servers write them (`550 User unknown`, `421 Service not available`), and no unit.
+/// A lower-case word (`553 files`, `550 skipped`) is prose about a number.
+fn is_reply_word(w: &[u8]) -> bool {
+    w.first().is_some_and(u8::is_ascii_uppercase)
+        && !UNITS.iter().any(|u| w.eq_ignore_ascii_case(u.as_bytes()))
+}
 
 /// Whether a line is evidently about mail (so a symptom or bare code on it counts).
 pub fn is_mail_line(line: &[u8]) -> bool {
     MAIL.is_match(line)
+        || REPLY
+            .captures_iter(line)
+            .any(|c| c.get(1).is_none_or(|w| is_reply_word(w.as_bytes())))
 }
 
 #[cfg(test)]
@@ -367,5 +395,26 @@ mod tests {
         assert!(!is_mail_line(
             b"\"GET /x HTTP/1.1\" 503 Service Unavailable"
         ));
+        // a time of day is no port, a host name's first label no keyword, a number before a
+        // unit or a lower-case word no reply
+        assert!(!is_mail_line(b"Mar  4 06:25:01 host kernel: x"));
+        assert!(!is_mail_line(b"Mar  4 06:33:25 host app: x"));
+        assert!(is_mail_line(b"connect to 192.0.2.25:25: x"));
+        assert!(is_mail_line(b"connect to mail.example.com:25: x"));
+        assert!(!is_mail_line(
+            b"ssh: connect to host mx.example.com port 22: Connection refused"
+        ));
+        assert!(!is_mail_line(
+            b"Could not resolve hostname smtp.example.com"
+        ));
+        assert!(is_mail_line(b"no MX record for example.com"));
+        assert!(is_mail_line(b"SMTP error from remote server"));
+        assert!(!is_mail_line(b"Connection refused, retrying in 450 ms"));
+        assert!(!is_mail_line(
+            b"upload of 553 files took 421 seconds; 550 skipped"
+        ));
+        assert!(!is_mail_line(b"cache 450 MB, 550 MiB"));
+        assert!(is_mail_line(b"550 User unknown"));
+        assert!(is_mail_line(b"(421 Service not available)"));
     }
 }

@@ -39,11 +39,34 @@ pub fn normalize_cr(raw: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// MIME structure lines (boundary lines `--...` and `Content-Type:` fields; a part has two
+/// or three) decoded in one message: past the last of them the message is read as plain
+/// text, with a warning. So a message of ten thousand nested parts or messages costs no
+/// more than a plain text of its size (and nested messages cannot exhaust the stack).
+pub const MAX_STRUCTURE_LINES: usize = 1000;
+
+static STRUCTURE_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\n(?:--|content-type:)").expect("static regex"));
+
+/// Where the first structure line past `MAX_STRUCTURE_LINES` starts, if there is one.
+fn boundary_cut(raw: &[u8]) -> Option<usize> {
+    STRUCTURE_LINE
+        .find_iter(raw)
+        .nth(MAX_STRUCTURE_LINES)
+        .map(|m| m.start() + 1)
+}
+
 /// Decodes one message. Never fails: input that is not MIME becomes a plain-text document.
 pub fn document(raw: &[u8], first_line: u64) -> Document {
     let normalized = normalize_cr(raw);
-    let raw: &[u8] = normalized.as_deref().unwrap_or(raw);
+    let full: &[u8] = normalized.as_deref().unwrap_or(raw);
+    // past MAX_BOUNDARY_LINES the rest is plain text
+    let (raw, tail) = match boundary_cut(full) {
+        Some(cut) => (&full[..cut], Some(cut)),
+        None => (full, None),
+    };
     let Some(msg) = MessageParser::default().parse(raw) else {
+        let raw = full;
         let mut d = Document::text(raw.to_vec());
         d.parts[0].start_line = first_line;
         return d;
@@ -52,6 +75,7 @@ pub fn document(raw: &[u8], first_line: u64) -> Document {
         parts: Vec::new(),
         message_id: None,
         bounce: is_bounce(&msg),
+        warnings: Vec::new(),
     };
     if let Some(r) = msg.header_raw("X-Failed-Recipients") {
         // a header-only recipient list: give it to the scanner as a first line of context
@@ -64,18 +88,32 @@ pub fn document(raw: &[u8], first_line: u64) -> Document {
         });
     }
     collect(&msg, raw, first_line, &mut doc, 0);
+    if let Some(cut) = tail {
+        let start_line = line_at(full, cut, first_line);
+        doc.warnings.push(format!(
+            "line {start_line}: MIME structure more than {MAX_STRUCTURE_LINES} lines deep or long: the rest is read as plain text"
+        ));
+        doc.parts.push(Part {
+            kind: PartKind::Text,
+            start_line,
+            exact_lines: true,
+            text: full[cut..].to_vec(),
+        });
+    }
     if doc.parts.iter().all(|p| p.kind == PartKind::Original) {
         // headers only, or nothing readable: scan the raw text rather than miss a code
-        let mut d = Document::text(raw.to_vec());
+        let mut d = Document::text(full.to_vec());
         d.parts[0].start_line = first_line;
         d.bounce = doc.bounce;
+        d.warnings = doc.warnings;
         return d;
     }
     doc
 }
 
-/// Nested messages looked into (mail-parser itself parses three levels).
-const MAX_DEPTH: usize = 3;
+/// Nested messages looked into (mail-parser itself parses three levels): a bounce forwarded
+/// inside a bounce more deeply than this is not read, with a warning.
+pub const MAX_DEPTH: usize = 3;
 
 fn is_bounce(msg: &mail_parser::Message<'_>) -> bool {
     let from = msg.header_raw("From").unwrap_or("");
@@ -109,6 +147,9 @@ fn collect(
     depth: usize,
 ) {
     let has_report = msg.parts.iter().any(is_report_part);
+    // lines are counted on from the previous part (parts come in input order), so that
+    // thousands of parts cost one pass
+    let mut counted = (0usize, first_line);
     for part in &msg.parts {
         let (ctype, subtype) = part
             .content_type()
@@ -121,7 +162,12 @@ fn collect(
             .unwrap_or_else(|| ("text".into(), "plain".into()));
         let start = part.offset_body as usize;
         let end = (part.offset_end as usize).min(raw.len());
-        let start_line = line_at(raw, start, first_line);
+        let start_line = if start >= counted.0 {
+            line_at(&raw[counted.0..], start - counted.0, counted.1)
+        } else {
+            line_at(raw, start, first_line)
+        };
+        counted = (start.min(raw.len()), start_line);
         let raw_body = raw.get(start..end).unwrap_or(&[]);
         let original = || Part {
             kind: PartKind::Original,
@@ -133,6 +179,11 @@ fn collect(
             PartType::Multipart(_) => {}
             PartType::Message(inner) => {
                 // a bounce forwarded as an attachment: its report is the one to read
+                if !has_report && depth >= MAX_DEPTH && is_bounce(inner) {
+                    doc.warnings.push(format!(
+                        "line {start_line}: a bounce nested more than {MAX_DEPTH} messages deep is not read"
+                    ));
+                }
                 if !has_report && depth < MAX_DEPTH && is_bounce(inner) {
                     collect(
                         inner,
@@ -149,7 +200,18 @@ fn collect(
                 doc.parts.push(original());
             }
             body => {
+                // base64 that mail-parser gave up on (a stray character, a cut end)
+                let lenient = part.is_encoding_problem
+                    && part
+                        .content_transfer_encoding()
+                        .is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"));
+                if part.is_encoding_problem && ctype == "message" && subtype == "rfc822" {
+                    doc.warnings.push(format!(
+                        "line {start_line}: a message nested more than {MAX_DEPTH} deep (or broken) is not decoded"
+                    ));
+                }
                 let bytes: Vec<u8> = match body {
+                    _ if lenient => lenient_base64(raw_body),
                     PartType::Text(t) => t.as_bytes().to_vec(),
                     PartType::Html(h) => mail_parser::decoders::html::html_to_text(h).into_bytes(),
                     PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
@@ -176,7 +238,8 @@ fn collect(
                 };
                 // a part with no transfer encoding keeps its lines through charset decoding
                 // (ISO-2022-JP, Shift_JIS...): its findings can point at their own line
-                let exact = part.encoding == Encoding::None
+                let exact = !lenient
+                    && part.encoding == Encoding::None
                     && !matches!(body, PartType::Html(_))
                     && (bytes.as_slice() == raw_body || same_lines(&bytes, raw_body));
                 doc.parts.push(Part {
@@ -200,6 +263,31 @@ fn same_lines(a: &[u8], b: &[u8]) -> bool {
         super::lines(t).count()
     };
     trim(a) == trim(b)
+}
+
+/// Decodes base64 leniently: the alphabet's characters are decoded, anything else
+/// (padding, stray characters, line ends) is skipped, and a cut last group gives what it can.
+fn lenient_base64(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in text {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => continue,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
 }
 
 fn looks_textual(b: &[u8]) -> bool {
@@ -280,6 +368,67 @@ mod tests {
             assert_eq!(d.parts[0].start_line, 5);
             assert!(d.parts[0].exact_lines, "{charset}");
         }
+    }
+
+    #[test]
+    fn broken_base64_is_read_leniently() {
+        let raw = "From: MAILER-DAEMON@example.org\nSubject: Undelivered\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!##NTUwIDUuNy4xIFJl*bGF5aW5nIGRlbmllZA=*=\n";
+        let d = document(raw.as_bytes(), 1);
+        assert_eq!(d.parts.len(), 1);
+        assert_eq!(d.parts[0].text, b"550 5.7.1 Relaying denied");
+        assert_eq!(d.parts[0].start_line, 6);
+        assert!(!d.parts[0].exact_lines);
+        assert_eq!(lenient_base64(b"YWJj\nZA"), b"abcd");
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_with_a_warning() {
+        // multipart nesting 10,000 deep: decoded up to the limit, the rest read as text
+        let n = 10_000;
+        let mut raw = String::from(
+            "From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n",
+        );
+        for i in 1..n {
+            raw += &format!(
+                "--b{}\nContent-Type: multipart/mixed; boundary=\"b{i}\"\n\n",
+                i - 1
+            );
+        }
+        raw += &format!(
+            "--b{}\nContent-Type: text/plain\n\n550 5.1.1 User unknown\n",
+            n - 1
+        );
+        for i in (0..n).rev() {
+            raw += &format!("--b{i}--\n");
+        }
+        let d = document(raw.as_bytes(), 1);
+        assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+        assert!(d.warnings[0].contains("MIME structure"));
+        let tail = d.parts.last().unwrap();
+        assert_eq!(tail.kind, PartKind::Text);
+        let text = String::from_utf8_lossy(&tail.text);
+        assert!(text.contains("550 5.1.1 User unknown"));
+        let at = tail.start_line as usize;
+        let first = text.lines().next().unwrap();
+        assert_eq!(raw.lines().nth(at - 1), Some(first));
+        assert!(first.starts_with("--b") || first.starts_with("Content-Type"));
+        // bounces forwarded inside bounces: read three levels deep, then a warning; ten
+        // thousand levels are cut at the structure limit
+        let nest = |levels: usize| {
+            let mut raw = String::from(
+                "From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\n\n550 5.1.1 User unknown\n",
+            );
+            for _ in 0..levels {
+                raw = format!(
+                    "From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n{raw}"
+                );
+            }
+            document(raw.as_bytes(), 1).warnings
+        };
+        let w = nest(20);
+        assert!(w.iter().any(|w| w.contains("nested more than 3")), "{w:?}");
+        let w = nest(n);
+        assert!(w.iter().any(|w| w.contains("MIME structure")), "{w:?}");
     }
 
     #[test]

@@ -25,9 +25,7 @@ mod tests {
                     format!("lines {first_line}: {}", String::from_utf8_lossy(buf))
                 }
                 Unit::Record(r) => format!("record {}", r.line),
-                Unit::Document { message, .. } | Unit::Message { message, .. } => {
-                    format!("message {message}")
-                }
+                Unit::Document { message, .. } => format!("message {message}"),
                 Unit::Warning(w) => format!("warning {w}"),
             });
             Ok(())
@@ -82,9 +80,11 @@ mod tests {
     }
 }
 
+use std::cell::Cell;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// What a part of a document holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +116,8 @@ pub struct Document {
     pub message_id: Option<String>,
     /// Known to be a bounce or delivery report (from its structure).
     pub bounce: bool,
+    /// What was cut while decoding it (nesting too deep, a part that would not decode).
+    pub warnings: Vec<String>,
 }
 
 impl Document {
@@ -130,6 +132,7 @@ impl Document {
             }],
             message_id: None,
             bounce: false,
+            warnings: Vec::new(),
         }
     }
 }
@@ -156,13 +159,6 @@ pub enum Unit<'a> {
     Lines { buf: &'a [u8], first_line: u64 },
     /// A whole document; `message` counts messages within the input, from 1.
     Document { doc: Document, message: usize },
-    /// An RFC 5322 message still to be decoded (`mime::document(&raw, first_line)`): the
-    /// taker decodes it, so that decoding can run in parallel with reading.
-    Message {
-        raw: Vec<u8>,
-        first_line: u64,
-        message: usize,
-    },
     /// Something the user should know (a cap was hit); the input goes on.
     Warning(String),
 }
@@ -192,14 +188,35 @@ impl Source {
     pub fn display(&self) -> String {
         match self {
             Source::Stdin => "-".to_string(),
-            Source::File(p) => p.to_string_lossy().into_owned(),
+            Source::File(p) => path_text(p),
         }
     }
 }
 
+/// A path as text, its bytes kept: a byte that is not UTF-8 becomes `\xNN` (not U+FFFD,
+/// so that two such names stay apart). Control characters are escaped where it is shown.
+fn path_text(p: &Path) -> String {
+    crate::sanitize::decode(p.as_os_str().as_encoded_bytes())
+}
+
+/// Says "dangling symbolic link" for a symlink whose target is missing, rather than the
+/// bare "No such file or directory" about a name that is there.
+fn dangling(p: &Path, error: io::Error) -> io::Error {
+    let is_link = fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link && error.kind() == io::ErrorKind::NotFound {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "dangling symbolic link (its target does not exist)",
+        )
+    } else {
+        error
+    }
+}
+
 /// Expands the command-line paths: `-` is standard input, a directory is walked recursively
-/// (entries sorted by name, hidden ones included, symlinked directories not followed).
-/// Errors (a missing path, an unreadable directory) are returned beside the sources found.
+/// (entries sorted by name, hidden ones included, symlinked directories not followed, only
+/// regular files read: a FIFO, socket or device found in a walk is skipped, while one named
+/// on the command line is read). Errors (a missing path, an unreadable directory) are returned beside the sources found.
 pub fn expand(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
@@ -215,8 +232,8 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
             Ok(m) if m.is_dir() => walk(p, &mut sources, &mut errors, 0),
             Ok(_) => sources.push(Source::File(p.clone())),
             Err(error) => errors.push(InputError {
-                path: p.to_string_lossy().into_owned(),
-                error,
+                path: path_text(p),
+                error: dangling(p, error),
             }),
         }
     }
@@ -229,7 +246,7 @@ const MAX_DEPTH: usize = 64;
 fn walk(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>, depth: usize) {
     if depth > MAX_DEPTH {
         errors.push(InputError {
-            path: dir.to_string_lossy().into_owned(),
+            path: path_text(dir),
             error: io::Error::other(format!(
                 "directory nesting deeper than {MAX_DEPTH}: not walked"
             )),
@@ -240,7 +257,7 @@ fn walk(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>, dep
         Ok(rd) => rd,
         Err(error) => {
             errors.push(InputError {
-                path: dir.to_string_lossy().into_owned(),
+                path: path_text(dir),
                 error,
             });
             return;
@@ -251,7 +268,7 @@ fn walk(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>, dep
         match e {
             Ok(e) => entries.push(e.path()),
             Err(error) => errors.push(InputError {
-                path: dir.to_string_lossy().into_owned(),
+                path: path_text(dir),
                 error,
             }),
         }
@@ -262,15 +279,18 @@ fn walk(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>, dep
             Ok(m) if m.is_dir() => walk(&p, sources, errors, depth + 1),
             Ok(m) if m.file_type().is_symlink() => match fs::metadata(&p) {
                 Ok(t) if t.is_dir() => {} // not followed: avoids loops
-                Ok(_) => sources.push(Source::File(p)),
+                Ok(t) if t.is_file() => sources.push(Source::File(p)),
+                Ok(_) => {} // a FIFO, socket or device: not a file to read
                 Err(error) => errors.push(InputError {
-                    path: p.to_string_lossy().into_owned(),
-                    error,
+                    error: dangling(&p, error),
+                    path: path_text(&p),
                 }),
             },
-            Ok(_) => sources.push(Source::File(p)),
+            Ok(m) if m.is_file() => sources.push(Source::File(p)),
+            // a FIFO (opening it would wait for a writer), socket or device
+            Ok(_) => {}
             Err(error) => errors.push(InputError {
-                path: p.to_string_lossy().into_owned(),
+                path: path_text(&p),
                 error,
             }),
         }
@@ -327,8 +347,16 @@ fn grow_pipe() {
     }
 }
 
-/// A message larger than this is cut (with a warning) so memory stays bounded.
+/// A message larger than this is cut (with a warning) so memory stays bounded: its first
+/// `MAX_MESSAGE` bytes are decoded as a message, the rest is scanned line by line.
 pub const MAX_MESSAGE: usize = 32 << 20;
+
+/// A gzip input that inflates to more than this many times its compressed size (once past
+/// `GZIP_RATIO_FLOOR`) is taken for a decompression bomb: reading stops there with a
+/// warning. Real logs compress 5 to 30 times; a bomb of zeros, about 1000 times.
+pub const MAX_GZIP_RATIO: u64 = 250;
+/// Inflated bytes always allowed before `MAX_GZIP_RATIO` applies.
+pub const GZIP_RATIO_FLOOR: u64 = 64 << 20;
 
 /// Reads one source and hands its units to `each`, in order. An error from `each` stops
 /// the reading and is returned as is (so a closed output pipe ends the run quietly).
@@ -361,8 +389,21 @@ pub fn read<E>(
     };
     r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     // gzip, by its magic bytes (a .gz name alone proves nothing)
+    let bomb = Rc::new(Cell::new(false));
     if r.buf.starts_with(&[0x1f, 0x8b]) {
-        r = r.wrap(|inner| Box::new(flate2::read::MultiGzDecoder::new(inner)));
+        r = r.wrap(|inner| {
+            let compressed = Rc::new(Cell::new(0));
+            let counted = Counted {
+                inner,
+                n: compressed.clone(),
+            };
+            Box::new(RatioLimit {
+                inner: Box::new(flate2::read::MultiGzDecoder::new(counted)),
+                compressed,
+                inflated: 0,
+                cut: bomb.clone(),
+            })
+        });
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
     // UTF-16 with BOM: LE as PowerShell's Export-Csv and Excel's "Unicode text" write it,
@@ -388,8 +429,8 @@ pub fn read<E>(
     }
     let warn =
         |each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>, msg: String| each(Unit::Warning(msg));
-    match sniff::kind(&r.buf) {
-        Kind::Log => Ok(stream_lines(&mut r, 1, each).map_err(err)?),
+    let done = match sniff::kind(&r.buf) {
+        Kind::Log => Ok(stream_lines(&mut r, 1, &path, each).map_err(err)?),
         Kind::Trace(header) => {
             let reader = io::Cursor::new(std::mem::take(&mut r.buf)).chain(r.inner);
             Ok(trace::read(reader, &header, &mut |rec| each(Unit::Record(rec))).map_err(err)?)
@@ -397,25 +438,36 @@ pub fn read<E>(
         Kind::Mbox => Ok(stream_mbox(&mut r, &path, each).map_err(err)?),
         Kind::Message => {
             r.fill(MAX_MESSAGE).map_err(err)?;
-            if !r.eof
-                && let Err(e) = warn(
+            let cut = if r.eof {
+                r.buf.len()
+            } else {
+                if let Err(e) = warn(
                     each,
                     format!(
-                        "{}: message larger than {} MiB: only the first {} MiB are read",
+                        "{}: message larger than {} MiB: the rest is scanned line by line",
                         crate::sanitize::text(&path),
                         MAX_MESSAGE >> 20,
-                        MAX_MESSAGE >> 20
                     ),
-                )
-            {
+                ) {
+                    return Ok(Err(e));
+                }
+                // the message ends with its last whole line; the line cut there goes on below
+                memchr::memrchr(b'\n', &r.buf).map_or(r.buf.len(), |i| i + 1)
+            };
+            let mut doc = mime::document(&r.buf[..cut], 1);
+            if let Err(e) = doc_warnings(&mut doc, &path, None, each) {
                 return Ok(Err(e));
             }
-            let raw = std::mem::take(&mut r.buf);
-            Ok(each(Unit::Message {
-                raw,
-                first_line: 1,
-                message: 1,
-            }))
+            if let Err(e) = each(Unit::Document { doc, message: 1 }) {
+                return Ok(Err(e));
+            }
+            let lines = memchr::memchr_iter(b'\n', &r.buf[..cut]).count() as u64;
+            r.buf.drain(..cut);
+            if r.eof && r.buf.is_empty() {
+                Ok(Ok(()))
+            } else {
+                Ok(stream_lines(&mut r, lines + 1, &path, each).map_err(err)?)
+            }
         }
         Kind::Text => {
             r.fill(MAX_DOCUMENT).map_err(err)?;
@@ -437,12 +489,76 @@ pub fn read<E>(
             ) {
                 return Ok(Err(e));
             }
-            Ok(stream_lines(&mut r, 1, each).map_err(err)?)
+            Ok(stream_lines(&mut r, 1, &path, each).map_err(err)?)
         }
+    };
+    if bomb.get() && matches!(done, Ok(Ok(()))) {
+        return Ok(each(Unit::Warning(format!(
+            "{}: inflates to more than {MAX_GZIP_RATIO} times its compressed size (a decompression bomb?): the rest is not read",
+            crate::sanitize::text(&path)
+        ))));
+    }
+    done
+}
+
+/// Hands a document's own warnings over, naming the input (and the message in an mbox).
+fn doc_warnings<E>(
+    doc: &mut Document,
+    path: &str,
+    message: Option<usize>,
+    each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    for w in doc.warnings.drain(..) {
+        let at = message
+            .map(|m| format!(" message {m}:"))
+            .unwrap_or_default();
+        each(Unit::Warning(format!(
+            "{}:{at} {w}",
+            crate::sanitize::text(path)
+        )))?;
+    }
+    Ok(())
+}
+
+/// Counts the bytes read through it.
+struct Counted {
+    inner: Box<dyn Read>,
+    n: Rc<Cell<u64>>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n.set(self.n.get() + n as u64);
+        Ok(n)
     }
 }
 
-/// Splits an mbox into messages at `From ` lines and hands each over as a document.
+/// Ends a decompressed stream (setting `cut`) once it outgrows `MAX_GZIP_RATIO`.
+struct RatioLimit {
+    inner: Box<dyn Read>,
+    compressed: Rc<Cell<u64>>,
+    inflated: u64,
+    cut: Rc<Cell<bool>>,
+}
+
+impl Read for RatioLimit {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.inflated > GZIP_RATIO_FLOOR
+            && self.inflated / MAX_GZIP_RATIO > self.compressed.get()
+        {
+            self.cut.set(true);
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        self.inflated += n as u64;
+        Ok(n)
+    }
+}
+
+/// Splits an mbox into messages at `From ` lines and hands each over as a document. The
+/// buffer is compacted only when less than a `CHUNK` of it is left to search, so that many
+/// small messages cost no more than a few large ones.
 fn stream_mbox<E>(
     r: &mut Reader,
     path: &str,
@@ -451,13 +567,20 @@ fn stream_mbox<E>(
     let mut message = 0usize;
     let mut first_line: u64 = 1;
     let finder = memchr::memmem::Finder::new(b"\nFrom ");
+    // the current message starts at `start`; `searched` of its bytes hold no `From ` line
+    let mut start = 0usize;
     let mut searched = 0usize;
     loop {
-        r.fill(searched + CHUNK)?;
-        let cut = match finder.find(&r.buf[searched.saturating_sub(6)..]) {
-            Some(i) => Some(searched.saturating_sub(6) + i + 1),
+        if !r.eof && r.buf.len() - start - searched < CHUNK {
+            r.buf.drain(..start);
+            start = 0;
+            r.fill(searched + 2 * CHUNK)?;
+        }
+        let from = start + searched.saturating_sub(6);
+        let cut = match finder.find(&r.buf[from..]) {
+            Some(i) => Some(from + i + 1),
             None if r.eof => Some(r.buf.len()),
-            None if r.buf.len() >= MAX_MESSAGE => {
+            None if r.buf.len() - start >= MAX_MESSAGE => {
                 if let Err(e) = each(Unit::Warning(format!(
                     "{}: message {} larger than {} MiB: cut there",
                     crate::sanitize::text(path),
@@ -471,11 +594,11 @@ fn stream_mbox<E>(
             None => None,
         };
         let Some(cut) = cut else {
-            searched = r.buf.len();
+            searched = r.buf.len() - start;
             continue;
         };
         searched = 0;
-        let raw = &r.buf[..cut];
+        let raw = &r.buf[start..cut];
         let lines = memchr::memchr_iter(b'\n', raw).count() as u64;
         if !raw.iter().all(u8::is_ascii_whitespace) {
             message += 1;
@@ -484,18 +607,17 @@ fn stream_mbox<E>(
                 Some(i) if raw.starts_with(b"From ") => (&raw[i + 1..], 1),
                 _ => (raw, 0),
             };
-            let unit = Unit::Message {
-                raw: body.to_vec(),
-                first_line: first_line + skip,
-                message,
-            };
-            if let Err(e) = each(unit) {
+            let mut doc = mime::document(body, first_line + skip);
+            if let Err(e) = doc_warnings(&mut doc, path, Some(message), each) {
+                return Ok(Err(e));
+            }
+            if let Err(e) = each(Unit::Document { doc, message }) {
                 return Ok(Err(e));
             }
         }
         first_line += lines;
-        r.buf.drain(..cut);
-        if r.eof && r.buf.is_empty() {
+        start = cut;
+        if r.eof && start == r.buf.len() {
             return Ok(Ok(()));
         }
     }
@@ -622,10 +744,18 @@ impl Reader {
     }
 }
 
+/// Where a piece of a line longer than `MAX_LINE` ends: after the last blank in the second
+/// half of the buffer, so that a code is not cut in two; else at the end of the buffer.
+fn piece_end(buf: &[u8]) -> usize {
+    let half = buf.len() / 2;
+    memchr::memrchr2(b' ', b'\t', &buf[half..]).map_or(buf.len(), |i| half + i + 1)
+}
+
 /// Streams complete lines in buffers of about `CHUNK` bytes.
 fn stream_lines<E>(
     r: &mut Reader,
     mut first_line: u64,
+    path: &str,
     each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>,
 ) -> io::Result<Result<(), E>> {
     let mut warned_long = false;
@@ -649,13 +779,14 @@ fn stream_lines<E>(
                             if !warned_long {
                                 warned_long = true;
                                 if let Err(e) = each(Unit::Warning(format!(
-                                    "line {first_line} is longer than {} MiB: scanned in pieces",
+                                    "{}: line {first_line} is longer than {} MiB: scanned in pieces",
+                                    crate::sanitize::text(path),
                                     MAX_LINE >> 20
                                 ))) {
                                     return Ok(Err(e));
                                 }
                             }
-                            r.buf.len()
+                            piece_end(&r.buf)
                         }
                     }
                 }
