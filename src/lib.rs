@@ -266,23 +266,35 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                         message,
                         path: path.clone(),
                     },
+                    input::Unit::Message {
+                        raw,
+                        first_line,
+                        message,
+                        in_mbox,
+                    } => pipeline::Job::Message {
+                        raw,
+                        first_line,
+                        message,
+                        in_mbox,
+                        path: path.clone(),
+                    },
                     input::Unit::Record(rec) => pipeline::Job::Record {
                         rec,
                         path: path.clone(),
                     },
                     input::Unit::Warning(w) => {
                         // what came before the warning is shown before it
-                        pool.flush(&mut |b| st.findings(b))?;
+                        pool.flush(&mut |d| st.done(d))?;
                         return st.warning(w);
                     }
                 };
-                pool.submit(job, &mut |b| st.findings(b))
+                pool.submit(job, &mut |d| st.done(d))
             };
             match input::read(src, &mut each) {
                 Ok(Ok(())) => {}
                 Ok(Err(output_error)) => return Err(output_error),
                 Err(e) => {
-                    pool.flush(&mut |b| st.findings(b))?;
+                    pool.flush(&mut |d| st.done(d))?;
                     let msg = match st.redactor.as_mut() {
                         Some(r) => r.text(&e.to_string()),
                         None => e.to_string(),
@@ -293,12 +305,12 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                 }
             }
             // what the extraction limits cut in this input
-            pool.flush(&mut |b| st.findings(b))?;
+            pool.flush(&mut |d| st.done(d))?;
             for w in extract::limits::take_warnings() {
                 st.warning(format!("{}: {w}", sanitize::text(&path)))?;
             }
         }
-        pool.flush(&mut |b| st.findings(b))
+        pool.flush(&mut |d| st.done(d))
     })?;
     let report = st.timeline.take().map(|t| t.report());
     st.renderer.finish(st.out, &st.tally, report.as_ref())?;
@@ -333,6 +345,13 @@ struct Output<'a> {
 }
 
 impl Output<'_> {
+    fn done(&mut self, d: pipeline::Done) -> io::Result<()> {
+        for w in d.warnings {
+            self.warning(w)?;
+        }
+        self.findings(d.findings)
+    }
+
     fn findings(&mut self, mut batch: Vec<extract::Finding>) -> io::Result<()> {
         if let Some(r) = self.redactor.as_mut() {
             batch.iter_mut().for_each(|f| r.finding(f));

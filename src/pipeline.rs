@@ -16,8 +16,23 @@ use std::sync::{Arc, Mutex};
 /// Jobs handed out but not yet passed on, per worker.
 const IN_FLIGHT_PER_WORKER: usize = 4;
 
+/// What a job yields: its findings, and the warnings decoding it raised (shown first).
+#[derive(Default)]
+pub struct Done {
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<String>,
+}
+
 /// One unit of extraction work.
 pub enum Job {
+    /// A message still to be decoded: decoding runs on the worker too.
+    Message {
+        raw: Vec<u8>,
+        first_line: u64,
+        message: usize,
+        in_mbox: bool,
+        path: Arc<str>,
+    },
     Lines {
         buf: Vec<u8>,
         first_line: u64,
@@ -35,9 +50,30 @@ pub enum Job {
 }
 
 impl Job {
-    pub fn run(self, opts: &Options) -> Vec<Finding> {
+    pub fn run(self, opts: &Options) -> Done {
         let mut out = Vec::new();
+        let mut warnings = Vec::new();
         match self {
+            Job::Message {
+                raw,
+                first_line,
+                message,
+                in_mbox,
+                path,
+            } => {
+                let (doc, w) =
+                    crate::input::decode_message(&raw, first_line, &path, message, in_mbox);
+                warnings = w;
+                extract::scan_document(
+                    &doc,
+                    &Origin {
+                        path: &path,
+                        message,
+                    },
+                    opts,
+                    &mut out,
+                )
+            }
             Job::Lines {
                 buf,
                 first_line,
@@ -71,22 +107,25 @@ impl Job {
                 &mut out,
             ),
         }
-        out
+        Done {
+            findings: out,
+            warnings,
+        }
     }
 }
 
 /// Where findings go, in input order.
-pub type Sink<'a> = dyn FnMut(Vec<Finding>) -> io::Result<()> + 'a;
+pub type Sink<'a> = dyn FnMut(Done) -> io::Result<()> + 'a;
 
 /// Hands jobs to workers (or runs them inline with one worker) and passes results on in order.
 pub struct Pool {
     opts: Options,
     jobs: Option<SyncSender<(u64, Job)>>,
-    results: Option<Receiver<(u64, Vec<Finding>)>>,
+    results: Option<Receiver<(u64, Done)>>,
     max_in_flight: u64,
     sent: u64,
     passed: u64,
-    ready: BTreeMap<u64, Vec<Finding>>,
+    ready: BTreeMap<u64, Done>,
 }
 
 /// How many workers to use: the cores available, at most 8.
@@ -116,7 +155,7 @@ impl Pool {
         }
         let max_in_flight = n * IN_FLIGHT_PER_WORKER;
         let (job_tx, job_rx) = sync_channel::<(u64, Job)>(max_in_flight);
-        let (res_tx, res_rx) = sync_channel::<(u64, Vec<Finding>)>(max_in_flight);
+        let (res_tx, res_rx) = sync_channel::<(u64, Done)>(max_in_flight);
         let job_rx = Arc::new(Mutex::new(job_rx));
         for _ in 0..n {
             let job_rx = Arc::clone(&job_rx);
@@ -212,8 +251,8 @@ mod tests {
             let mut got = Vec::new();
             std::thread::scope(|s| {
                 let mut pool = Pool::start(s, n, Options::default());
-                let mut sink = |f: Vec<Finding>| -> io::Result<()> {
-                    got.extend(f.iter().map(|f| f.line));
+                let mut sink = |d: Done| -> io::Result<()> {
+                    got.extend(d.findings.iter().map(|f| f.line));
                     Ok(())
                 };
                 for (i, chunk) in lines.chunks(7).enumerate() {

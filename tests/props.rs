@@ -68,6 +68,15 @@ fn read_and_scan(bytes: &[u8]) -> Vec<Finding> {
                 extract::scan_log(buf, first_line, &o, &OPTS, &mut out)
             }
             Unit::Document { doc, .. } => extract::scan_document(&doc, &o, &OPTS, &mut out),
+            Unit::Message {
+                raw,
+                first_line,
+                message,
+                in_mbox,
+            } => {
+                let (doc, _) = input::decode_message(&raw, first_line, "p", message, in_mbox);
+                extract::scan_document(&doc, &o, &OPTS, &mut out)
+            }
             Unit::Record(r) => extract::scan_trace_row(&r, &o, &OPTS, &mut out),
             Unit::Warning(_) => {}
         }

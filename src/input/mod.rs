@@ -25,7 +25,9 @@ mod tests {
                     format!("lines {first_line}: {}", String::from_utf8_lossy(buf))
                 }
                 Unit::Record(r) => format!("record {}", r.line),
-                Unit::Document { message, .. } => format!("message {message}"),
+                Unit::Document { message, .. } | Unit::Message { message, .. } => {
+                    format!("message {message}")
+                }
                 Unit::Warning(w) => format!("warning {w}"),
             });
             Ok(())
@@ -159,6 +161,14 @@ pub enum Unit<'a> {
     Lines { buf: &'a [u8], first_line: u64 },
     /// A whole document; `message` counts messages within the input, from 1.
     Document { doc: Document, message: usize },
+    /// An RFC 5322 message still to be decoded with `decode_message`: the taker decodes it,
+    /// so that decoding runs in parallel with reading.
+    Message {
+        raw: Vec<u8>,
+        first_line: u64,
+        message: usize,
+        in_mbox: bool,
+    },
     /// Something the user should know (a cap was hit); the input goes on.
     Warning(String),
 }
@@ -454,11 +464,13 @@ pub fn read<E>(
                 // the message ends with its last whole line; the line cut there goes on below
                 memchr::memrchr(b'\n', &r.buf).map_or(r.buf.len(), |i| i + 1)
             };
-            let mut doc = mime::document(&r.buf[..cut], 1);
-            if let Err(e) = doc_warnings(&mut doc, &path, None, each) {
-                return Ok(Err(e));
-            }
-            if let Err(e) = each(Unit::Document { doc, message: 1 }) {
+            let unit = Unit::Message {
+                raw: r.buf[..cut].to_vec(),
+                first_line: 1,
+                message: 1,
+                in_mbox: false,
+            };
+            if let Err(e) = each(unit) {
                 return Ok(Err(e));
             }
             let lines = memchr::memchr_iter(b'\n', &r.buf[..cut]).count() as u64;
@@ -501,23 +513,27 @@ pub fn read<E>(
     done
 }
 
-/// Hands a document's own warnings over, naming the input (and the message in an mbox).
-fn doc_warnings<E>(
-    doc: &mut Document,
+/// Decodes a message handed over as `Unit::Message`: the document, and its own warnings
+/// (a cut MIME structure...) naming the input, and the message when it is one of an mbox.
+pub fn decode_message(
+    raw: &[u8],
+    first_line: u64,
     path: &str,
-    message: Option<usize>,
-    each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>,
-) -> Result<(), E> {
-    for w in doc.warnings.drain(..) {
-        let at = message
-            .map(|m| format!(" message {m}:"))
-            .unwrap_or_default();
-        each(Unit::Warning(format!(
-            "{}:{at} {w}",
-            crate::sanitize::text(path)
-        )))?;
-    }
-    Ok(())
+    message: usize,
+    in_mbox: bool,
+) -> (Document, Vec<String>) {
+    let mut doc = mime::document(raw, first_line);
+    let at = if in_mbox {
+        format!(" message {message}:")
+    } else {
+        String::new()
+    };
+    let warnings = doc
+        .warnings
+        .drain(..)
+        .map(|w| format!("{}:{at} {w}", crate::sanitize::text(path)))
+        .collect();
+    (doc, warnings)
 }
 
 /// Counts the bytes read through it.
@@ -607,11 +623,13 @@ fn stream_mbox<E>(
                 Some(i) if raw.starts_with(b"From ") => (&raw[i + 1..], 1),
                 _ => (raw, 0),
             };
-            let mut doc = mime::document(body, first_line + skip);
-            if let Err(e) = doc_warnings(&mut doc, path, Some(message), each) {
-                return Ok(Err(e));
-            }
-            if let Err(e) = each(Unit::Document { doc, message }) {
+            let unit = Unit::Message {
+                raw: body.to_vec(),
+                first_line: first_line + skip,
+                message,
+                in_mbox: true,
+            };
+            if let Err(e) = each(unit) {
                 return Ok(Err(e));
             }
         }
