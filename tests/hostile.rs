@@ -53,10 +53,16 @@ fn assert_terminal_safe(what: &str, bytes: &[u8]) {
     }
 }
 
-/// Writes `total` bytes of `fill` and then `tail` to a child's standard input in pieces,
+/// Writes `head`, `total` bytes of `fill` and then `tail` to a child's standard input in pieces,
 /// and returns the peak resident memory (VmHWM, in KiB) the child reached before its input
 /// closed, with its output. Linux only (reads /proc).
-fn pipe_through(args: &[&str], fill: u8, total: usize, tail: &[u8]) -> (u64, std::process::Output) {
+fn pipe_through(
+    args: &[&str],
+    head: &[u8],
+    fill: u8,
+    total: usize,
+    tail: &[u8],
+) -> (u64, std::process::Output) {
     let mut child = Std::new(bin())
         .args(args)
         .env("LANG", "C")
@@ -78,6 +84,7 @@ fn pipe_through(args: &[&str], fill: u8, total: usize, tail: &[u8]) -> (u64, std
         stderr.read_to_end(&mut v).unwrap();
         v
     });
+    stdin.write_all(head).unwrap();
     let block = vec![fill; 1 << 20];
     let mut left = total;
     while left > 0 {
@@ -156,6 +163,7 @@ fn a_200_mib_line_through_a_pipe_stays_in_bounded_memory() {
     }
     let (hwm_kib, out) = pipe_through(
         &["--format", "ndjson", "--fail-on", "none"],
+        b"",
         b'x',
         200 << 20,
         b" 550 5.1.1 <dana@example.com>: User unknown\nnext line 450 4.4.316 Connection refused\n",
@@ -245,6 +253,34 @@ fn a_gzip_bomb_is_cut_with_a_warning() {
     let w = v["summary"]["warnings"].to_string();
     assert!(w.contains("decompression bomb"), "{w}");
     assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn a_trace_row_with_an_unclosed_quote_is_cut_and_the_rest_read() {
+    if !Path::new("/proc/self/status").exists() {
+        eprintln!("skipped: no /proc to read the child's peak memory from");
+        return;
+    }
+    // an unclosed quote would make the rest of the input one field held in memory
+    let (hwm_kib, out) = pipe_through(
+        &["--format", "ndjson", "--fail-on", "none"],
+        b"date_time_utc,event_id,recipient_status\n2026-03-04T12:33:10Z,DEFER,\"450 4.4.316 Connection refused ",
+        b'x',
+        100 << 20,
+        b"\n2026-03-04T12:40:00Z,DEFER,451 4.4.317 Cannot connect to remote server\n",
+    );
+    let v = ndjson(&out.stdout);
+    let got: Vec<(u64, &str)> = v
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, [(2, "4.4.316"), (3, "4.4.317")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("-: 1 row longer than 1 MiB: cut there"),
+        "{stderr}"
+    );
+    assert!(hwm_kib < 64 * 1024, "peak RSS {hwm_kib} KiB");
 }
 
 #[test]

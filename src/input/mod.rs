@@ -443,7 +443,18 @@ pub fn read<E>(
         Kind::Log => Ok(stream_lines(&mut r, 1, &path, each).map_err(err)?),
         Kind::Trace(header) => {
             let reader = io::Cursor::new(std::mem::take(&mut r.buf)).chain(r.inner);
-            Ok(trace::read(reader, &header, &mut |rec| each(Unit::Record(rec))).map_err(err)?)
+            let limited = trace::RowLimit::new(reader);
+            let cut = limited.cut.clone();
+            match trace::read(limited, &header, &mut |rec| each(Unit::Record(rec))).map_err(err)? {
+                Ok(()) if cut.get() > 0 => Ok(each(Unit::Warning(format!(
+                    "{}: {} row{} longer than {} MiB: cut there",
+                    crate::sanitize::text(&path),
+                    cut.get(),
+                    if cut.get() == 1 { "" } else { "s" },
+                    trace::MAX_ROW >> 20
+                )))),
+                done => Ok(done),
+            }
         }
         Kind::Mbox => Ok(stream_mbox(&mut r, &path, each).map_err(err)?),
         Kind::Message => {

@@ -64,6 +64,95 @@ impl<R: Read> Read for LineCounter<R> {
     }
 }
 
+/// A row (a record, quoted line breaks included) longer than this is cut, with a warning:
+/// the csv reader would otherwise hold a row with an unclosed quote, the whole rest of the
+/// input, in memory. Trace rows are a few kilobytes.
+pub const MAX_ROW: usize = 1 << 20;
+
+/// Cuts rows longer than `MAX_ROW` as it reads: the row's first `MAX_ROW` bytes are kept
+/// and ended (with a closing quote if a quoted field is open), the rest is dropped up to the
+/// next line end, where reading goes on with no field open. The line count is unchanged:
+/// the dropped line end is replaced by the one put in.
+pub struct RowLimit<R> {
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    /// Inside a quoted field (by the parity of the quotes seen in this row).
+    quoted: bool,
+    /// Bytes of the current row so far.
+    row: usize,
+    dropping: bool,
+    pending: VecDeque<u8>,
+    /// Rows cut so far.
+    pub cut: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> RowLimit<R> {
+    pub fn new(inner: R) -> Self {
+        RowLimit {
+            inner,
+            buf: vec![0; 64 * 1024],
+            pos: 0,
+            len: 0,
+            quoted: false,
+            row: 0,
+            dropping: false,
+            pending: VecDeque::new(),
+            cut: Default::default(),
+        }
+    }
+}
+
+impl<R: Read> Read for RowLimit<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut w = 0;
+        while w < out.len() {
+            if let Some(b) = self.pending.pop_front() {
+                out[w] = b;
+                w += 1;
+                continue;
+            }
+            if self.pos == self.len {
+                if w > 0 {
+                    break;
+                }
+                self.len = self.inner.read(&mut self.buf)?;
+                self.pos = 0;
+                if self.len == 0 {
+                    break;
+                }
+            }
+            let b = self.buf[self.pos];
+            self.pos += 1;
+            if self.dropping {
+                if b == b'\n' {
+                    (self.dropping, self.quoted, self.row) = (false, false, 0);
+                }
+                continue;
+            }
+            out[w] = b;
+            w += 1;
+            if b == b'"' {
+                self.quoted = !self.quoted;
+            } else if b == b'\n' && !self.quoted {
+                self.row = 0;
+                continue;
+            }
+            self.row += 1;
+            if self.row > MAX_ROW {
+                if self.quoted {
+                    self.pending.push_back(b'"');
+                }
+                self.pending.push_back(b'\n');
+                self.dropping = true;
+                self.cut.set(self.cut.get() + 1);
+            }
+        }
+        Ok(w)
+    }
+}
+
 /// Column names, normalised: lower case, `-` and spaces as `_`.
 fn norm(name: &[u8]) -> String {
     String::from_utf8_lossy(name)
@@ -291,6 +380,33 @@ mod tests {
         .unwrap()
         .unwrap();
         out
+    }
+
+    #[test]
+    fn long_rows_are_cut_and_lines_still_counted() {
+        let mut t = b"date_time_utc,event_id,recipient_status\n2026-03-04T12:00:00Z,DEFER,\"450 4.4.316 x\n".to_vec();
+        t.extend(std::iter::repeat_n(b'x', MAX_ROW + 10));
+        t.extend_from_slice(
+            b"\nmore\n2026-03-04T12:40:00Z,DEFER,\"451 4.4.317\nCannot connect\"\n",
+        );
+        let header = header_of(&t).unwrap();
+        let limited = RowLimit::new(&t[..]);
+        let cut = limited.cut.clone();
+        let mut out = Vec::new();
+        read::<()>(limited, &header, &mut |r| {
+            out.push(r);
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(cut.get(), 1);
+        let got: Vec<(u64, usize)> = out.iter().map(|r| (r.line, r.text.len())).collect();
+        // the cut row keeps its first MAX_ROW bytes; `more` is a row of its own after it
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].0, 2);
+        assert!(got[0].1 > MAX_ROW - 64 && got[0].1 <= MAX_ROW);
+        assert_eq!(got[1].0, 5);
+        assert!(String::from_utf8_lossy(&out[1].text).contains("451 4.4.317"));
     }
 
     #[test]
