@@ -119,13 +119,31 @@ fn load_overlays(args: &[std::path::PathBuf]) -> Result<(), String> {
     let mut cat = catalog::builtin().map_err(|e| e.to_string())?.clone();
     for p in &paths {
         let name = p.display().to_string();
-        let text =
-            std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", sanitize::text(&name)))?;
+        let text = read_runbook(p).map_err(|e| format!("{}: {e}", sanitize::text(&name)))?;
         cat.overlay(&name, &text)
             .map_err(|e| sanitize::text(&e.to_string()).into_owned())?;
     }
     catalog::install(cat);
     Ok(())
+}
+
+/// A local runbook larger than this is refused: it is JSON written by hand, and a wrong path
+/// (a log, a device) must not be read into memory whole.
+const MAX_RUNBOOK: u64 = 16 << 20;
+
+fn read_runbook(p: &std::path::Path) -> io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(p)?
+        .take(MAX_RUNBOOK + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_RUNBOOK {
+        return Err(io::Error::other(format!(
+            "larger than {} MiB: not a runbook",
+            MAX_RUNBOOK >> 20
+        )));
+    }
+    Ok(text)
 }
 
 /// `--lang`, else LC_ALL, LC_MESSAGES, LANG (the first that is set and not empty).
