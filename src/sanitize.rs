@@ -103,7 +103,7 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// Escapes, in serialized JSON, the characters serde_json leaves raw but a terminal would
-/// act on (DEL, C1, bidi controls, zero-width characters, separators) as `\uXXXX`. JSON
+/// act on (DEL, C1, bidi controls, zero-width characters, separators) as `\u` escapes. JSON
 /// structure is ASCII, so these can only occur inside strings.
 pub fn json_escape_extra(json: &str) -> Cow<'_, str> {
     // serde_json escapes every C0 control inside strings, so a raw newline (or space) can
