@@ -49,7 +49,22 @@ pub enum Job {
     },
 }
 
+/// Jobs smaller than this run on the caller's thread: handing a small message or a trace
+/// row to a worker costs more than decoding it (a directory of bounces, a message trace).
+const SMALL_JOB: usize = 64 * 1024;
+
 impl Job {
+    fn is_small(&self) -> bool {
+        match self {
+            Job::Lines { buf, .. } => buf.len() < SMALL_JOB,
+            Job::Message { raw, .. } => raw.len() < SMALL_JOB,
+            Job::Document { doc, .. } => {
+                doc.parts.iter().map(|p| p.text.len()).sum::<usize>() < SMALL_JOB
+            }
+            Job::Record { .. } => true,
+        }
+    }
+
     pub fn run(self, opts: &Options) -> Done {
         let mut out = Vec::new();
         let mut warnings = Vec::new();
@@ -128,11 +143,18 @@ pub struct Pool {
     ready: BTreeMap<u64, Done>,
 }
 
-/// How many workers to use: the cores available, at most 8.
+/// How many workers to use: `NDR_DOCTOR_THREADS` when set to a number from 1 to 64, else
+/// the cores available, at most 8.
 pub fn workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
+    std::env::var("NDR_DOCTOR_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| (1..=64).contains(n))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(8)
+        })
 }
 
 impl Pool {
@@ -187,6 +209,14 @@ impl Pool {
 
     /// Queues a job; passes on every result that is next in order.
     pub fn submit(&mut self, job: Job, sink: &mut Sink<'_>) -> io::Result<()> {
+        if self.jobs.is_some() && job.is_small() {
+            // in order: what the workers hold goes first
+            self.flush(sink)?;
+            let done = job.run(&self.opts);
+            self.sent += 1;
+            self.passed += 1;
+            return sink(done);
+        }
         if self.jobs.is_none() {
             self.sent += 1;
             self.passed += 1;
@@ -244,7 +274,7 @@ mod tests {
 
     #[test]
     fn order_is_kept_with_any_number_of_workers() {
-        let lines: Vec<String> = (0..400)
+        let lines: Vec<String> = (0..4000)
             .map(|i| format!("Mar  4 12:00:00 mx postfix/smtp[1]: Q{i:05}: to=<u{i}@example.com>, dsn=4.4.1, status=deferred (connect to x[192.0.2.1]:25: Connection refused)\n"))
             .collect();
         let run = |n: usize| -> Vec<u64> {
@@ -255,10 +285,11 @@ mod tests {
                     got.extend(d.findings.iter().map(|f| f.line));
                     Ok(())
                 };
-                for (i, chunk) in lines.chunks(7).enumerate() {
+                // chunks of 600 lines are over SMALL_JOB (workers), the last one under it (inline)
+                for (i, chunk) in lines.chunks(600).enumerate() {
                     let job = Job::Lines {
                         buf: chunk.concat().into_bytes(),
-                        first_line: 1 + 7 * i as u64,
+                        first_line: 1 + 600 * i as u64,
                         path: Arc::from("t"),
                     };
                     pool.submit(job, &mut sink).unwrap();
@@ -268,7 +299,7 @@ mod tests {
             got
         };
         let one = run(1);
-        assert_eq!(one, (1..=400).collect::<Vec<u64>>());
+        assert_eq!(one, (1..=4000).collect::<Vec<u64>>());
         assert_eq!(run(2), one);
         assert_eq!(run(4), one);
     }
