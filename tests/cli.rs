@@ -19,11 +19,7 @@ fn ndjson(args: &[&str], stdin: &str) -> Vec<Value> {
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::ndjson_lines(&out.stdout)
 }
 
 fn roots(v: &[Value]) -> Vec<&Value> {
@@ -312,11 +308,7 @@ fn directories_are_walked_and_stdin_dash_works() {
         .write_stdin(SIX[2].2)
         .output()
         .unwrap();
-    let v: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let v: Vec<Value> = common::ndjson_lines(&out.stdout);
     let codes: Vec<&str> = v
         .iter()
         .filter(|f| f["root_cause"] == true)
@@ -536,11 +528,7 @@ fn bundled_samples_work() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let v: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let v: Vec<Value> = common::ndjson_lines(&out.stdout);
     let r = roots(&v);
     assert_eq!(r.len(), 1);
     assert_eq!(
@@ -553,11 +541,7 @@ fn bundled_samples_work() {
         .arg(format!("{root}/data/samples/postfix-mail.log"))
         .output()
         .unwrap();
-    let v: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let v: Vec<Value> = common::ndjson_lines(&out.stdout);
     let cats: Vec<&str> = v.iter().map(|f| f["category"].as_str().unwrap()).collect();
     assert_eq!(
         cats,
@@ -623,11 +607,7 @@ fn overlays_add_runbook_lines_and_report_mistakes() {
             .write_stdin(refused)
             .output()
             .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        common::ndjson_lines(&out.stdout)
     };
     let fixes = v[0]["fixes"].as_array().unwrap();
     assert_eq!(

@@ -35,11 +35,7 @@ fn run(path: &Path) -> Vec<Value> {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{}: {stderr}", path.display());
     assert!(stderr.is_empty(), "{}: {stderr}", path.display());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::ndjson_lines(&out.stdout)
 }
 
 fn roots(v: &[Value]) -> Vec<&Value> {

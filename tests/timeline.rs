@@ -30,11 +30,7 @@ fn deliveries(extra: &[&str]) -> Vec<Value> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::ndjson_lines(&out.stdout)
 }
 
 #[test]
@@ -85,11 +81,7 @@ fn retry_window_and_now_move_the_countdown() {
         .arg(TRACE)
         .output()
         .unwrap();
-    let d: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let d: Vec<Value> = common::ndjson_lines(&out.stdout);
     assert_eq!(
         d[1]["state"], "expired",
         "queued past its window has expired by now"
@@ -347,11 +339,7 @@ fn redact_replaces_names_everywhere() {
         .write_stdin(trace)
         .output()
         .unwrap();
-    let v: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let v: Vec<Value> = common::ndjson_lines(&out.stdout);
     assert_eq!(
         v[0]["remote_host"], v[1]["remote_host"],
         "the same host gets the same placeholder"

@@ -19,7 +19,8 @@ pub fn cmd() -> Command {
 
 /// One JSON value per line.
 pub fn ndjson_lines(out: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(out)
+    std::str::from_utf8(out)
+        .expect("ndjson output is UTF-8")
         .lines()
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect()
