@@ -1,14 +1,137 @@
 //! The crate's byte regexes are built here: ASCII classes (`\s`, `\d`, `\b`, `(?i)`) and
 //! byte-wise `.`, which match what mail logs hold, compile to far smaller automata than
 //! their Unicode forms (start-up and lazy-DFA cost), and never refuse invalid UTF-8.
+//!
+//! Two kinds: `bytes` for the searches over whole buffers, which gain from the literal
+//! prefilter the regex engine derives from a pattern, and `line` for the patterns run on
+//! one line that a cheaper test (a keyword search, a `memmem` needle, the line's first
+//! byte) has already picked out. A line is short, so the prefilter buys nothing there, and
+//! deriving one from a case-insensitive alternation is two thirds of its compile time.
 
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::meta;
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use std::ops::Range;
 
-/// Compiles one of the crate's static patterns (a mistake in one is a bug, caught by the
-/// tests that use it).
+/// Compiles one of the crate's static patterns for searches over large buffers (a mistake
+/// in one is a bug, caught by the tests that use it).
 pub fn bytes(pattern: &str) -> Regex {
     RegexBuilder::new(pattern)
         .unicode(false)
         .build()
         .expect("static regex") // ok: a constant pattern, compiled by the tests
+}
+
+/// Compiles one of the crate's static patterns for searches within one line.
+pub fn line(pattern: &str) -> Line {
+    let re = meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(meta::Config::new().auto_prefilter(false))
+        .build(pattern)
+        .expect("static regex"); // ok: a constant pattern, compiled by the tests
+    Line(re)
+}
+
+/// A pattern for one line (see `line`), with the part of `regex::bytes::Regex`'s interface
+/// the crate uses.
+#[derive(Clone, Debug)]
+pub struct Line(meta::Regex);
+
+/// A match: the bytes it covers and where they are.
+#[derive(Clone, Copy, Debug)]
+pub struct Piece<'h> {
+    hay: &'h [u8],
+    start: usize,
+    end: usize,
+}
+
+impl<'h> Piece<'h> {
+    pub fn as_bytes(&self) -> &'h [u8] {
+        &self.hay[self.start..self.end]
+    }
+    pub fn start(&self) -> usize {
+        self.start
+    }
+    pub fn end(&self) -> usize {
+        self.end
+    }
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// The groups of one match (group 0 is the whole match).
+#[derive(Debug)]
+pub struct Groups<'h> {
+    hay: &'h [u8],
+    caps: Captures,
+}
+
+impl<'h> Groups<'h> {
+    pub fn get(&self, i: usize) -> Option<Piece<'h>> {
+        self.caps.get_group(i).map(|s| Piece {
+            hay: self.hay,
+            start: s.start,
+            end: s.end,
+        })
+    }
+}
+
+impl Line {
+    pub fn is_match(&self, hay: &[u8]) -> bool {
+        self.0.is_match(hay)
+    }
+
+    pub fn find<'h>(&self, hay: &'h [u8]) -> Option<Piece<'h>> {
+        self.0.find(hay).map(|m| Piece {
+            hay,
+            start: m.start(),
+            end: m.end(),
+        })
+    }
+
+    pub fn captures<'h>(&self, hay: &'h [u8]) -> Option<Groups<'h>> {
+        let mut caps = self.0.create_captures();
+        self.0.captures(hay, &mut caps);
+        caps.is_match().then_some(Groups { hay, caps })
+    }
+
+    pub fn captures_iter<'r, 'h>(&'r self, hay: &'h [u8]) -> impl Iterator<Item = Groups<'h>> + 'r
+    where
+        'h: 'r,
+    {
+        self.0
+            .captures_iter(hay)
+            .map(move |caps| Groups { hay, caps })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_pattern_matches_as_the_buffer_pattern_does() {
+        let p = r"(?i)connect to ([A-Za-z0-9.-]+)\[([0-9.]+)\](x)?";
+        let hay = b"\xff Connect to MX.example.com[192.0.2.1]:25: refused; connect to b[10.0.0.1]";
+        let (l, b) = (line(p), bytes(p));
+        assert!(l.is_match(hay));
+        assert!(!l.is_match(b"nothing here"));
+        let (m, n) = (l.find(hay).unwrap(), b.find(hay).unwrap());
+        assert_eq!(
+            (m.start(), m.end(), m.as_bytes()),
+            (n.start(), n.end(), n.as_bytes())
+        );
+        let c = l.captures(hay).unwrap();
+        assert_eq!(c.get(1).unwrap().as_bytes(), b"MX.example.com");
+        assert_eq!(c.get(2).unwrap().range(), 28..37);
+        assert!(c.get(3).is_none());
+        let all: Vec<&[u8]> = l
+            .captures_iter(hay)
+            .filter_map(|c| c.get(2).map(|p| p.as_bytes()))
+            .collect();
+        assert_eq!(all, [&b"192.0.2.1"[..], b"10.0.0.1"]);
+        assert!(l.captures(b"connect to nowhere").is_none());
+    }
 }

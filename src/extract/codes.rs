@@ -221,6 +221,16 @@ impl WeakHit {
     }
 }
 
+/// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
+pub(crate) const WARM: &[fn()] = &[
+    || {
+        let _ = LazyLock::force(&CODE);
+    },
+    || {
+        let _ = candidates(false);
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

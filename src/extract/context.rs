@@ -1,19 +1,20 @@
 //! Context fields on a line: recipient, remote host and IP, timestamp, message or queue id,
 //! and the MTA's own verdict (deferred / bounced / expired).
 
+use crate::re::{Groups, Line};
 use crate::sanitize::decode;
-use regex::bytes::Regex;
 use std::sync::LazyLock;
 
-fn re(p: &str) -> Regex {
-    crate::re::bytes(p)
+// every pattern here runs on one line
+fn re(p: &str) -> Line {
+    crate::re::line(p)
 }
 
 /// A pattern with a literal (lower case) that any line it matches contains: the regex runs
 /// only on lines that hold the literal, which keeps the per-line cost low.
 struct Guarded {
     needle: Option<memchr::memmem::Finder<'static>>,
-    re: Regex,
+    re: Line,
 }
 
 fn g(needle: &'static str, pattern: &str) -> Guarded {
@@ -25,7 +26,7 @@ fn g(needle: &'static str, pattern: &str) -> Guarded {
 }
 
 impl Guarded {
-    fn captures<'l>(&self, line: &'l [u8], lower: &[u8]) -> Option<regex::bytes::Captures<'l>> {
+    fn captures<'l>(&self, line: &'l [u8], lower: &[u8]) -> Option<Groups<'l>> {
         if self
             .needle
             .as_ref()
@@ -60,9 +61,9 @@ static RECIPIENT_KEYED: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
         g(">:", &format!(r"^\s*<({ADDR})>:")),
     ]
 });
-static ANY_ADDR: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"<?({ADDR})>?")));
+static ANY_ADDR: LazyLock<Line> = LazyLock::new(|| re(&format!(r"<?({ADDR})>?")));
 /// A line that is only a recipient: `dana@example.com`, `Dana Ito (dana@example.com)`, `<dana@example.com>`.
-static ADDR_LINE: LazyLock<Regex> = LazyLock::new(|| {
+static ADDR_LINE: LazyLock<Line> = LazyLock::new(|| {
     re(&format!(
         r"^\s*(?:[^<>()@]{{0,80}}[(<])?\s*({ADDR})\s*[)>]?\s*(?:\.\.\.|:)?\s*$"
     ))
@@ -200,7 +201,7 @@ pub enum Verdict {
     Expired,
 }
 
-static VERDICT: LazyLock<Regex> = LazyLock::new(|| {
+static VERDICT: LazyLock<Line> = LazyLock::new(|| {
     re(
         r"(?i)(status=deferred|stat=deferred|\sdefer \(|\s==\s|will keep trying|delivery is delayed|action:\s*delayed)|(status=bounced|\s\*\*\s|stat=(?:user unknown|service unavailable)|action:\s*failed)|(status=expired|message expired|queue\.expired|retry time(?:out)? (?:not reached|exceeded))",
     )
@@ -333,6 +334,34 @@ pub fn line_context(line: &[u8]) -> LineContext {
         message_id: first_capture(&QUEUE_ID, line, &lower_line),
     }
 }
+
+/// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
+pub(crate) const WARM: &[fn()] = &[
+    || {
+        let _ = LazyLock::force(&RECIPIENT_KEYED);
+    },
+    || {
+        let _ = LazyLock::force(&ANY_ADDR);
+    },
+    || {
+        let _ = LazyLock::force(&ADDR_LINE);
+    },
+    || {
+        let _ = LazyLock::force(&HOST_IP);
+    },
+    || {
+        let _ = LazyLock::force(&IP_ONLY);
+    },
+    || {
+        let _ = LazyLock::force(&TIMESTAMP);
+    },
+    || {
+        let _ = LazyLock::force(&QUEUE_ID);
+    },
+    || {
+        let _ = LazyLock::force(&VERDICT);
+    },
+];
 
 #[cfg(test)]
 mod tests {

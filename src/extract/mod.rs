@@ -14,6 +14,7 @@ pub use finding::{Finding, State};
 
 use crate::catalog::{self, Code, Severity};
 use crate::input::{Document, PartKind, Record, lines};
+use crate::re::Line;
 use crate::sanitize;
 use context::Verdict;
 use memchr::{memchr, memrchr};
@@ -80,8 +81,8 @@ struct Hit {
 
 /// Segments of a line that quote another server's reply: `[Message=...]`, `responded with:`,
 /// `-> ...` chains.
-static NESTED: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(
+static NESTED: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
         r#"(?i)\[Message=([^\]]*)\]|responded with:?\s*"?([^"]*)"?|->\s*([^>]*?)(?:\s*->|$)|\(((?:[245][0-9][0-9][ -])?[245]\.[0-9]{1,3}\.[0-9]{1,3}[^()]*)\)"#,
     )
 });
@@ -522,8 +523,8 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
 
 /// Lines that end the diagnostic part of a bounce: what follows is the returned original
 /// message, whose codes are not findings.
-static ORIGINAL_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(
+static ORIGINAL_MARKER: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
         r"(?i)^\s*(?:original message headers:?|-+ ?(?:this is a copy of the message|below this line is a copy of the message|original message|the original message|a copy of the original message|ursprüngliche nachricht|message d'origine|元のメッセージ|元メッセージ|送信したメッセージ)|-+ ?returned message|content-type: (?:message/rfc822|text/rfc822-headers))",
     )
 });
@@ -589,15 +590,15 @@ struct DocState {
     retry_until: Vec<(Option<String>, String)>,
 }
 
-static DSN_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(
+static DSN_FIELD: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
         r"(?i)^\s*(action|remote-mta|last-attempt-date|will-retry-until|receiving server):\s*(.*?)\s*$",
     )
 });
 
-static DIAGNOSTIC_FIELD: LazyLock<Regex> =
-    LazyLock::new(|| crate::re::bytes(r"(?i)^\s*diagnostic-code:"));
-static STATUS_FIELD: LazyLock<Regex> = LazyLock::new(|| crate::re::bytes(r"(?i)^\s*status:"));
+static DIAGNOSTIC_FIELD: LazyLock<Line> =
+    LazyLock::new(|| crate::re::line(r"(?i)^\s*diagnostic-code:"));
+static STATUS_FIELD: LazyLock<Line> = LazyLock::new(|| crate::re::line(r"(?i)^\s*status:"));
 
 /// Scans a whole document (a bounce message, or pasted text). Findings inside the returned
 /// original message are skipped; each recipient gets one root cause.
@@ -750,6 +751,34 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
     }
     out.extend(found.into_iter().map(|(f, _)| f));
 }
+
+/// The extraction patterns, in steps that can run on several threads at once: compiling
+/// them all takes a few milliseconds, and every input needs most of them.
+pub(crate) const WARM: &[&[fn()]] = &[
+    symptom::WARM,
+    codes::WARM,
+    context::WARM,
+    &[
+        || {
+            let _ = LazyLock::force(&NESTED);
+        },
+        || {
+            let _ = LazyLock::force(&ORIGINAL_MARKER);
+        },
+        || {
+            let _ = LazyLock::force(&BOUNCE_MARKER);
+        },
+        || {
+            let _ = LazyLock::force(&DSN_FIELD);
+        },
+        || {
+            let _ = LazyLock::force(&DIAGNOSTIC_FIELD);
+        },
+        || {
+            let _ = LazyLock::force(&STATUS_FIELD);
+        },
+    ],
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,9 @@
 //! Symptom phrases: the six connector failures as every MTA words them, and the test for a
 //! mail context (a symptom counts only in one).
 
+use crate::re::Line;
 use regex::bytes::Regex;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// Category slugs of the six EOP connector errors (the catalog's seed entries carry them).
 pub const DNS: &str = "dns-query-failed";
@@ -44,12 +45,13 @@ const SYMPTOMS: &[(&str, &str)] = &[
     ),
 ];
 
-static EACH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    SYMPTOMS
-        .iter()
-        .map(|(_, p)| crate::re::bytes(&format!("(?i){p}")))
-        .collect()
-});
+/// Each symptom's pattern, compiled when first needed (one at a time, so that start-up can
+/// compile them on several threads).
+static EACH: [OnceLock<Line>; SYMPTOMS.len()] = [const { OnceLock::new() }; SYMPTOMS.len()];
+
+fn each(i: usize) -> &'static Line {
+    EACH[i].get_or_init(|| crate::re::line(&format!("(?i){}", SYMPTOMS[i].1)))
+}
 
 /// Fragments, one of which every symptom phrase above contains as it is usually written
 /// (lower case or Capitalised: the first letter is left off so one fragment serves both; the
@@ -137,16 +139,17 @@ pub fn keywords() -> &'static Regex {
 pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
     // in priority order; most lines hold none, and the fragment search rules those out cheaply
     keywords().find(line)?;
-    EACH.iter().enumerate().find_map(|(i, re)| {
-        re.find(line)
+    (0..SYMPTOMS.len()).find_map(|i| {
+        each(i)
+            .find(line)
             .map(|m| (SYMPTOMS[i].0, crate::sanitize::decode(m.as_bytes())))
     })
 }
 
 /// Words that place a line in a mail context: an MTA's log line, a DSN field, an SMTP
 /// reply or command, port 25, an Exchange queue error.
-static MAIL: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(concat!(
+static MAIL: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(concat!(
         // `smtp` and `mx` as words, not as a host name's first label (`mx.example.com`)
         r"(?i)postfix/|sendmail|\bexim|\bqmail|\bsmtpd?(?:$|[^\w.]|\.(?:$|\W))|\bsmtp[;:\]\[]|",
         r"\besmtp\b|remote_smtp|",
@@ -165,8 +168,8 @@ static MAIL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A basic SMTP reply code followed by an enhanced code, `<`, or a word (checked by
 /// `is_reply_word`).
-static REPLY: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(r"(?:^|[\s'(:])(?:421|45[0-5]|5[35][0-5])[ -](?:[245]\.\d|<|([A-Za-z]+))")
+static REPLY: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(r"(?:^|[\s'(:])(?:421|45[0-5]|5[35][0-5])[ -](?:[245]\.\d|<|([A-Za-z]+))")
 });
 
 /// Units of measure: `450 MB`, `421 ms` are quantities, not replies.
@@ -192,6 +195,40 @@ pub fn is_mail_line(line: &[u8]) -> bool {
             .captures_iter(line)
             .any(|c| c.get(1).is_none_or(|w| is_reply_word(w.as_bytes())))
 }
+
+/// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
+pub(crate) const WARM: &[fn()] = &[
+    || {
+        let _ = keywords();
+    },
+    || {
+        let _ = each(0);
+    },
+    || {
+        let _ = each(1);
+    },
+    || {
+        let _ = each(2);
+    },
+    || {
+        let _ = each(3);
+    },
+    || {
+        let _ = each(4);
+    },
+    || {
+        let _ = each(5);
+    },
+    || {
+        let _ = each(6);
+    },
+    || {
+        let _ = LazyLock::force(&MAIL);
+    },
+    || {
+        let _ = LazyLock::force(&REPLY);
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -3,17 +3,18 @@
 //! become parts of one document, with the input line where each part starts.
 
 use super::{Document, Part, PartKind};
+use crate::re::Line;
 use mail_parser::{Encoding, MessageParser, MimeHeaders, PartType};
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
-static BOUNCE_SENDER: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(
+static BOUNCE_SENDER: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
         r"(?i)mailer-daemon|postmaster|mail delivery (?:subsystem|system)|microsoftexchange",
     )
 });
-static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(
+static BOUNCE_SUBJECT: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
         r"(?i)undeliver|returned mail|delivery (?:status notification|failure|has failed|failed|delayed|notification|report)|failure notice|non.?delivery|mail delivery failed|could not be delivered|warning: could not send|delivery is delayed",
     )
 });
@@ -295,6 +296,22 @@ fn looks_textual(b: &[u8]) -> bool {
         && memchr::memchr(0, &b[..b.len().min(4096)]).is_none()
         && std::str::from_utf8(&b[..b.len().min(4096)]).is_ok()
 }
+
+/// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
+pub(crate) const WARM: &[fn()] = &[
+    || {
+        let _ = LazyLock::force(&BOUNCE_SENDER);
+    },
+    || {
+        let _ = LazyLock::force(&BOUNCE_SUBJECT);
+    },
+    || {
+        let _ = LazyLock::force(&MESSAGE_ID);
+    },
+    || {
+        let _ = LazyLock::force(&STRUCTURE_LINE);
+    },
+];
 
 #[cfg(test)]
 mod tests {

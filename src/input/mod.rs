@@ -9,6 +9,9 @@ pub mod trace;
 
 pub use sniff::Kind;
 
+/// The input patterns (sniffing, bounce-message tests), in steps like `extract::WARM`.
+pub(crate) const WARM: &[&[fn()]] = &[sniff::WARM, mime::WARM];
+
 #[cfg(test)]
 mod tests {
     use super::*;

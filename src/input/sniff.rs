@@ -1,6 +1,6 @@
 //! Tells what an input is from its first bytes.
 
-use regex::bytes::Regex;
+use crate::re::Line;
 use std::sync::LazyLock;
 
 /// How much of an input is looked at to tell its kind.
@@ -21,8 +21,8 @@ pub enum Kind {
 }
 
 /// A line that starts like a log record: a syslog, ISO 8601 or bracketed timestamp.
-static LOG_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(concat!(
+static LOG_LINE: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(concat!(
         r"^(?:<\d{1,3}>\d? ?)?(?:",
         r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d|",
         r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|",
@@ -34,10 +34,10 @@ static LOG_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A header field line: a name of printable characters, a colon.
-static HEADER: LazyLock<Regex> = LazyLock::new(|| crate::re::bytes(r"^[!-9;-~]{1,76}:(?:[ \t]|$)"));
+static HEADER: LazyLock<Line> = LazyLock::new(|| crate::re::line(r"^[!-9;-~]{1,76}:(?:[ \t]|$)"));
 /// Header names that only a message has (DSN field names alone do not make a message).
-static MESSAGE_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(
+static MESSAGE_HEADER: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
         r"(?i)^(?:received|from|to|cc|subject|date|return-path|message-id|mime-version|content-type|delivered-to|x-original-to|reply-to|sender|x-[a-z0-9-]+):",
     )
 });
@@ -94,6 +94,19 @@ pub fn kind(head: &[u8]) -> Kind {
         Kind::Text
     }
 }
+
+/// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
+pub(crate) const WARM: &[fn()] = &[
+    || {
+        let _ = LazyLock::force(&LOG_LINE);
+    },
+    || {
+        let _ = LazyLock::force(&HEADER);
+    },
+    || {
+        let _ = LazyLock::force(&MESSAGE_HEADER);
+    },
+];
 
 #[cfg(test)]
 mod tests {
