@@ -266,9 +266,11 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         policy: &policy,
         all: args.all,
         failed: false,
+        cuts: Default::default(),
     };
     std::thread::scope(|scope| -> io::Result<()> {
-        let mut pool = pipeline::Pool::start(scope, pipeline::workers(), opts);
+        let warm = sources.len() > 1;
+        let mut pool = pipeline::Pool::start(scope, pipeline::workers(), opts, warm);
         for src in &sources {
             st.tally.inputs += 1;
             let path: std::sync::Arc<str> = std::sync::Arc::from(src.display());
@@ -322,11 +324,8 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                     had_error = true;
                 }
             }
-            // what the extraction limits cut in this input
-            pool.flush(&mut |d| st.done(d))?;
-            for w in extract::limits::take_warnings() {
-                st.warning(format!("{}: {w}", sanitize::text(&path)))?;
-            }
+            // once this input's jobs are passed on: what the extraction limits cut in it
+            pool.submit(pipeline::Job::End { path }, &mut |d| st.done(d))?;
         }
         pool.flush(&mut |d| st.done(d))
     })?;
@@ -360,6 +359,8 @@ struct Output<'a> {
     policy: &'a policy::FailOn,
     all: bool,
     failed: bool,
+    /// What the extraction limits cut in the current input so far.
+    cuts: extract::limits::Cuts,
 }
 
 impl Output<'_> {
@@ -367,7 +368,14 @@ impl Output<'_> {
         for w in d.warnings {
             self.warning(w)?;
         }
-        self.findings(d.findings)
+        self.findings(d.findings)?;
+        self.cuts.add(d.cuts);
+        if let Some(path) = d.end_of {
+            for w in std::mem::take(&mut self.cuts).warnings() {
+                self.warning(format!("{}: {w}", sanitize::text(&path)))?;
+            }
+        }
+        Ok(())
     }
 
     fn findings(&mut self, mut batch: Vec<extract::Finding>) -> io::Result<()> {

@@ -1,11 +1,15 @@
 //! Extraction on every core, output in input order.
 //!
 //! The input stage hands over units (a buffer of log lines, a message, a trace row) on the
-//! main thread; each becomes a job that a worker turns into findings. Results come back
-//! tagged with the job's sequence number and are passed on strictly in that order, so the
-//! output is the same as a single-threaded run, whatever the number of workers. At most
-//! `MAX_IN_FLIGHT` jobs are outstanding, which bounds memory.
+//! main thread; each becomes a job that a worker turns into findings. Small jobs (a bounce
+//! message, a trace row) travel in batches, so that a directory of bounces or an mbox of
+//! tiny messages is spread over the cores without paying a hand-over per message. Results
+//! come back tagged with the batch's sequence number and are passed on strictly in that
+//! order, so the output is the same as a single-threaded run, whatever the number of
+//! workers. At most `IN_FLIGHT_PER_WORKER` batches per worker are outstanding, which
+//! bounds memory.
 
+use crate::extract::limits::{self, Cuts};
 use crate::extract::{self, Finding, Options, Origin};
 use crate::input::{Document, Record};
 use std::collections::BTreeMap;
@@ -16,11 +20,15 @@ use std::sync::{Arc, Mutex};
 /// Jobs handed out but not yet passed on, per worker.
 const IN_FLIGHT_PER_WORKER: usize = 4;
 
-/// What a job yields: its findings, and the warnings decoding it raised (shown first).
+/// What a job yields: its findings, the warnings decoding it raised (shown first), and
+/// where the extraction limits cut it.
 #[derive(Default)]
 pub struct Done {
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
+    pub cuts: Cuts,
+    /// Set by `Job::End`: every job of this input has been passed on before this one.
+    pub end_of: Option<Arc<str>>,
 }
 
 /// One unit of extraction work.
@@ -47,27 +55,38 @@ pub enum Job {
         rec: Record,
         path: Arc<str>,
     },
+    /// Marks the end of an input (no work: its `Done` says which input ended).
+    End {
+        path: Arc<str>,
+    },
 }
 
-/// Jobs smaller than this run on the caller's thread: handing a small message or a trace
-/// row to a worker costs more than decoding it (a directory of bounces, a message trace).
-const SMALL_JOB: usize = 64 * 1024;
+/// A batch is handed to a worker once it holds this many bytes of input...
+const BATCH_BYTES: usize = 64 * 1024;
+/// ...or this many jobs (handing over a small message or a trace row on its own costs more
+/// than decoding it).
+const BATCH_JOBS: usize = 64;
+/// What a trace row counts for in a batch's size.
+const RECORD_SIZE: usize = 256;
 
 impl Job {
-    fn is_small(&self) -> bool {
+    /// The input bytes the job reads, roughly: what batching goes by.
+    fn size(&self) -> usize {
         match self {
-            Job::Lines { buf, .. } => buf.len() < SMALL_JOB,
-            Job::Message { raw, .. } => raw.len() < SMALL_JOB,
-            Job::Document { doc, .. } => {
-                doc.parts.iter().map(|p| p.text.len()).sum::<usize>() < SMALL_JOB
-            }
-            Job::Record { .. } => true,
+            Job::Lines { buf, .. } => buf.len(),
+            Job::Message { raw, .. } => raw.len(),
+            Job::Document { doc, .. } => doc.parts.iter().map(|p| p.text.len()).sum(),
+            Job::Record { .. } => RECORD_SIZE,
+            Job::End { .. } => 0,
         }
     }
 
     pub fn run(self, opts: &Options) -> Done {
         let mut out = Vec::new();
         let mut warnings = Vec::new();
+        let mut end_of = None;
+        // counts left by a job that stopped early are not this job's
+        let _ = limits::take();
         match self {
             Job::Message {
                 raw,
@@ -121,10 +140,13 @@ impl Job {
                 opts,
                 &mut out,
             ),
+            Job::End { path } => end_of = Some(path),
         }
         Done {
             findings: out,
             warnings,
+            cuts: limits::take(),
+            end_of,
         }
     }
 }
@@ -132,15 +154,19 @@ impl Job {
 /// Where findings go, in input order.
 pub type Sink<'a> = dyn FnMut(Done) -> io::Result<()> + 'a;
 
-/// Hands jobs to workers (or runs them inline with one worker) and passes results on in order.
+/// Hands jobs to workers in batches (or runs them inline with one worker) and passes the
+/// results on in order.
 pub struct Pool {
     opts: Options,
-    jobs: Option<SyncSender<(u64, Job)>>,
-    results: Option<Receiver<(u64, Done)>>,
+    jobs: Option<SyncSender<(u64, Vec<Job>)>>,
+    results: Option<Receiver<(u64, Vec<Done>)>>,
     max_in_flight: u64,
+    /// The batch being filled, and the input bytes it holds.
+    pending: Vec<Job>,
+    pending_bytes: usize,
     sent: u64,
     passed: u64,
-    ready: BTreeMap<u64, Done>,
+    ready: BTreeMap<u64, Vec<Done>>,
 }
 
 /// How many workers to use: `NDR_DOCTOR_THREADS` when set to a number from 1 to 64, else
@@ -157,112 +183,150 @@ pub fn workers() -> usize {
         })
 }
 
+/// Compiles the patterns every input needs, worker `k` of `n` starting at its own share of
+/// the steps and going round, so that the workers compile side by side (a step another
+/// worker is compiling is waited for, not compiled twice) while the main thread reads.
+fn warm(k: usize, n: usize) {
+    let steps: Vec<fn()> = [extract::WARM, crate::input::WARM]
+        .into_iter()
+        .flatten()
+        .flat_map(|m| m.iter().copied())
+        .collect();
+    let start = steps.len() * k / n.max(1);
+    for step in steps[start..].iter().chain(&steps[..start]) {
+        step();
+    }
+}
+
+fn stopped() -> io::Error {
+    io::Error::other("extraction worker stopped")
+}
+
 impl Pool {
     /// Starts `n` workers in `scope` (none when `n` is 1: jobs then run on the caller's thread).
+    /// With `warm`, they first compile the patterns side by side (worth it when several
+    /// inputs are to come; one small input needs only some of them).
     pub fn start<'scope>(
         scope: &'scope std::thread::Scope<'scope, '_>,
         n: usize,
         opts: Options,
+        warm: bool,
     ) -> Pool {
+        let mut pool = Pool {
+            opts,
+            jobs: None,
+            results: None,
+            max_in_flight: 1,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            sent: 0,
+            passed: 0,
+            ready: BTreeMap::new(),
+        };
         if n <= 1 {
-            return Pool {
-                opts,
-                jobs: None,
-                results: None,
-                max_in_flight: 1,
-                sent: 0,
-                passed: 0,
-                ready: BTreeMap::new(),
-            };
+            return pool;
         }
         let max_in_flight = n * IN_FLIGHT_PER_WORKER;
-        let (job_tx, job_rx) = sync_channel::<(u64, Job)>(max_in_flight);
-        let (res_tx, res_rx) = sync_channel::<(u64, Done)>(max_in_flight);
+        let (job_tx, job_rx) = sync_channel::<(u64, Vec<Job>)>(max_in_flight);
+        let (res_tx, res_rx) = sync_channel::<(u64, Vec<Done>)>(max_in_flight);
         let job_rx = Arc::new(Mutex::new(job_rx));
-        for _ in 0..n {
+        for k in 0..n {
             let job_rx = Arc::clone(&job_rx);
             let res_tx = res_tx.clone();
             scope.spawn(move || {
+                if warm {
+                    self::warm(k, n);
+                }
                 loop {
                     // a poisoned lock means another worker panicked: stop taking jobs
                     let next = match job_rx.lock() {
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
-                    let Ok((seq, job)) = next else { return };
-                    if res_tx.send((seq, job.run(&opts))).is_err() {
+                    let Ok((seq, batch)) = next else { return };
+                    let done = batch.into_iter().map(|job| job.run(&opts)).collect();
+                    if res_tx.send((seq, done)).is_err() {
                         return;
                     }
                 }
             });
         }
-        Pool {
-            opts,
-            jobs: Some(job_tx),
-            results: Some(res_rx),
-            max_in_flight: max_in_flight as u64,
-            sent: 0,
-            passed: 0,
-            ready: BTreeMap::new(),
-        }
+        pool.jobs = Some(job_tx);
+        pool.results = Some(res_rx);
+        pool.max_in_flight = max_in_flight as u64;
+        pool
     }
 
     /// Queues a job; passes on every result that is next in order.
     pub fn submit(&mut self, job: Job, sink: &mut Sink<'_>) -> io::Result<()> {
-        if self.jobs.is_some() && job.is_small() {
-            // in order: what the workers hold goes first
-            self.flush(sink)?;
-            let done = job.run(&self.opts);
-            self.sent += 1;
-            self.passed += 1;
-            return sink(done);
-        }
         if self.jobs.is_none() {
-            self.sent += 1;
-            self.passed += 1;
             return sink(job.run(&self.opts));
         }
-        while self.sent - self.passed >= self.max_in_flight {
-            self.wait_one(sink)?;
+        let size = job.size();
+        if size >= BATCH_BYTES {
+            // in order: the batch before it goes first
+            self.send_pending(sink)?;
+            return self.send(vec![job], sink);
         }
-        let stopped = || io::Error::other("extraction worker stopped");
-        self.jobs
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send((self.sent, job))
-            .map_err(|_| stopped())?;
-        self.sent += 1;
-        self.drain(sink, false)
+        self.pending.push(job);
+        self.pending_bytes += size;
+        if self.pending_bytes >= BATCH_BYTES || self.pending.len() >= BATCH_JOBS {
+            self.send_pending(sink)?;
+        }
+        Ok(())
     }
 
-    /// Waits for every job sent so far and passes the results on.
+    /// Waits for every job queued so far and passes the results on.
     pub fn flush(&mut self, sink: &mut Sink<'_>) -> io::Result<()> {
+        self.send_pending(sink)?;
         while self.passed < self.sent {
             self.wait_one(sink)?;
         }
         Ok(())
     }
 
+    fn send_pending(&mut self, sink: &mut Sink<'_>) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        self.send(batch, sink)
+    }
+
+    fn send(&mut self, batch: Vec<Job>, sink: &mut Sink<'_>) -> io::Result<()> {
+        while self.sent - self.passed >= self.max_in_flight {
+            self.wait_one(sink)?;
+        }
+        self.jobs
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send((self.sent, batch))
+            .map_err(|_| stopped())?;
+        self.sent += 1;
+        self.drain(sink, false)
+    }
+
     fn wait_one(&mut self, sink: &mut Sink<'_>) -> io::Result<()> {
         let Some(results) = &self.results else {
             return Ok(());
         };
-        let (seq, found) = results
-            .recv()
-            .map_err(|_| io::Error::other("extraction worker stopped"))?;
-        self.ready.insert(seq, found);
+        let (seq, done) = results.recv().map_err(|_| stopped())?;
+        self.ready.insert(seq, done);
         self.drain(sink, true)
     }
 
     fn drain(&mut self, sink: &mut Sink<'_>, received: bool) -> io::Result<()> {
         if !received && let Some(results) = &self.results {
-            while let Ok((seq, found)) = results.try_recv() {
-                self.ready.insert(seq, found);
+            while let Ok((seq, done)) = results.try_recv() {
+                self.ready.insert(seq, done);
             }
         }
-        while let Some(found) = self.ready.remove(&self.passed) {
+        while let Some(batch) = self.ready.remove(&self.passed) {
             self.passed += 1;
-            sink(found)?;
+            for done in batch {
+                sink(done)?;
+            }
         }
         Ok(())
     }
@@ -277,30 +341,60 @@ mod tests {
         let lines: Vec<String> = (0..4000)
             .map(|i| format!("Mar  4 12:00:00 mx postfix/smtp[1]: Q{i:05}: to=<u{i}@example.com>, dsn=4.4.1, status=deferred (connect to x[192.0.2.1]:25: Connection refused)\n"))
             .collect();
-        let run = |n: usize| -> Vec<u64> {
+        // (line, end-of-input marker) in the order the sink saw them
+        let run = |n: usize| -> Vec<(u64, Option<String>)> {
             let mut got = Vec::new();
             std::thread::scope(|s| {
-                let mut pool = Pool::start(s, n, Options::default());
+                let mut pool = Pool::start(s, n, Options::default(), n > 2);
                 let mut sink = |d: Done| -> io::Result<()> {
-                    got.extend(d.findings.iter().map(|f| f.line));
+                    got.extend(d.findings.iter().map(|f| (f.line, None)));
+                    if let Some(p) = d.end_of {
+                        got.push((0, Some(p.to_string())));
+                    }
                     Ok(())
                 };
-                // chunks of 600 lines are over SMALL_JOB (workers), the last one under it (inline)
-                for (i, chunk) in lines.chunks(600).enumerate() {
+                // jobs of 600 lines go to a worker on their own, the smaller ones in batches
+                // (by count and by size), with inputs ending in between
+                let sizes = [600, 3, 1, 250, 7, 1, 1, 600, 40];
+                let (mut at, mut k) = (0, 0);
+                while at < lines.len() {
+                    let len = sizes[k % sizes.len()].min(lines.len() - at);
                     let job = Job::Lines {
-                        buf: chunk.concat().into_bytes(),
-                        first_line: 1 + 600 * i as u64,
+                        buf: lines[at..at + len].concat().into_bytes(),
+                        first_line: 1 + at as u64,
                         path: Arc::from("t"),
                     };
                     pool.submit(job, &mut sink).unwrap();
+                    at += len;
+                    k += 1;
+                    if k % 2 == 0 {
+                        let path = Arc::from(format!("input {k}"));
+                        pool.submit(Job::End { path }, &mut sink).unwrap();
+                    }
                 }
                 pool.flush(&mut sink).unwrap();
             });
             got
         };
         let one = run(1);
-        assert_eq!(one, (1..=4000).collect::<Vec<u64>>());
+        let lines_seen: Vec<u64> = one.iter().filter(|x| x.1.is_none()).map(|x| x.0).collect();
+        assert_eq!(lines_seen, (1..=4000).collect::<Vec<u64>>());
+        assert!(one.iter().filter(|x| x.1.is_some()).count() > 8);
         assert_eq!(run(2), one);
         assert_eq!(run(4), one);
+    }
+
+    #[test]
+    fn a_job_reports_its_own_cuts() {
+        let line = "5.1.1 ".repeat(40) + "\n";
+        let job = |buf: &str| Job::Lines {
+            buf: buf.as_bytes().to_vec(),
+            first_line: 1,
+            path: Arc::from("t"),
+        };
+        let opts = Options::default();
+        let cut = job(&line.repeat(3)).run(&opts);
+        assert_eq!(cut.cuts.lines, 3);
+        assert_eq!(job("5.1.1\n").run(&opts).cuts, Cuts::default());
     }
 }

@@ -1,7 +1,7 @@
 //! Limits on what one line or one document can yield, and a record of where they cut, so
 //! that the driver can warn about it (extraction itself has no channel for warnings).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 
 /// Status codes read from one line. A line with more is a list of numbers rather than an
 /// error report, and reading them all would let one long line cost quadratic time.
@@ -11,36 +11,94 @@ pub const MAX_CODES_PER_LINE: usize = 32;
 /// document is not read. Bounds the memory a small input full of codes can claim.
 pub const MAX_DOCUMENT_FINDINGS: usize = 50_000;
 
-// counted across the extraction workers; the driver takes them after each input
-static LINES_CUT: AtomicU64 = AtomicU64::new(0);
-static DOCUMENTS_CUT: AtomicU64 = AtomicU64::new(0);
+/// Where the limits cut: lines and documents that yielded only part of what they held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cuts {
+    pub lines: u64,
+    pub documents: u64,
+}
+
+// per thread: a job runs on one thread, which takes the counts when the job ends, so jobs
+// of different inputs running side by side never mix their counts
+thread_local! {
+    static CUTS: Cell<Cuts> = const { Cell::new(Cuts { lines: 0, documents: 0 }) };
+}
 
 /// Notes that a line held more than `MAX_CODES_PER_LINE` codes.
 pub(crate) fn line_cut() {
-    LINES_CUT.fetch_add(1, Ordering::Relaxed);
+    CUTS.with(|c| {
+        let mut v = c.get();
+        v.lines += 1;
+        c.set(v);
+    });
 }
 
 /// Notes that a document yielded more than `MAX_DOCUMENT_FINDINGS` findings.
 pub(crate) fn document_cut() {
-    DOCUMENTS_CUT.fetch_add(1, Ordering::Relaxed);
+    CUTS.with(|c| {
+        let mut v = c.get();
+        v.documents += 1;
+        c.set(v);
+    });
 }
 
-/// Warnings for the cuts made since the last call (call it once the input's jobs are done).
-pub fn take_warnings() -> Vec<String> {
-    let lines = LINES_CUT.swap(0, Ordering::Relaxed);
-    let docs = DOCUMENTS_CUT.swap(0, Ordering::Relaxed);
-    let mut out = Vec::new();
-    if lines > 0 {
-        out.push(format!(
-            "{lines} line{} held more than {MAX_CODES_PER_LINE} status codes: only the first {MAX_CODES_PER_LINE} of each were read",
-            if lines == 1 { "" } else { "s" }
-        ));
+/// The cuts this thread made since the last call, which resets them.
+pub fn take() -> Cuts {
+    CUTS.with(Cell::take)
+}
+
+impl Cuts {
+    /// Adds another job's cuts.
+    pub fn add(&mut self, other: Cuts) {
+        self.lines += other.lines;
+        self.documents += other.documents;
     }
-    if docs > 0 {
-        out.push(format!(
-            "{docs} message{} yielded more than {MAX_DOCUMENT_FINDINGS} findings: the rest of each was not read",
-            if docs == 1 { "" } else { "s" }
-        ));
+
+    /// One warning per kind of cut, none when nothing was cut.
+    pub fn warnings(&self) -> Vec<String> {
+        let (lines, docs) = (self.lines, self.documents);
+        let mut out = Vec::new();
+        if lines > 0 {
+            out.push(format!(
+                "{lines} line{} held more than {MAX_CODES_PER_LINE} status codes: only the first {MAX_CODES_PER_LINE} of each were read",
+                if lines == 1 { "" } else { "s" }
+            ));
+        }
+        if docs > 0 {
+            out.push(format!(
+                "{docs} message{} yielded more than {MAX_DOCUMENT_FINDINGS} findings: the rest of each was not read",
+                if docs == 1 { "" } else { "s" }
+            ));
+        }
+        out
     }
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_are_counted_per_thread_and_reset_when_taken() {
+        let _ = take();
+        line_cut();
+        line_cut();
+        document_cut();
+        // another thread's cuts are its own
+        std::thread::spawn(line_cut).join().ok();
+        let got = take();
+        assert_eq!(
+            got,
+            Cuts {
+                lines: 2,
+                documents: 1
+            }
+        );
+        assert_eq!(take(), Cuts::default());
+        let w = got.warnings();
+        assert_eq!(w.len(), 2);
+        assert!(w[0].starts_with("2 lines held more than 32"), "{w:?}");
+        assert!(w[1].starts_with("1 message yielded more"), "{w:?}");
+        assert!(Cuts::default().warnings().is_empty());
+    }
 }
