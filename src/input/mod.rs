@@ -276,21 +276,22 @@ fn walk(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>, dep
             return;
         }
     };
-    let mut entries: Vec<PathBuf> = Vec::new();
+    // the entry's type comes with the directory listing on most file systems: no stat per file
+    let mut entries: Vec<(PathBuf, io::Result<fs::FileType>)> = Vec::new();
     for e in rd {
         match e {
-            Ok(e) => entries.push(e.path()),
+            Ok(e) => entries.push((e.path(), e.file_type())),
             Err(error) => errors.push(InputError {
                 path: path_text(dir),
                 error,
             }),
         }
     }
-    entries.sort();
-    for p in entries {
-        match fs::symlink_metadata(&p) {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (p, file_type) in entries {
+        match file_type {
             Ok(m) if m.is_dir() => walk(&p, sources, errors, depth + 1),
-            Ok(m) if m.file_type().is_symlink() => match fs::metadata(&p) {
+            Ok(m) if m.is_symlink() => match fs::metadata(&p) {
                 Ok(t) if t.is_dir() => {} // not followed: avoids loops
                 Ok(t) if t.is_file() => sources.push(Source::File(p)),
                 Ok(_) => {} // a FIFO, socket or device: not a file to read
@@ -382,22 +383,29 @@ pub fn read<E>(
         path: path.clone(),
         error,
     };
+    let mut size = None;
     let reader: Box<dyn Read> = match source {
         Source::Stdin => {
             grow_pipe();
             Box::new(io::stdin().lock())
         }
         Source::File(p) => {
-            let m = fs::metadata(p).map_err(err)?;
+            let f = File::open(p).map_err(err)?;
+            let m = f.metadata().map_err(err)?;
             if m.is_dir() {
                 return Err(err(io::Error::other("is a directory")));
             }
-            Box::new(File::open(p).map_err(err)?)
+            size = Some(m.len());
+            Box::new(f)
         }
     };
+    // room for a small file whole (one read, no regrowth), else for the sniffed head
+    let room = size.map_or(sniff::SNIFF_BYTES as u64, |n| {
+        n.saturating_add(1).min(sniff::SNIFF_BYTES as u64)
+    });
     let mut r = Reader {
         inner: reader,
-        buf: Vec::new(),
+        buf: Vec::with_capacity(room as usize),
         eof: false,
     };
     r.fill(sniff::SNIFF_BYTES).map_err(err)?;
