@@ -9,9 +9,9 @@
 //! deriving one from a case-insensitive alternation is two thirds of its compile time.
 
 use regex::bytes::{Regex, RegexBuilder};
-use regex_automata::meta;
 use regex_automata::util::captures::Captures;
 use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind, PatternSet, meta};
 use std::ops::Range;
 
 /// Compiles one of the crate's static patterns for searches over large buffers (a mistake
@@ -31,6 +31,42 @@ pub fn line(pattern: &str) -> Line {
         .build(pattern)
         .expect("static regex"); // ok: a constant pattern, compiled by the tests
     Line(re)
+}
+
+/// Compiles several of the crate's static patterns, for one line, as one automaton.
+/// With `overlapping`, `lowest` tells the first pattern (in the given order) that matches
+/// anywhere; without, `leftmost` tells which pattern the leftmost match is of.
+pub fn line_set(patterns: &[&str], overlapping: bool) -> LineSet {
+    let kind = if overlapping {
+        MatchKind::All
+    } else {
+        MatchKind::LeftmostFirst
+    };
+    let re = meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(meta::Config::new().auto_prefilter(false).match_kind(kind))
+        .build_many(patterns)
+        .expect("static regex"); // ok: constant patterns, compiled by the tests
+    LineSet(re)
+}
+
+/// Several patterns searched in one pass (see `line_set`).
+#[derive(Clone, Debug)]
+pub struct LineSet(meta::Regex);
+
+impl LineSet {
+    /// The lowest-numbered pattern that matches anywhere in `hay` (built `overlapping`).
+    pub fn lowest(&self, hay: &[u8]) -> Option<usize> {
+        let mut set = PatternSet::new(self.0.pattern_len());
+        self.0.which_overlapping_matches(&Input::new(hay), &mut set);
+        set.iter().next().map(|p| p.as_usize())
+    }
+
+    /// The pattern of the leftmost match, the first listed when several start there (built
+    /// without `overlapping`, this is what an alternation of the patterns would match).
+    pub fn leftmost(&self, hay: &[u8]) -> Option<usize> {
+        self.0.find(hay).map(|m| m.pattern().as_usize())
+    }
 }
 
 /// A pattern for one line (see `line`), with the part of `regex::bytes::Regex`'s interface
@@ -97,6 +133,29 @@ impl Line {
         caps.is_match().then_some(Groups { hay, caps })
     }
 
+    /// The match that starts exactly at `at`, if there is one (what an unanchored search
+    /// finds when its leftmost match starts there).
+    pub fn captures_at_anchored<'h>(&self, hay: &'h [u8], at: usize) -> Option<Groups<'h>> {
+        if at > hay.len() {
+            return None;
+        }
+        let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
+        let mut caps = self.0.create_captures();
+        self.0.search_captures(&input, &mut caps);
+        caps.is_match().then_some(Groups { hay, caps })
+    }
+
+    /// The leftmost match that starts at `from` or later.
+    pub fn captures_from<'h>(&self, hay: &'h [u8], from: usize) -> Option<Groups<'h>> {
+        if from > hay.len() {
+            return None;
+        }
+        let mut caps = self.0.create_captures();
+        self.0
+            .search_captures(&Input::new(hay).range(from..), &mut caps);
+        caps.is_match().then_some(Groups { hay, caps })
+    }
+
     pub fn captures_iter<'r, 'h>(&'r self, hay: &'h [u8]) -> impl Iterator<Item = Groups<'h>> + 'r
     where
         'h: 'r,
@@ -133,5 +192,31 @@ mod tests {
             .collect();
         assert_eq!(all, [&b"192.0.2.1"[..], b"10.0.0.1"]);
         assert!(l.captures(b"connect to nowhere").is_none());
+        // anchored at the second `connect`, from after the first one
+        let second = hay.len() - 22;
+        let at = l.captures_at_anchored(hay, second).unwrap();
+        assert_eq!(at.get(1).unwrap().as_bytes(), b"b");
+        assert!(l.captures_at_anchored(hay, second + 1).is_none());
+        let from = l.captures_from(hay, 3).unwrap();
+        assert_eq!(from.get(0).unwrap().start(), second);
+        // a `\b` at the anchor still looks at the byte before it
+        let w = line(r"\bto=(\w+)");
+        assert!(w.captures_at_anchored(b"xto=a", 1).is_none());
+        assert!(w.captures_at_anchored(b" to=a", 1).is_some());
+        assert!(w.captures_at_anchored(b"to=a", 9).is_none());
+    }
+
+    #[test]
+    fn pattern_sets() {
+        let all = line_set(&["(?i)beta", "alpha", "a"], true);
+        assert_eq!(all.lowest(b"x alpha BETA"), Some(0));
+        assert_eq!(all.lowest(b"x alpha"), Some(1));
+        assert_eq!(all.lowest(b"xa"), Some(2));
+        assert_eq!(all.lowest(b"xyz"), None);
+        let first = line_set(&["beta", "alpha|bet", "be"], false);
+        assert_eq!(first.leftmost(b"x alpha beta"), Some(1));
+        assert_eq!(first.leftmost(b"x beta alpha"), Some(0));
+        assert_eq!(first.leftmost(b"x bex"), Some(2));
+        assert_eq!(first.leftmost(b"xyz"), None);
     }
 }

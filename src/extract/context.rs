@@ -1,7 +1,7 @@
 //! Context fields on a line: recipient, remote host and IP, timestamp, message or queue id,
 //! and the MTA's own verdict (deferred / bounced / expired).
 
-use crate::re::{Groups, Line};
+use crate::re::{Groups, Line, LineSet};
 use crate::sanitize::decode;
 use std::sync::LazyLock;
 
@@ -10,31 +10,71 @@ fn re(p: &str) -> Line {
     crate::re::line(p)
 }
 
-/// A pattern with a literal (lower case) that any line it matches contains: the regex runs
-/// only on lines that hold the literal, which keeps the per-line cost low.
+/// A pattern with literals (lower case), one of which any line it matches contains: the
+/// regex runs only on lines that hold one, which keeps the per-line cost low.
 struct Guarded {
-    needle: Option<memchr::memmem::Finder<'static>>,
+    needles: Vec<memchr::memmem::Finder<'static>>,
+    /// Every match starts where a needle does: the regex is tried anchored at each of them
+    /// rather than run over the whole line (a prefilter made to measure).
+    anchored: bool,
     re: Line,
 }
 
+/// A guard that the match contains somewhere (none with `""`).
 fn g(needle: &'static str, pattern: &str) -> Guarded {
-    let needle = (!needle.is_empty()).then(|| memchr::memmem::Finder::new(needle.as_bytes()));
     Guarded {
-        needle,
+        needles: if needle.is_empty() {
+            Vec::new()
+        } else {
+            vec![memchr::memmem::Finder::new(needle.as_bytes())]
+        },
+        anchored: false,
         re: re(pattern),
     }
 }
 
+/// Guards that every match starts with (after a `\b`), one of them each time.
+fn at(needles: &[&'static str], pattern: &str) -> Guarded {
+    Guarded {
+        needles: needles
+            .iter()
+            .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+            .collect(),
+        anchored: true,
+        re: re(pattern),
+    }
+}
+
+/// Needle places tried one by one before the rest of the line is searched in one pass (a
+/// line holding a needle thousands of times must not cost thousands of searches).
+const ANCHORED_TRIES: usize = 4;
+
 impl Guarded {
     fn captures<'l>(&self, line: &'l [u8], lower: &[u8]) -> Option<Groups<'l>> {
-        if self
-            .needle
-            .as_ref()
-            .is_some_and(|n| n.find(lower).is_none())
-        {
-            return None;
+        if self.needles.is_empty() {
+            return self.re.captures(line);
         }
-        self.re.captures(line)
+        let next = |from: usize| {
+            let rest = lower.get(from..)?;
+            self.needles
+                .iter()
+                .filter_map(|n| n.find(rest))
+                .min()
+                .map(|i| from + i)
+        };
+        if !self.anchored {
+            next(0)?;
+            return self.re.captures(line);
+        }
+        let mut from = 0;
+        for _ in 0..ANCHORED_TRIES {
+            let place = next(from)?;
+            if let Some(c) = self.re.captures_at_anchored(line, place) {
+                return Some(c);
+            }
+            from = place + 1;
+        }
+        self.re.captures_from(line, next(from)?)
     }
 }
 
@@ -43,19 +83,19 @@ const ADDR: &str = r"[^\s<>@,;:()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])
 
 static RECIPIENT_KEYED: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
     vec![
-        g("to=", &format!(r"(?i)\bto=<?({ADDR})")),
-        g(
-            "final-recipient",
+        at(&["to="], &format!(r"(?i)\bto=<?({ADDR})")),
+        at(
+            &["final-recipient"],
             &format!(r"(?i)final-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
         ),
-        g(
-            "original-recipient",
+        at(
+            &["original-recipient"],
             &format!(r"(?i)original-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
         ),
-        g("rcpt to", &format!(r"(?i)rcpt to:\s*<({ADDR})>")),
+        at(&["rcpt to"], &format!(r"(?i)rcpt to:\s*<({ADDR})>")),
         g("@", &format!(r"\s(?:==|\*\*|=>|->)\s+<?({ADDR})")),
-        g(
-            "recipient_address",
+        at(
+            &["recipient_address"],
             &format!(r"(?i)recipient_address[=:]\s*({ADDR})"),
         ),
         g(">:", &format!(r"^\s*<({ADDR})>:")),
@@ -72,125 +112,143 @@ static ADDR_LINE: LazyLock<Line> = LazyLock::new(|| {
 static HOST_IP: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
     vec![
         // Exchange Online bracketed fields
-        g(
-            "lastattemptedservername=",
+        at(
+            &["[lastattemptedservername="],
             r"\[LastAttemptedServerName=([^\]\s]+)\]()",
         ),
-        g("{fqdn=", r"\{FQDN=([^}\s]+)\}()"),
-        g(
-            "outboundproxytargethostname",
+        at(&["{fqdn="], r"\{FQDN=([^}\s]+)\}()"),
+        at(
+            &["outboundproxytargethostname"],
             r"OutboundProxyTargetHostName: ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)()",
         ),
         // NDR history: `Server at host (ip) returned`
-        g(
-            "server at",
+        at(
+            &["server at"],
             &format!(r"(?i)server at ([A-Za-z0-9.-]+) \(({IP})\)"),
         ),
-        g("server at", r"(?i)server at ([A-Za-z0-9.-]+)()\s+returned"),
-        g(
-            "receiving server",
+        at(
+            &["server at"],
+            r"(?i)server at ([A-Za-z0-9.-]+)()\s+returned",
+        ),
+        at(
+            &["receiving server"],
             &format!(r"(?i)receiving server: ([A-Za-z0-9.-]+)(?: \(({IP})\))?"),
         ),
         // Postfix
-        g("relay=", &format!(r"\brelay=([A-Za-z0-9.-]+)\[({IP})\]")),
-        g(
-            "connect to",
+        at(&["relay="], &format!(r"\brelay=([A-Za-z0-9.-]+)\[({IP})\]")),
+        at(
+            &["connect to"],
             &format!(r"(?i)connect to ([A-Za-z0-9.-]+)\[({IP})\]"),
         ),
-        g(
-            "host ",
+        at(
+            &["host "],
             &format!(r"(?i)\bhost ([A-Za-z0-9.-]+)\[({IP})\](?::\d+)? (?:said|refused)"),
         ),
-        g(
-            "connection with",
+        at(
+            &["connection with"],
             &format!(r"(?i)connection with ([A-Za-z0-9.-]+)\[({IP})\]"),
         ),
-        g(
-            "conversation with",
+        at(
+            &["conversation with"],
             &format!(r"(?i)conversation with ([A-Za-z0-9.-]+)\[({IP})\]"),
         ),
         // Sendmail
-        g(
-            "relay=",
+        at(
+            &["relay="],
             &format!(r"\brelay=([A-Za-z0-9.-]+?)\.? \[({IP})\]"),
         ),
-        g("relay=[", &format!(r"\brelay=\[({IP})\]()")),
-        g(
-            "",
+        at(&["relay=["], &format!(r"\brelay=\[({IP})\]()")),
+        at(
+            &["refused by", "timed out with", "reset by"],
             &format!(r"(?i)(?:refused by|timed out with|reset by) \[({IP})\]()"),
         ),
-        g(
-            "",
+        at(
+            &["refused by", "timed out with", "reset by"],
             r"(?i)(?:refused by|timed out with|reset by) ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?()",
         ),
         // `relay=mx.example.net.,` when no address was reached (a dotted name: not `local`)
-        g(
-            "relay=",
+        at(
+            &["relay="],
             r"\brelay=([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?(?:,|\s|$)()",
         ),
         // Exim
-        g("h=", &format!(r"\bH=([A-Za-z0-9.-]+) \[({IP})\]")),
-        g("host ", &format!(r"(?i)\bhost ([A-Za-z0-9.-]+) \[({IP})\]")),
+        at(&["h="], &format!(r"\bH=([A-Za-z0-9.-]+) \[({IP})\]")),
+        at(
+            &["host "],
+            &format!(r"(?i)\bhost ([A-Za-z0-9.-]+) \[({IP})\]"),
+        ),
         // DSN
-        g(
-            "remote-mta",
+        at(
+            &["remote-mta"],
             r"(?i)remote-mta:\s*[^;\s]*;\s*([A-Za-z0-9.-]+)()",
         ),
     ]
 });
 static IP_ONLY: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
     vec![
-        g(
-            "lastattemptedip=",
+        at(
+            &["[lastattemptedip="],
             r"\[LastAttemptedIP=\[?([0-9A-Fa-f.:]+?)\]?(?::\d+)?\]",
         ),
-        g("{ip=", r"\{IP=([0-9A-Fa-f.:]+)\}"),
-        g(
-            "outboundproxytargetip",
+        at(&["{ip="], r"\{IP=([0-9A-Fa-f.:]+)\}"),
+        at(
+            &["outboundproxytargetip"],
             r"OutboundProxyTargetIP: ([0-9A-Fa-f.:]+[0-9A-Fa-f])",
         ),
-        g(
-            "endpoint attempted",
+        at(
+            &["last endpoint attempted"],
             r"(?i)last endpoint attempted was ([0-9.]+)(?::\d+)?",
         ),
-        g(
-            "remote-mta",
+        at(
+            &["remote-mta"],
             r"(?i)remote-mta:\s*[^;\s]*;\s*\[([0-9A-Fa-f.:]+)\]",
         ),
     ]
 });
 
 static TIMESTAMP: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
-    [
+    vec![
         // RFC 3339 / ISO 8601 (journal, Exim, Exchange logs and CSV exports; RFC 5424 syslog
         // after its `<PRI>VERSION`)
-        ("", r"^\s*(?:<\d{1,3}>\d{0,2} ?)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"),
+        g(
+            "",
+            r"^\s*(?:<\d{1,3}>\d{0,2} ?)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)",
+        ),
         // BSD syslog, with or without its `<PRI>`
-        ("", r"^\s*(?:<\d{1,3}>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d)"),
+        g(
+            "",
+            r"^\s*(?:<\d{1,3}>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d)",
+        ),
         // Exchange NDR history lines and LRT fields: 3/5/2026 9:14:02 AM
-        ("/", r"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d:\d\d(?: [AP]M)?)"),
-        ("-date", r"(?i)(?:last-attempt-date|arrival-date):\s*(.+?)\s*$"),
+        g("/", r"(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d:\d\d(?: [AP]M)?)"),
+        at(
+            &["last-attempt-date", "arrival-date"],
+            r"(?i)(?:last-attempt-date|arrival-date):\s*(.+?)\s*$",
+        ),
     ]
-    .iter()
-    .map(|(n, p)| g(n, p))
-    .collect()
 });
 
 static QUEUE_ID: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
-    [
+    vec![
         // Postfix: `postfix/smtp[123]: 4QbZ2x1Hj7z9vN:` (short hex or long base-52 ids)
-        ("postfix", r"postfix(?:/[\w-]+)+\[\d+\]: ([0-9A-Za-z]{6,20}):"),
+        at(
+            &["postfix"],
+            r"postfix(?:/[\w-]+)+\[\d+\]: ([0-9A-Za-z]{6,20}):",
+        ),
         // Sendmail: `sendmail[4306]: jA9J1UvC004306:`
-        ("sendmail[", r"sendmail\[\d+\]: ([0-9A-Za-z]{8,20}):"),
+        at(&["sendmail["], r"sendmail\[\d+\]: ([0-9A-Za-z]{8,20}):"),
         // RFC 5424 syslog: `postfix/smtp 21877 - - 4QbZ2x1Hj7z9vN:` (APP-NAME PROCID MSGID SD)
-        ("", r"\b(?:postfix(?:/[\w-]+)*|sendmail|sm-mta) \d+ \S+ (?:-|(?:\[[^\]]*\])+) ([0-9A-Za-z]{6,20}):"),
+        at(
+            &["postfix", "sendmail", "sm-mta"],
+            r"\b(?:postfix(?:/[\w-]+)*|sendmail|sm-mta) \d+ \S+ (?:-|(?:\[[^\]]*\])+) ([0-9A-Za-z]{6,20}):",
+        ),
         // Exim: `2026-03-04 12:33:10 1rXyZa-000AbC-1d`
-        ("", r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b"),
-        ("message-id", r"(?i)\bmessage-id[=:]\s*(<[^>\s]+>)"),
+        g(
+            "",
+            r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b",
+        ),
+        at(&["message-id"], r"(?i)\bmessage-id[=:]\s*(<[^>\s]+>)"),
     ]
-    .iter()
-    .map(|(n, p)| g(n, p))
-    .collect()
 });
 
 /// The MTA's own word on the line.
@@ -201,21 +259,24 @@ pub enum Verdict {
     Expired,
 }
 
-static VERDICT: LazyLock<Line> = LazyLock::new(|| {
-    re(
-        r"(?i)(status=deferred|stat=deferred|\sdefer \(|\s==\s|will keep trying|delivery is delayed|action:\s*delayed)|(status=bounced|\s\*\*\s|stat=(?:user unknown|service unavailable)|action:\s*failed)|(status=expired|message expired|queue\.expired|retry time(?:out)? (?:not reached|exceeded))",
+/// The three verdicts' phrases, in this order: the leftmost phrase on a line decides.
+static VERDICT: LazyLock<LineSet> = LazyLock::new(|| {
+    crate::re::line_set(
+        &[
+            r"(?i)status=deferred|stat=deferred|\sdefer \(|\s==\s|will keep trying|delivery is delayed|action:\s*delayed",
+            r"(?i)status=bounced|\s\*\*\s|stat=(?:user unknown|service unavailable)|action:\s*failed",
+            r"(?i)status=expired|message expired|queue\.expired|retry time(?:out)? (?:not reached|exceeded)",
+        ],
+        false,
     )
 });
 
 pub fn verdict(line: &[u8]) -> Option<Verdict> {
-    let c = VERDICT.captures(line)?;
-    if c.get(3).is_some() {
-        Some(Verdict::Expired)
-    } else if c.get(2).is_some() {
-        Some(Verdict::Bounced)
-    } else {
-        Some(Verdict::Deferred)
-    }
+    Some(match VERDICT.leftmost(line)? {
+        0 => Verdict::Deferred,
+        1 => Verdict::Bounced,
+        _ => Verdict::Expired,
+    })
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -467,5 +528,78 @@ mod tests {
             b"postfix/qmgr[1022]: 4QbZ2x1Hj7z9vN: from=<sam@example.org>, size=1, nrcpt=1",
         );
         assert_eq!(c.recipient, None);
+    }
+
+    /// Lines of every sample and fixture, and some made to trip an anchored search.
+    fn sample_lines() -> Vec<Vec<u8>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("tests/fixtures"), root.join("data/samples")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(files.len() > 15, "{files:?}");
+        let mut lines: Vec<Vec<u8>> = files
+            .iter()
+            .flat_map(|f| {
+                let text = std::fs::read(f).unwrap();
+                crate::input::lines(&text)
+                    .map(<[u8]>::to_vec)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for l in [
+            "relay=none, delay=1, xrelay=a[192.0.2.1], Relay=b.example.com[192.0.2.2]:25",
+            "Connection Refused by relay=[10.0.0.1] then refused by [192.0.2.9]",
+            "ghost mx[192.0.2.1] said, host mx.example.com[192.0.2.3] said: 550",
+            "postfix/postfix/smtp[12]: ABCDEF12: postfix 77 - - QQQQQQQ1: sm-mta 5 - - RRRRRRRR:",
+            "relay=relay=relay=relay=relay=relay=relay=x.example.net, dsn=4.4.1",
+            "Final-Recipient: rfc822;a@example.org final-recipient: rfc822; <b@example.org>",
+            "Remote-MTA: dns; [192.0.2.7] Remote-MTA: dns; mx.example.org",
+            "Arrival-Date: Tue, 3 Mar 2026 09:00:00 +0000 Last-Attempt-Date: x",
+            "to=x, TO=<c@example.org>, rcpt to:<d@example.org> RCPT TO:<e@example.org>",
+        ] {
+            lines.push(l.as_bytes().to_vec());
+        }
+        lines
+    }
+
+    fn spans(c: Option<Groups<'_>>) -> Option<Vec<Option<(usize, usize)>>> {
+        c.map(|c| {
+            (0..4)
+                .map(|i| c.get(i).map(|m| (m.start(), m.end())))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn anchored_guards_find_what_the_whole_line_search_finds() {
+        let lists: [&[Guarded]; 5] = [&RECIPIENT_KEYED, &HOST_IP, &IP_ONLY, &TIMESTAMP, &QUEUE_ID];
+        let lines = sample_lines();
+        let mut matched = 0;
+        for list in lists {
+            for g in list.iter().filter(|g| g.anchored) {
+                for line in &lines {
+                    let lower = line.to_ascii_lowercase();
+                    let want = spans(g.re.captures(line));
+                    matched += usize::from(want.is_some());
+                    assert_eq!(
+                        spans(g.captures(line, &lower)),
+                        want,
+                        "{:?} on {:?}",
+                        g.re,
+                        String::from_utf8_lossy(line)
+                    );
+                }
+            }
+        }
+        assert!(matched > 100, "{matched}");
     }
 }

@@ -1,7 +1,7 @@
 //! Symptom phrases: the six connector failures as every MTA words them, and the test for a
 //! mail context (a symptom counts only in one).
 
-use crate::re::Line;
+use crate::re::{Line, LineSet};
 use regex::bytes::Regex;
 use std::sync::{LazyLock, OnceLock};
 
@@ -48,6 +48,13 @@ const SYMPTOMS: &[(&str, &str)] = &[
 /// Each symptom's pattern, compiled when first needed (one at a time, so that start-up can
 /// compile them on several threads).
 static EACH: [OnceLock<Line>; SYMPTOMS.len()] = [const { OnceLock::new() }; SYMPTOMS.len()];
+
+/// All symptom patterns as one automaton: which of them match, in one pass over the line.
+static ANY: LazyLock<LineSet> = LazyLock::new(|| {
+    let patterns: Vec<String> = SYMPTOMS.iter().map(|(_, p)| format!("(?i){p}")).collect();
+    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+    crate::re::line_set(&patterns, true)
+});
 
 fn each(i: usize) -> &'static Line {
     EACH[i].get_or_init(|| crate::re::line(&format!("(?i){}", SYMPTOMS[i].1)))
@@ -139,11 +146,10 @@ pub fn keywords() -> &'static Regex {
 pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
     // in priority order; most lines hold none, and the fragment search rules those out cheaply
     keywords().find(line)?;
-    (0..SYMPTOMS.len()).find_map(|i| {
-        each(i)
-            .find(line)
-            .map(|m| (SYMPTOMS[i].0, crate::sanitize::decode(m.as_bytes())))
-    })
+    let i = ANY.lowest(line)?;
+    each(i)
+        .find(line)
+        .map(|m| (SYMPTOMS[i].0, crate::sanitize::decode(m.as_bytes())))
 }
 
 /// Words that place a line in a mail context: an MTA's log line, a DSN field, an SMTP
@@ -200,6 +206,9 @@ pub fn is_mail_line(line: &[u8]) -> bool {
 pub(crate) const WARM: &[fn()] = &[
     || {
         let _ = keywords();
+    },
+    || {
+        let _ = LazyLock::force(&ANY);
     },
     || {
         let _ = each(0);
