@@ -274,10 +274,10 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         for src in &sources {
             st.tally.inputs += 1;
             let path: std::sync::Arc<str> = std::sync::Arc::from(src.display());
-            let mut each = |unit: input::Unit<'_>| -> io::Result<()> {
+            let mut each = |unit: input::Unit| -> io::Result<()> {
                 let job = match unit {
                     input::Unit::Lines { buf, first_line } => pipeline::Job::Lines {
-                        buf: buf.to_vec(),
+                        buf,
                         first_line,
                         path: path.clone(),
                     },

@@ -112,16 +112,19 @@ impl Job {
                 buf,
                 first_line,
                 path,
-            } => extract::scan_log(
-                &buf,
-                first_line,
-                &Origin {
-                    path: &path,
-                    message: 1,
-                },
-                opts,
-                &mut out,
-            ),
+            } => {
+                extract::scan_log(
+                    &buf,
+                    first_line,
+                    &Origin {
+                        path: &path,
+                        message: 1,
+                    },
+                    opts,
+                    &mut out,
+                );
+                crate::input::recycle(buf);
+            }
             Job::Document { doc, message, path } => extract::scan_document(
                 &doc,
                 &Origin {

@@ -65,7 +65,7 @@ fn read_and_scan(bytes: &[u8]) -> Vec<Finding> {
     let result = input::read::<()>(&Source::File(p.clone()), &mut |u| {
         match u {
             Unit::Lines { buf, first_line } => {
-                extract::scan_log(buf, first_line, &o, &OPTS, &mut out)
+                extract::scan_log(&buf, first_line, &o, &OPTS, &mut out)
             }
             Unit::Document { doc, .. } => extract::scan_document(&doc, &o, &OPTS, &mut out),
             Unit::Message {

@@ -25,7 +25,7 @@ mod tests {
         read::<()>(&Source::File(p.clone()), &mut |u| {
             out.push(match u {
                 Unit::Lines { buf, first_line } => {
-                    format!("lines {first_line}: {}", String::from_utf8_lossy(buf))
+                    format!("lines {first_line}: {}", String::from_utf8_lossy(&buf))
                 }
                 Unit::Record(r) => format!("record {}", r.line),
                 Unit::Document { message, .. } | Unit::Message { message, .. } => {
@@ -157,11 +157,12 @@ pub struct Record {
 }
 
 /// What the input stage hands over, in input order.
-pub enum Unit<'a> {
+pub enum Unit {
     /// A row of a message trace or tracking log.
     Record(Record),
-    /// Complete log lines; `first_line` is the 1-based number of the first.
-    Lines { buf: &'a [u8], first_line: u64 },
+    /// Complete log lines; `first_line` is the 1-based number of the first. The taker may
+    /// hand the buffer back with `recycle` once done with it.
+    Lines { buf: Vec<u8>, first_line: u64 },
     /// A whole document; `message` counts messages within the input, from 1.
     Document { doc: Document, message: usize },
     /// An RFC 5322 message still to be decoded with `decode_message`: the taker decodes it,
@@ -376,7 +377,7 @@ pub const GZIP_RATIO_FLOOR: u64 = 64 << 20;
 /// the reading and is returned as is (so a closed output pipe ends the run quietly).
 pub fn read<E>(
     source: &Source,
-    each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>,
+    each: &mut dyn FnMut(Unit) -> Result<(), E>,
 ) -> Result<Result<(), E>, InputError> {
     let path = source.display();
     let err = |error: io::Error| InputError {
@@ -448,8 +449,7 @@ pub fn read<E>(
         r = r.wrap(|inner| Box::new(CrToLf { inner }));
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
-    let warn =
-        |each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>, msg: String| each(Unit::Warning(msg));
+    let warn = |each: &mut dyn FnMut(Unit) -> Result<(), E>, msg: String| each(Unit::Warning(msg));
     let done = match sniff::kind(&r.buf) {
         Kind::Log => Ok(stream_lines(&mut r, 1, &path, each).map_err(err)?),
         Kind::Trace(header) => {
@@ -600,7 +600,7 @@ impl Read for RatioLimit {
 fn stream_mbox<E>(
     r: &mut Reader,
     path: &str,
-    each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>,
+    each: &mut dyn FnMut(Unit) -> Result<(), E>,
 ) -> io::Result<Result<(), E>> {
     let mut message = 0usize;
     let mut first_line: u64 = 1;
@@ -791,12 +791,41 @@ fn piece_end(buf: &[u8]) -> usize {
     memchr::memrchr2(b' ', b'\t', &buf[half..]).map_or(buf.len(), |i| half + i + 1)
 }
 
+/// Line buffers handed back by `recycle`, for `stream_lines` to fill again: a long log
+/// streams through a few buffers, not an allocation (and fresh pages) per chunk.
+static SPARE: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// Buffers kept for reuse: more than the pipeline ever has in flight.
+const MAX_SPARE: usize = 32;
+
+/// Hands back a buffer from `Unit::Lines` once its lines are scanned.
+pub fn recycle(mut buf: Vec<u8>) {
+    // a buffer grown for one very long line is not kept
+    if buf.capacity() < CHUNK || buf.capacity() > 2 * CHUNK {
+        return;
+    }
+    buf.clear();
+    if let Ok(mut spare) = SPARE.lock()
+        && spare.len() < MAX_SPARE
+    {
+        spare.push(buf);
+    }
+}
+
+fn spare_buffer() -> Vec<u8> {
+    SPARE
+        .lock()
+        .ok()
+        .and_then(|mut s| s.pop())
+        .unwrap_or_else(|| Vec::with_capacity(CHUNK + CHUNK / 4))
+}
+
 /// Streams complete lines in buffers of about `CHUNK` bytes.
 fn stream_lines<E>(
     r: &mut Reader,
     mut first_line: u64,
     path: &str,
-    each: &mut dyn FnMut(Unit<'_>) -> Result<(), E>,
+    each: &mut dyn FnMut(Unit) -> Result<(), E>,
 ) -> io::Result<Result<(), E>> {
     let mut warned_long = false;
     loop {
@@ -833,14 +862,15 @@ fn stream_lines<E>(
             }
         };
         let lines = memchr::memchr_iter(b'\n', &r.buf[..cut]).count() as u64;
-        if let Err(e) = each(Unit::Lines {
-            buf: &r.buf[..cut],
-            first_line,
-        }) {
+        // the lines go as they are; the partial line after them starts the next buffer
+        let mut next = spare_buffer();
+        next.extend_from_slice(&r.buf[cut..]);
+        let mut buf = std::mem::replace(&mut r.buf, next);
+        buf.truncate(cut);
+        if let Err(e) = each(Unit::Lines { buf, first_line }) {
             return Ok(Err(e));
         }
         first_line += lines;
-        r.buf.drain(..cut);
         if r.eof && r.buf.is_empty() {
             return Ok(Ok(()));
         }
