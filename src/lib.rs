@@ -307,6 +307,11 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                         pool.flush(&mut |d| st.done(d))?;
                         return st.warning(w);
                     }
+                    input::Unit::Idle => {
+                        // a live pipe went quiet: show everything found so far
+                        pool.flush(&mut |d| st.done(d))?;
+                        return st.out.flush();
+                    }
                 };
                 pool.submit(job, &mut |d| st.done(d))
             };

@@ -705,3 +705,50 @@ fn codes_filters() {
             .all(|e| e["source"] == "iana")
     );
 }
+
+/// `tail -f log | ndr-doctor`: a line written to a pipe that stays open is reported while
+/// the pipe is still open, not when 256 KiB have piled up or the writer ends.
+#[test]
+fn a_live_pipe_is_reported_as_it_is_written() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ndr-doctor"))
+        .args(["--format", "ndjson", "--fail-on", "none"])
+        .env("LANG", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let line = |n: u32| {
+        format!(
+            "Mar  4 12:33:1{n} mx1 postfix/smtp[2187{n}]: 4QbZ2x1Hj7z9v{n}: to=<dana{n}@example.com>, relay=none, delay=3605, dsn=4.4.1, status=deferred (connect to mail.example.com[192.0.2.25]:25: Connection refused)\n"
+        )
+    };
+    for n in 1..=2 {
+        stdin.write_all(line(n).as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let got = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a finding while the pipe is still open");
+        let v: Value = serde_json::from_str(&got).unwrap();
+        assert_eq!(v["line"], n);
+        assert_eq!(v["recipient"], format!("dana{n}@example.com"));
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    assert!(rx.try_recv().is_err(), "nothing more after the end");
+}

@@ -78,7 +78,7 @@ fn read_and_scan(bytes: &[u8]) -> Vec<Finding> {
                 extract::scan_document(&doc, &o, &OPTS, &mut out)
             }
             Unit::Record(r) => extract::scan_trace_row(&r, &o, &OPTS, &mut out),
-            Unit::Warning(_) => {}
+            Unit::Warning(_) | Unit::Idle => {}
         }
         Ok(())
     });

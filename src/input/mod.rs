@@ -32,6 +32,7 @@ mod tests {
                     format!("message {message}")
                 }
                 Unit::Warning(w) => format!("warning {w}"),
+                Unit::Idle => "idle".to_string(),
             });
             Ok(())
         })
@@ -175,6 +176,8 @@ pub enum Unit {
     },
     /// Something the user should know (a cap was hit); the input goes on.
     Warning(String),
+    /// A live pipe has gone quiet: what came so far should be shown now.
+    Idle,
 }
 
 /// An input that could not be read.
@@ -408,8 +411,10 @@ pub fn read<E>(
         inner: reader,
         buf: Vec::with_capacity(room as usize),
         eof: false,
+        live: matches!(source, Source::Stdin) && stdin_is_pipe(),
     };
-    r.fill(sniff::SNIFF_BYTES).map_err(err)?;
+    // a live pipe is sniffed on what it has written before going quiet
+    r.fill_live(sniff::SNIFF_BYTES).map_err(err)?;
     // gzip, by its magic bytes (a .gz name alone proves nothing)
     let bomb = Rc::new(Cell::new(false));
     if r.buf.starts_with(&[0x1f, 0x8b]) {
@@ -755,6 +760,9 @@ struct Reader {
     inner: Box<dyn Read>,
     buf: Vec<u8>,
     eof: bool,
+    /// Standard input is a pipe read as it is written (`tail -f | ndr-doctor`): see
+    /// `fill_live`.
+    live: bool,
 }
 
 impl Reader {
@@ -765,7 +773,49 @@ impl Reader {
             inner: f(rest),
             buf: Vec::with_capacity(CHUNK),
             eof: false,
+            // a decoder may hold data that the pipe no longer shows
+            live: false,
         }
+    }
+
+    /// Like `fill`, but on a live pipe returns early once the buffer holds a complete line
+    /// and nothing more has come for `LIVE_WAIT_MS`: a slowly written log is scanned as
+    /// it comes, not when 256 KiB have piled up. Returns whether it stopped so (the input
+    /// is idle).
+    fn fill_live(&mut self, want: usize) -> io::Result<bool> {
+        if !self.live {
+            self.fill(want)?;
+            return Ok(false);
+        }
+        let mut has_line = memchr::memchr(b'\n', &self.buf).is_some();
+        while !self.eof && self.buf.len() < want {
+            if has_line && !stdin_readable(LIVE_WAIT_MS) {
+                return Ok(true);
+            }
+            // one read: what the pipe holds now (at most its 1 MiB)
+            let at = self.buf.len();
+            let room = (want - at).min(1 << 20);
+            self.buf.resize(at + room, 0);
+            let got = loop {
+                match self.inner.read(&mut self.buf[at..]) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            let n = match got {
+                Ok(n) => n,
+                Err(e) => {
+                    self.buf.truncate(at);
+                    return Err(e);
+                }
+            };
+            self.buf.truncate(at + n);
+            if n == 0 {
+                self.eof = true;
+            }
+            has_line |= memchr::memchr(b'\n', &self.buf[at..]).is_some();
+        }
+        Ok(false)
     }
 
     /// Reads until `buf` holds at least `want` bytes or the input ends.
@@ -781,6 +831,46 @@ impl Reader {
             self.eof = true;
         }
         Ok(())
+    }
+}
+
+/// How long a live pipe may stay quiet before what was read is scanned and shown.
+const LIVE_WAIT_MS: i32 = 100;
+
+/// Whether standard input is a pipe or FIFO, which `Reader::fill_live` reads as it comes.
+/// (A terminal is not: a pasted bounce is read whole, up to Ctrl-D.)
+fn stdin_is_pipe() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: fstat on our own standard input, into a zeroed stat owned by this frame
+        unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            libc::fstat(0, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
+/// Whether standard input has data (or its end) within `timeout_ms`. An error counts as
+/// readable: the read that follows reports it.
+fn stdin_readable(timeout_ms: i32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let mut fd = libc::pollfd {
+            fd: 0,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on one pollfd owned by this frame
+        unsafe { libc::poll(&mut fd, 1, timeout_ms) != 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = timeout_ms;
+        true
     }
 }
 
@@ -829,7 +919,7 @@ fn stream_lines<E>(
 ) -> io::Result<Result<(), E>> {
     let mut warned_long = false;
     loop {
-        r.fill(CHUNK)?;
+        let idle = r.fill_live(CHUNK)?;
         if r.buf.is_empty() {
             return Ok(Ok(()));
         }
@@ -868,6 +958,9 @@ fn stream_lines<E>(
         let mut buf = std::mem::replace(&mut r.buf, next);
         buf.truncate(cut);
         if let Err(e) = each(Unit::Lines { buf, first_line }) {
+            return Ok(Err(e));
+        }
+        if idle && let Err(e) = each(Unit::Idle) {
             return Ok(Err(e));
         }
         first_line += lines;
