@@ -33,6 +33,14 @@ fn g(needle: &'static str, pattern: &str) -> Guarded {
     }
 }
 
+/// Guards one of which the match contains somewhere.
+fn any(needles: &[&'static str], pattern: &str) -> Guarded {
+    Guarded {
+        anchored: false,
+        ..at(needles, pattern)
+    }
+}
+
 /// Guards that every match starts with (after a `\b`), one of them each time.
 fn at(needles: &[&'static str], pattern: &str) -> Guarded {
     Guarded {
@@ -93,7 +101,10 @@ static RECIPIENT_KEYED: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
             &format!(r"(?i)original-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
         ),
         at(&["rcpt to"], &format!(r"(?i)rcpt to:\s*<({ADDR})>")),
-        g("@", &format!(r"\s(?:==|\*\*|=>|->)\s+<?({ADDR})")),
+        any(
+            &["==", "**", "=>", "->"],
+            &format!(r"\s(?:==|\*\*|=>|->)\s+<?({ADDR})"),
+        ),
         at(
             &["recipient_address"],
             &format!(r"(?i)recipient_address[=:]\s*({ADDR})"),
