@@ -14,6 +14,17 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet, meta};
 use std::ops::Range;
 
+/// Warm-up steps (see `pipeline`), one per static pattern: `warm_steps![A, B]` is a
+/// `&[fn()]` whose steps force `A` and `B`.
+macro_rules! warm_steps {
+    ($($pattern:expr),* $(,)?) => {
+        &[$(|| {
+            std::sync::LazyLock::force(&$pattern);
+        }),*]
+    };
+}
+pub(crate) use warm_steps;
+
 /// Compiles one of the crate's static patterns for searches over large buffers (a mistake
 /// in one is a bug, caught by the tests that use it).
 pub fn bytes(pattern: &str) -> Regex {

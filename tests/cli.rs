@@ -486,15 +486,7 @@ fn codes_lists_the_table() {
 #[test]
 fn closed_pipe_is_a_quiet_exit() {
     use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command as Std, Stdio};
-    let bin = assert_cmd::cargo::cargo_bin("ndr-doctor");
-    let mut child = Std::new(bin)
-        .args(["--format", "ndjson", "--fail-on", "none"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn(&["--format", "ndjson", "--fail-on", "none"]);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let line = "Mar  4 12:33:10 mx1 postfix/smtp[1]: ABCDEF123: to=<a@example.com>, dsn=4.4.1, status=deferred (connect to mail.example.com[192.0.2.25]:25: Connection refused)\n";
@@ -711,17 +703,10 @@ fn codes_filters() {
 #[test]
 fn a_live_pipe_is_reported_as_it_is_written() {
     use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
     use std::sync::mpsc;
     use std::time::Duration;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ndr-doctor"))
-        .args(["--format", "ndjson", "--fail-on", "none"])
-        .env("LANG", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn(&["--format", "ndjson", "--fail-on", "none"]);
+    drop(child.stderr.take());
     let mut stdin = child.stdin.take().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();

@@ -2,27 +2,19 @@
 //! unreadable paths, control sequences in every field, closed pipes, and look-alike lines
 //! from other systems' logs. Big inputs are generated on the fly and piped, never written.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command as Std, Stdio};
+use std::process::Command as Std;
 use std::time::Duration;
 
 fn cmd() -> Command {
-    let mut c = Command::cargo_bin("ndr-doctor").expect("binary built");
-    c.env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("NDR_DOCTOR_CATALOG")
-        .env("LANG", "C")
-        .timeout(Duration::from_secs(60));
+    let mut c = common::cmd();
+    c.timeout(Duration::from_secs(60));
     c
-}
-
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("ndr-doctor")
 }
 
 /// A fresh scratch directory for one test.
@@ -36,11 +28,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn ndjson(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8(stdout.to_vec())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::ndjson_lines(stdout)
 }
 
 /// Every character that must never reach a terminal raw.
@@ -63,14 +51,7 @@ fn pipe_through(
     total: usize,
     tail: &[u8],
 ) -> (u64, std::process::Output) {
-    let mut child = Std::new(bin())
-        .args(args)
-        .env("LANG", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn(args);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
@@ -670,14 +651,7 @@ fn closed_stdout_and_stderr_are_quiet_in_every_mode() {
         vec!["--format", "markdown"],
     ] {
         // `| head -1`: the reader takes one line and goes away
-        let mut child = Std::new(bin())
-            .args(&args)
-            .args(["--fail-on", "none"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = common::spawn(&[&args[..], &["--fail-on", "none"]].concat());
         let mut stdin = child.stdin.take().unwrap();
         let input = input.clone();
         let writer = std::thread::spawn(move || {
@@ -697,13 +671,7 @@ fn closed_stdout_and_stderr_are_quiet_in_every_mode() {
         );
     }
     // both closed before anything is written, with warnings to give (`2>&1 | head -1`)
-    let mut child = Std::new(bin())
-        .args(["--format", "ndjson", "--fail-on", "none"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn(&["--format", "ndjson", "--fail-on", "none"]);
     drop(child.stdout.take());
     drop(child.stderr.take());
     let mut stdin = child.stdin.take().unwrap();

@@ -224,10 +224,10 @@ impl WeakHit {
 /// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
 pub(crate) const WARM: &[fn()] = &[
     || {
-        let _ = LazyLock::force(&CODE);
+        LazyLock::force(&CODE);
     },
     || {
-        let _ = candidates(false);
+        candidates(false);
     },
 ];
 

@@ -408,31 +408,15 @@ pub fn line_context(line: &[u8]) -> LineContext {
 }
 
 /// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
-pub(crate) const WARM: &[fn()] = &[
-    || {
-        let _ = LazyLock::force(&RECIPIENT_KEYED);
-    },
-    || {
-        let _ = LazyLock::force(&ANY_ADDR);
-    },
-    || {
-        let _ = LazyLock::force(&ADDR_LINE);
-    },
-    || {
-        let _ = LazyLock::force(&HOST_IP);
-    },
-    || {
-        let _ = LazyLock::force(&IP_ONLY);
-    },
-    || {
-        let _ = LazyLock::force(&TIMESTAMP);
-    },
-    || {
-        let _ = LazyLock::force(&QUEUE_ID);
-    },
-    || {
-        let _ = LazyLock::force(&VERDICT);
-    },
+pub(crate) const WARM: &[fn()] = crate::re::warm_steps![
+    RECIPIENT_KEYED,
+    ANY_ADDR,
+    ADDR_LINE,
+    HOST_IP,
+    IP_ONLY,
+    TIMESTAMP,
+    QUEUE_ID,
+    VERDICT,
 ];
 
 #[cfg(test)]

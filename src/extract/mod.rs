@@ -758,25 +758,13 @@ pub(crate) const WARM: &[&[fn()]] = &[
     symptom::WARM,
     codes::WARM,
     context::WARM,
-    &[
-        || {
-            let _ = LazyLock::force(&NESTED);
-        },
-        || {
-            let _ = LazyLock::force(&ORIGINAL_MARKER);
-        },
-        || {
-            let _ = LazyLock::force(&BOUNCE_MARKER);
-        },
-        || {
-            let _ = LazyLock::force(&DSN_FIELD);
-        },
-        || {
-            let _ = LazyLock::force(&DIAGNOSTIC_FIELD);
-        },
-        || {
-            let _ = LazyLock::force(&STATUS_FIELD);
-        },
+    crate::re::warm_steps![
+        NESTED,
+        ORIGINAL_MARKER,
+        BOUNCE_MARKER,
+        DSN_FIELD,
+        DIAGNOSTIC_FIELD,
+        STATUS_FIELD,
     ],
 ];
 

@@ -208,37 +208,37 @@ pub fn is_mail_line(line: &[u8]) -> bool {
 /// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
 pub(crate) const WARM: &[fn()] = &[
     || {
-        let _ = keywords();
+        keywords();
     },
     || {
-        let _ = LazyLock::force(&ANY);
+        LazyLock::force(&ANY);
     },
     || {
-        let _ = each(0);
+        each(0);
     },
     || {
-        let _ = each(1);
+        each(1);
     },
     || {
-        let _ = each(2);
+        each(2);
     },
     || {
-        let _ = each(3);
+        each(3);
     },
     || {
-        let _ = each(4);
+        each(4);
     },
     || {
-        let _ = each(5);
+        each(5);
     },
     || {
-        let _ = each(6);
+        each(6);
     },
     || {
-        let _ = LazyLock::force(&MAIL);
+        LazyLock::force(&MAIL);
     },
     || {
-        let _ = LazyLock::force(&REPLY);
+        LazyLock::force(&REPLY);
     },
 ];
 

@@ -310,19 +310,12 @@ fn looks_textual(b: &[u8]) -> bool {
 }
 
 /// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
-pub(crate) const WARM: &[fn()] = &[
-    || {
-        let _ = LazyLock::force(&BOUNCE_SENDER);
-    },
-    || {
-        let _ = LazyLock::force(&BOUNCE_SUBJECT);
-    },
-    || {
-        let _ = LazyLock::force(&MESSAGE_ID);
-    },
-    || {
-        let _ = LazyLock::force(&STRUCTURE_LINE);
-    },
+pub(crate) const WARM: &[fn()] = crate::re::warm_steps![
+    PARSER,
+    BOUNCE_SENDER,
+    BOUNCE_SUBJECT,
+    MESSAGE_ID,
+    STRUCTURE_LINE,
 ];
 
 #[cfg(test)]

@@ -96,17 +96,7 @@ pub fn kind(head: &[u8]) -> Kind {
 }
 
 /// Compiles this module's patterns, one step each (see `pipeline`'s warm-up).
-pub(crate) const WARM: &[fn()] = &[
-    || {
-        let _ = LazyLock::force(&LOG_LINE);
-    },
-    || {
-        let _ = LazyLock::force(&HEADER);
-    },
-    || {
-        let _ = LazyLock::force(&MESSAGE_HEADER);
-    },
-];
+pub(crate) const WARM: &[fn()] = crate::re::warm_steps![LOG_LINE, HEADER, MESSAGE_HEADER];
 
 #[cfg(test)]
 mod tests {
