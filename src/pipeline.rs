@@ -65,7 +65,7 @@ pub enum Job {
 const BATCH_BYTES: usize = 64 * 1024;
 /// ...or this many jobs (handing over a small message or a trace row on its own costs more
 /// than decoding it).
-const BATCH_JOBS: usize = 64;
+const BATCH_JOBS: usize = 256;
 /// What a trace row counts for in a batch's size.
 const RECORD_SIZE: usize = 256;
 

@@ -123,33 +123,58 @@ impl<R: Read> Read for RowLimit<R> {
                     break;
                 }
             }
-            let b = self.buf[self.pos];
-            self.pos += 1;
+            let avail = &self.buf[self.pos..self.len];
             if self.dropping {
-                if b == b'\n' {
-                    (self.dropping, self.quoted, self.row) = (false, false, 0);
+                match memchr::memchr(b'\n', avail) {
+                    Some(i) => {
+                        self.pos += i + 1;
+                        (self.dropping, self.quoted, self.row) = (false, false, 0);
+                    }
+                    None => self.pos = self.len,
                 }
                 continue;
             }
+            // ordinary bytes up to the next quote or line end go across in one copy, as far
+            // as the room left in `out` and in the row allow
+            let span = avail.len().min(out.len() - w).min(MAX_ROW + 1 - self.row);
+            let plain = memchr::memchr2(b'"', b'\n', &avail[..span]).unwrap_or(span);
+            if plain > 0 {
+                out[w..w + plain].copy_from_slice(&avail[..plain]);
+                (w, self.pos, self.row) = (w + plain, self.pos + plain, self.row + plain);
+                if self.row > MAX_ROW {
+                    self.cut_row();
+                }
+                continue;
+            }
+            let b = avail[0];
+            self.pos += 1;
             out[w] = b;
             w += 1;
             if b == b'"' {
                 self.quoted = !self.quoted;
-            } else if b == b'\n' && !self.quoted {
+            } else if !self.quoted {
+                // a line end outside quotes ends the row
                 self.row = 0;
                 continue;
             }
             self.row += 1;
             if self.row > MAX_ROW {
-                if self.quoted {
-                    self.pending.push_back(b'"');
-                }
-                self.pending.push_back(b'\n');
-                self.dropping = true;
-                self.cut.set(self.cut.get() + 1);
+                self.cut_row();
             }
         }
         Ok(w)
+    }
+}
+
+impl<R> RowLimit<R> {
+    /// Ends the current row here (closing an open quote) and drops the rest of its line.
+    fn cut_row(&mut self) {
+        if self.quoted {
+            self.pending.push_back(b'"');
+        }
+        self.pending.push_back(b'\n');
+        self.dropping = true;
+        self.cut.set(self.cut.get() + 1);
     }
 }
 
@@ -296,6 +321,16 @@ pub fn read<E>(
         .delimiter(header.delimiter)
         .from_reader(LineCounter::new(reader));
     let cols: &[String] = &header.columns;
+    // where each field is, found once for the whole input
+    let text_columns: Vec<usize> = TEXT_COLUMNS
+        .iter()
+        .filter_map(|n| find(cols, &[n]))
+        .collect();
+    let recipient_column = find(cols, RECIPIENT_COLUMNS);
+    let status_column = find(cols, &["recipient_status"]);
+    let id_column = find(cols, ID_COLUMNS);
+    let time_column = find(cols, TIME_COLUMNS);
+    let event_column = find(cols, EVENT_COLUMNS);
     let mut first_row = true;
     let mut rec = csv::ByteRecord::new();
     loop {
@@ -316,24 +351,24 @@ pub fn read<E>(
         if std::mem::take(&mut first_row) && rec.iter().map(norm).eq(cols.iter().cloned()) {
             continue;
         }
-        let texts: Vec<String> = TEXT_COLUMNS
+        let texts: Vec<String> = text_columns
             .iter()
-            .filter_map(|n| field(&rec, find(cols, &[n])))
+            .filter_map(|&i| field(&rec, Some(i)))
             .collect();
         if texts.is_empty() {
             continue;
         }
-        let recipients = field(&rec, find(cols, RECIPIENT_COLUMNS));
-        let status = field(&rec, find(cols, &["recipient_status"]));
+        let recipients = field(&rec, recipient_column);
+        let status = field(&rec, status_column);
         let base = Record {
             line,
             text: texts.join(" | ").into_bytes(),
             recipient: recipients
                 .as_deref()
                 .map(|r| r.split(';').next().unwrap_or("").trim().to_string()),
-            message_id: field(&rec, find(cols, ID_COLUMNS)),
-            timestamp: field(&rec, find(cols, TIME_COLUMNS)),
-            event: field(&rec, find(cols, EVENT_COLUMNS)),
+            message_id: field(&rec, id_column),
+            timestamp: field(&rec, time_column),
+            event: field(&rec, event_column),
         };
         // several recipients with one status each, in the same order
         let split: Option<Vec<(String, String)>> = match (&recipients, &status) {
