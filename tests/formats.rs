@@ -753,3 +753,30 @@ fn lf_crlf_and_cr_line_endings_give_the_same_findings() {
         }
     }
 }
+
+/// A raw binary byte inside a bounce (a NUL in the returned original) leaves it a message:
+/// the same findings as without it, none from the quoted original.
+#[test]
+fn a_nul_byte_in_a_bounce_keeps_it_a_message() {
+    for name in [
+        "postfix-dsn.eml",
+        "exchange-delayed-dsn.eml",
+        "bounces.mbox",
+    ] {
+        let stored = std::fs::read(fixture(name)).unwrap();
+        let at = stored
+            .windows(8)
+            .rposition(|w| w == b"Subject:")
+            .expect("a Subject header");
+        let mut with_nul = stored[..at].to_vec();
+        with_nul.extend_from_slice(b"X-Binary: \x00\x00\x01\n");
+        with_nul.extend_from_slice(&stored[at..]);
+        let v = run(&scratch(&format!("nul-{name}"), &with_nul));
+        assert!(!v.is_empty(), "{name}");
+        assert_eq!(
+            without_path(&v),
+            without_path(&run(&fixture(name))),
+            "{name}"
+        );
+    }
+}

@@ -64,18 +64,19 @@ fn is_message(head: &[u8]) -> bool {
 
 /// Decides the kind from the first bytes of an input.
 pub fn kind(head: &[u8]) -> Kind {
-    if memchr::memchr(0, head).is_some() {
-        // binary: no document structure to follow, look at it line by line
-        return Kind::Log;
-    }
     if let Some(h) = super::trace::header_of(head) {
         return Kind::Trace(h);
     }
     if head.starts_with(b"From ") {
         return Kind::Mbox;
     }
+    // a message keeps its structure when its body holds a NUL (a raw binary part)
     if is_message(head) {
         return Kind::Message;
+    }
+    if memchr::memchr(0, head).is_some() {
+        // binary: no document structure to follow, look at it line by line
+        return Kind::Log;
     }
     let mut total = 0usize;
     let mut logish = 0usize;
@@ -121,6 +122,11 @@ mod tests {
         assert_eq!(kind(b"450 4.4.316 Connection refused"), Kind::Text);
         assert_eq!(kind(b""), Kind::Text);
         assert_eq!(kind(b"\x00\x01binary"), Kind::Log);
+        assert_eq!(kind(b"Delivery has failed\n\x00\n"), Kind::Log);
+        assert_eq!(
+            kind(b"From: MAILER-DAEMON@x\nSubject: Undelivered\n\nbody \x00 5.1.1\n"),
+            Kind::Message
+        );
         assert_eq!(
             kind(b"From MAILER-DAEMON Thu Mar  5 09:14:02 2026\nFrom: x\n\nbody\n"),
             Kind::Mbox
