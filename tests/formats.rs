@@ -502,11 +502,11 @@ fn get_queue_last_error() {
         &v[1],
         json!({"line": 9, "nested": true, "root_cause": false}),
     );
-    // the second queue. Left out: root_cause true (each queue is its own failure, but the
-    // listing is one document without recipients, so it gets a single root cause)
+    // the second queue is a failure of its own: no recipients, so grouped by destination
     has(
         &v[2],
-        json!({"line": 19, "code": "4.4.0", "category": "dns-query-failed", "state": "queued"}),
+        json!({"line": 19, "code": "4.4.0", "category": "dns-query-failed", "state": "queued",
+               "root_cause": true, "remote_host": "example.net"}),
     );
 }
 

@@ -577,6 +577,27 @@ impl<'a> LastBy<'a> {
     }
 }
 
+/// What a document's findings are grouped by, one root cause per group: the recipient; in a
+/// document that names no recipient at all (a queue listing), the destination, where a
+/// finding with none goes with the destination above it (or, before any, the first one).
+fn group_keys(found: &[(Finding, u8)]) -> Vec<Option<String>> {
+    if found.iter().any(|(f, _)| f.recipient.is_some()) {
+        return found.iter().map(|(f, _)| f.recipient.clone()).collect();
+    }
+    let destination = |f: &Finding| f.remote_host.clone().or_else(|| f.remote_ip.clone());
+    let first = found.iter().find_map(|(f, _)| destination(f));
+    let mut above = first;
+    found
+        .iter()
+        .map(|(f, _)| {
+            if let Some(d) = destination(f) {
+                above = Some(d);
+            }
+            above.clone()
+        })
+        .collect()
+}
+
 /// Per-document state: what earlier lines said about the lines after them.
 #[derive(Default)]
 struct DocState {
@@ -592,7 +613,7 @@ struct DocState {
 
 static DSN_FIELD: LazyLock<Line> = LazyLock::new(|| {
     crate::re::line(
-        r"(?i)^\s*(action|remote-mta|last-attempt-date|will-retry-until|receiving server):\s*(.*?)\s*$",
+        r"(?i)^\s*(action|remote-mta|last-attempt-date|will-retry-until|receiving server|nexthopdomain)\s*:\s*(.*?)\s*$",
     )
 });
 
@@ -642,7 +663,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 }
                 st.recipient = Some(r);
             }
-            let field_like = matches!(first, Some(b'a' | b'r' | b'l' | b'w'));
+            let field_like = matches!(first, Some(b'a' | b'r' | b'l' | b'w' | b'n'));
             if let Some(c) = field_like.then(|| DSN_FIELD.captures(line)).flatten() {
                 let key = c
                     .get(1)
@@ -658,6 +679,11 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                         .push((st.recipient.clone(), val.to_ascii_lowercase())),
                     b"last-attempt-date" => st.timestamp = Some(val),
                     b"will-retry-until" => st.retry_until.push((st.recipient.clone(), val)),
+                    // Exchange's Get-Queue: the queue's destination, for the LastError below it
+                    b"nexthopdomain" => {
+                        st.remote_host = (!val.is_empty()).then_some(val);
+                        st.remote_ip = None;
+                    }
                     _ => {
                         let (h, i) = context::remote(line);
                         if h.is_some() {
@@ -733,10 +759,11 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         }
     }
     // groups in order of first appearance (a map, so that thousands of recipients stay cheap)
+    let keys = group_keys(&found);
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut index: HashMap<Option<String>, usize> = HashMap::new();
-    for (i, (f, _)) in found.iter().enumerate() {
-        let g = *index.entry(f.recipient.clone()).or_insert_with(|| {
+    for (i, key) in keys.into_iter().enumerate() {
+        let g = *index.entry(key).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
         });
@@ -955,5 +982,31 @@ mod tests {
         let f = doc(text);
         assert!(!f.is_empty());
         assert!(f.iter().all(|f| f.state == State::Queued), "{f:?}");
+    }
+
+    #[test]
+    fn without_recipients_each_destination_is_a_failure_of_its_own() {
+        let roots = |fs: &[Finding]| {
+            fs.iter()
+                .filter(|f| f.root_cause)
+                .map(|f| f.code.map(|c| c.to_string()).unwrap_or_default())
+                .collect::<Vec<_>>()
+        };
+        // a queue listing: the line without a destination goes with the queue above it
+        let queues = doc(
+            "NextHopDomain : mail.example.com\nLastError : 451 4.4.0 Primary target IP address responded with: \"421 4.4.2 Connection dropped.\"\nStatus : 451 4.4.0 retry later\n\nNextHopDomain : example.net\nLastError : 451 4.4.0 DNS query failed. nonexistent domain\n",
+        );
+        assert_eq!(roots(&queues), ["4.4.0", "4.4.0"]);
+        assert_eq!(
+            queues.last().unwrap().remote_host.as_deref(),
+            Some("example.net")
+        );
+        // one delivery's lines, one naming the server and one not: still one failure, and the
+        // expiry settles across them
+        let ndr = doc(
+            "Remote server returned '550 5.4.316 Message expired, connection refused(Socket error code 10061)'\n450 4.4.316 Connection refused [Message=Socket error code 10061] [LastAttemptedServerName=mail.example.com] [LastAttemptedIP=192.0.2.25:25]\n",
+        );
+        assert_eq!(ndr.iter().filter(|f| f.root_cause).count(), 1);
+        assert!(ndr.iter().all(|f| f.state == State::Expired), "{ndr:?}");
     }
 }
