@@ -98,51 +98,22 @@ impl Job {
                 let (doc, w) =
                     crate::input::decode_message(&raw, first_line, &path, message, in_mbox);
                 warnings = w;
-                extract::scan_document(
-                    &doc,
-                    &Origin {
-                        path: &path,
-                        message,
-                    },
-                    opts,
-                    &mut out,
-                )
+                extract::scan_document(&doc, &origin(&path, message), opts, &mut out)
             }
             Job::Lines {
                 buf,
                 first_line,
                 path,
             } => {
-                extract::scan_log(
-                    &buf,
-                    first_line,
-                    &Origin {
-                        path: &path,
-                        message: 1,
-                    },
-                    opts,
-                    &mut out,
-                );
+                extract::scan_log(&buf, first_line, &origin(&path, 1), opts, &mut out);
                 crate::input::recycle(buf);
             }
-            Job::Document { doc, message, path } => extract::scan_document(
-                &doc,
-                &Origin {
-                    path: &path,
-                    message,
-                },
-                opts,
-                &mut out,
-            ),
-            Job::Record { rec, path } => extract::scan_trace_row(
-                &rec,
-                &Origin {
-                    path: &path,
-                    message: 1,
-                },
-                opts,
-                &mut out,
-            ),
+            Job::Document { doc, message, path } => {
+                extract::scan_document(&doc, &origin(&path, message), opts, &mut out)
+            }
+            Job::Record { rec, path } => {
+                extract::scan_trace_row(&rec, &origin(&path, 1), opts, &mut out)
+            }
             Job::End { path } => end_of = Some(path),
         }
         Done {
@@ -152,6 +123,10 @@ impl Job {
             end_of,
         }
     }
+}
+
+fn origin(path: &str, message: usize) -> Origin<'_> {
+    Origin { path, message }
 }
 
 /// Where findings go, in input order.
