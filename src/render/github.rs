@@ -70,15 +70,10 @@ impl Renderer for Github {
             t.findings, t.root_causes, t.inputs
         );
         if let Some(r) = report {
-            let states: Vec<String> = r
-                .by_state()
-                .iter()
-                .map(|(s, n)| format!("{n} {s}"))
-                .collect();
             line.push_str(&format!(
                 "; {} deliveries ({})",
                 r.deliveries.len(),
-                states.join(", ")
+                super::state_counts(r)
             ));
         }
         writeln!(w, "::notice title=ndr-doctor::{}", escape_data(&line))?;

@@ -571,17 +571,12 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
         )?;
     }
     writeln!(w)?;
-    let states: Vec<String> = r
-        .by_state()
-        .iter()
-        .map(|(s, n)| format!("{n} {s}"))
-        .collect();
     writeln!(
         w,
         "{}: {} ({}; {} {})",
         h("Deliveries", "配信"),
         r.deliveries.len(),
-        states.join(", "),
+        super::state_counts(r),
         h("as of", "基準時刻"),
         rfc3339(r.now)
     )

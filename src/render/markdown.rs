@@ -74,17 +74,12 @@ impl Renderer for Markdown {
             h("inputs", "入力")
         )?;
         if let Some(r) = report {
-            let states: Vec<String> = r
-                .by_state()
-                .iter()
-                .map(|(s, n)| format!("{n} {s}"))
-                .collect();
             write!(
                 w,
                 "; {} {} ({})",
                 r.deliveries.len(),
                 h("deliveries", "配信"),
-                states.join(", ")
+                super::state_counts(r)
             )?;
         }
         writeln!(w)?;

@@ -139,6 +139,16 @@ pub fn needs_report(format: Format, summary: bool) -> bool {
 }
 
 /// "expires in 3h 10m" / "expired 2h 0m ago" for a delivery, relative to `now`.
+/// How many deliveries are in each state: `3 queued, 1 expired`.
+pub fn state_counts(r: &Report) -> String {
+    let states: Vec<String> = r
+        .by_state()
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    states.join(", ")
+}
+
 pub fn expiry_text(d: &Delivery, now: i64, lang: Lang) -> String {
     let Some(at) = d.expires_at else {
         return String::new();
