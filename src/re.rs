@@ -12,7 +12,6 @@ use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::captures::Captures;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet, meta};
-use std::ops::Range;
 
 /// Warm-up steps (see `pipeline`), one per static pattern: `warm_steps![A, B]` is a
 /// `&[fn()]` whose steps force `A` and `B`.
@@ -103,9 +102,6 @@ impl<'h> Piece<'h> {
     pub fn end(&self) -> usize {
         self.end
     }
-    pub fn range(&self) -> Range<usize> {
-        self.start..self.end
-    }
 }
 
 /// The groups of one match (group 0 is the whole match).
@@ -139,9 +135,7 @@ impl Line {
     }
 
     pub fn captures<'h>(&self, hay: &'h [u8]) -> Option<Groups<'h>> {
-        let mut caps = self.0.create_captures();
-        self.0.captures(hay, &mut caps);
-        caps.is_match().then_some(Groups { hay, caps })
+        self.search(hay, &Input::new(hay))
     }
 
     /// The match that starts exactly at `at`, if there is one (what an unanchored search
@@ -150,10 +144,7 @@ impl Line {
         if at > hay.len() {
             return None;
         }
-        let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
-        let mut caps = self.0.create_captures();
-        self.0.search_captures(&input, &mut caps);
-        caps.is_match().then_some(Groups { hay, caps })
+        self.search(hay, &Input::new(hay).range(at..).anchored(Anchored::Yes))
     }
 
     /// The leftmost match that starts at `from` or later.
@@ -161,9 +152,13 @@ impl Line {
         if from > hay.len() {
             return None;
         }
+        self.search(hay, &Input::new(hay).range(from..))
+    }
+
+    /// The groups of the match `input` (a search of `hay`) finds.
+    fn search<'h>(&self, hay: &'h [u8], input: &Input<'_>) -> Option<Groups<'h>> {
         let mut caps = self.0.create_captures();
-        self.0
-            .search_captures(&Input::new(hay).range(from..), &mut caps);
+        self.0.search_captures(input, &mut caps);
         caps.is_match().then_some(Groups { hay, caps })
     }
 
@@ -195,7 +190,8 @@ mod tests {
         );
         let c = l.captures(hay).unwrap();
         assert_eq!(c.get(1).unwrap().as_bytes(), b"MX.example.com");
-        assert_eq!(c.get(2).unwrap().range(), 28..37);
+        let ip = c.get(2).unwrap();
+        assert_eq!((ip.start(), ip.end()), (28, 37));
         assert!(c.get(3).is_none());
         let all: Vec<&[u8]> = l
             .captures_iter(hay)

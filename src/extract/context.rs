@@ -22,14 +22,10 @@ struct Guarded {
 
 /// A guard that the match contains somewhere (none with `""`).
 fn g(needle: &'static str, pattern: &str) -> Guarded {
-    Guarded {
-        needles: if needle.is_empty() {
-            Vec::new()
-        } else {
-            vec![memchr::memmem::Finder::new(needle.as_bytes())]
-        },
-        anchored: false,
-        re: re(pattern),
+    if needle.is_empty() {
+        any(&[], pattern)
+    } else {
+        any(&[needle], pattern)
     }
 }
 
