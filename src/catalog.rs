@@ -177,6 +177,12 @@ pub struct Entry {
     pub references: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
+    /// The reasons (`data/reasons.json`) this entry's meaning is for, when the code means
+    /// something else from other systems (Exchange Online's 5.2.2 is a submission quota,
+    /// everyone else's a full mailbox): a finding whose words name another reason is
+    /// explained by the registry's entry for the code, or by the reason's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 impl Entry {
@@ -304,6 +310,7 @@ impl Slot {
                     category: self.category.clone(),
                     severity: Severity::Transient,
                     source: "builtin".into(),
+                    reasons: Vec::new(),
                     owner: "your-organization".into(),
                     registry_title: None,
                     related: Vec::new(),
@@ -785,6 +792,7 @@ impl Catalog {
                 None => en.clone(),
             };
             entries.push(Entry {
+                reasons: Vec::new(),
                 code: code.clone(),
                 also: o.also.unwrap_or_default(),
                 reply: o.reply.ok_or_else(|| missing("reply"))?,

@@ -13,6 +13,7 @@ pub mod policy;
 pub mod probe;
 pub mod queue;
 pub mod re;
+pub mod reasons;
 pub mod redact;
 pub mod render;
 pub mod sanitize;

@@ -450,6 +450,10 @@ mod tests {
             nested: false,
             time: Some(time),
             retry_until: None,
+            reason: "networkerror",
+            hard_bounce: false,
+            basis: crate::extract::Basis::Code,
+            stage: None,
         }
     }
 

@@ -60,6 +60,22 @@ pub fn line_set(patterns: &[&str], overlapping: bool) -> LineSet {
     LineSet(re)
 }
 
+/// Like `line_set` (overlapping), for a large set of long alternations: the lazy DFA gets
+/// a cache big enough to hold the states a bounce's lines visit, rather than thrash.
+pub fn line_set_large(patterns: &[&str]) -> LineSet {
+    let re = meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(
+            meta::Config::new()
+                .auto_prefilter(false)
+                .match_kind(MatchKind::All)
+                .hybrid_cache_capacity(8 << 20),
+        )
+        .build_many(patterns)
+        .expect("static regex"); // ok: constant patterns, compiled by the tests
+    LineSet(re)
+}
+
 /// Several patterns searched in one pass (see `line_set`).
 #[derive(Clone, Debug)]
 pub struct LineSet(meta::Regex);

@@ -620,6 +620,8 @@ fn exim_main_log() {
             (6, "connection-timed-out", "queued"),
             (7, "delivery-not-authorized", "queued"),
             (8, "dns-query-failed", "failed"),
+            // `** ... retry timeout exceeded`: no code, the words say the retries ran out
+            (9, "delivery-expired", "expired"),
         ]
     );
     has(

@@ -1,5 +1,6 @@
 //! The finding: a plain struct the extractor fills and the renderers only read.
 
+use super::reason::{Basis, Stage};
 use crate::catalog::{Code, Severity};
 use serde::Serialize;
 
@@ -61,6 +62,14 @@ pub struct Finding {
     pub nested: bool,
     /// `timestamp` parsed, in UTC seconds since the epoch.
     pub time: Option<i64>,
+    /// What the failure is, in the shared vocabulary (`data/reasons.json`).
+    pub reason: &'static str,
+    /// Resending the same message to the same address cannot succeed.
+    pub hard_bounce: bool,
+    /// What the reason rests on: the code, the words, or both.
+    pub basis: Basis,
+    /// The SMTP stage the failure happened at, when the text tells.
+    pub stage: Option<Stage>,
     /// A delayed DSN's `Will-Retry-Until`, in UTC seconds: when the sender gives up.
     pub retry_until: Option<i64>,
 }

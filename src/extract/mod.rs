@@ -8,9 +8,11 @@ pub mod codes;
 pub mod context;
 mod finding;
 pub mod limits;
+pub mod reason;
 pub mod symptom;
 
 pub use finding::{Finding, State};
+pub use reason::Basis;
 
 use crate::catalog::{self, Code, Severity};
 use crate::input::{Document, PartKind, Record, lines};
@@ -77,6 +79,8 @@ struct Hit {
     overridden: bool,
     nested: bool,
     remote_reply: Option<String>,
+    /// the reason the line's words name, and the phrase
+    words: Option<(&'static str, String)>,
 }
 
 /// Segments of a line that quote another server's reply: `[Message=...]`, `responded with:`,
@@ -94,7 +98,9 @@ fn nested_spans(line: &[u8]) -> Vec<(usize, usize)> {
         .collect()
 }
 
-fn analyze(line: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
+/// `said` is the line with the lines that continue it (a folded reply): where the words of
+/// the reply are read.
+fn analyze(line: &[u8], said: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
     // whether the line is about mail is asked only when the answer matters (a bare code, or a
     // symptom with no anchored code): the common log line, `dsn=4.4.1 ...`, never needs it
     let mut mail_known: Option<bool> = doc_mail.then_some(true);
@@ -138,6 +144,7 @@ fn analyze(line: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
             overridden: false,
             nested,
             remote_reply: None,
+            words: None,
         });
     }
     // an outer code carries the reply it quotes
@@ -151,6 +158,17 @@ fn analyze(line: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
         });
         if let Some(outer) = hits.iter_mut().find(|h| !h.nested) {
             outer.remote_reply = quoted;
+        }
+    }
+    // the words: what the failure is, whatever code stands beside them
+    let words = if !hits.is_empty() || sym.is_some() || mail() {
+        reason::find(said)
+    } else {
+        None
+    };
+    if let Some(w) = &words {
+        for h in hits.iter_mut().filter(|h| !h.nested) {
+            h.words = Some(w.clone());
         }
     }
     if let Some((cat, phrase)) = sym {
@@ -177,10 +195,34 @@ fn analyze(line: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
                 overridden: true,
                 nested: false,
                 remote_reply: None,
+                words,
             });
         }
+    } else if hits.is_empty()
+        && let Some(w) = words
+    {
+        // a failure stated in words only, or with a bare reply code
+        hits.push(Hit {
+            code: None,
+            reply: bare_reply(line),
+            anchored: false,
+            symptom: None,
+            overridden: false,
+            nested: false,
+            remote_reply: None,
+            words: Some(w),
+        });
     }
     hits
+}
+
+/// A basic reply code standing at the start of a reply (`550 User unknown`, `: 552-Mailbox`).
+static BARE_REPLY: LazyLock<Line> =
+    LazyLock::new(|| crate::re::line(r"(?:^|[\s:;(\[<>\x22'=#])([45][0-5][0-9])(?:[ -]|$)"));
+
+fn bare_reply(line: &[u8]) -> Option<u16> {
+    let m = BARE_REPLY.captures(line)?.get(1)?;
+    std::str::from_utf8(m.as_bytes()).ok()?.parse().ok()
 }
 
 /// Turns a hit into a finding: catalog entry, category, severity, first-guess state.
@@ -192,6 +234,8 @@ struct Site<'a> {
     ctx: context::LineContext,
     verdict: Option<Verdict>,
     now: i64,
+    /// the SMTP stage the reply was given at, when known
+    stage: Option<reason::Stage>,
 }
 
 fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
@@ -199,27 +243,34 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
     let ctx = site.ctx.clone();
     let cat = catalog::get();
     let symptom_cat = hit.symptom.as_ref().map(|(c, _)| *c);
-    let (entry, known, category) = match (hit.code, hit.overridden, symptom_cat) {
-        (_, true, Some(sc)) => match cat.by_category(sc) {
+    let (reason, basis) = reason::decide(
+        hit.code,
+        hit.reply,
+        hit.words.as_ref().map(|(r, _)| *r),
+        symptom_cat,
+        site.stage,
+    );
+    let (entry, known, category) = match (hit.code, symptom_cat) {
+        (_, Some(sc)) if hit.overridden => match cat.by_category(sc) {
             Some(e) => (e.code.clone(), true, sc.to_string()),
             None => (catalog::OTHER.to_string(), false, sc.to_string()),
         },
-        (Some(code), _, _) => match cat.lookup(code) {
-            Some(l) if l.how.known() => (l.entry.code.clone(), true, l.entry.category.clone()),
-            Some(l) => (l.entry.code.clone(), false, catalog::OTHER.to_string()),
+        (Some(code), _) if is_connector(code) => match cat.lookup(code) {
+            Some(l) => (l.entry.code.clone(), true, l.entry.category.clone()),
             None => (
                 catalog::OTHER.to_string(),
                 false,
                 catalog::OTHER.to_string(),
             ),
         },
-        (None, _, _) => (
-            catalog::OTHER.to_string(),
-            false,
-            catalog::OTHER.to_string(),
-        ),
+        (code, _) => entry_for(code, reason, basis != Basis::Code),
     };
-    let severity = match hit.code.and_then(|c| Severity::of_class(c.class)) {
+    let severity = match hit
+        .code
+        .map(|c| c.class)
+        .or(hit.reply.map(|r| (r / 100) as u8))
+        .and_then(Severity::of_class)
+    {
         Some(s) => s,
         None => match verdict {
             Some(Verdict::Bounced | Verdict::Expired) => Severity::Permanent,
@@ -235,6 +286,7 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
         (Some(_), _) => State::Failed,
         (None, Some(Verdict::Expired)) => State::Expired,
         (None, Some(Verdict::Bounced)) => State::Failed,
+        (None, _) if severity == Severity::Permanent => State::Failed,
         (None, _) => State::Queued,
     };
     // only what the excerpt can show is escaped (a line may be a megabyte long): at most 4
@@ -268,6 +320,65 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
             .and_then(|t| crate::time::parse(t, site.now)),
         retry_until: None,
         timestamp: ctx.timestamp,
+        reason,
+        hard_bounce: false,
+        basis,
+        stage: site.stage,
+    }
+}
+
+/// The catalog entry that explains a finding: the code's own entry, unless the code is
+/// generic (`x.y.0`) and the words say more, or the entry declares the reasons its meaning is
+/// for and this failure's reason is another (Exchange Online's 5.2.2 is a submission quota,
+/// every other system's a full mailbox): then the registry's entry for the code, or the
+/// reason's entry.
+fn entry_for(code: Option<Code>, reason: &'static str, from_words: bool) -> (String, bool, String) {
+    let cat = catalog::get();
+    let of_reason = || {
+        crate::reasons::by_name(reason)
+            .filter(|_| reason != crate::reasons::UNDEFINED)
+            .and_then(|r| cat.by_key(&r.entry))
+            .map(|e| (e.code.clone(), true, e.category.clone()))
+    };
+    let other = || {
+        (
+            catalog::OTHER.to_string(),
+            false,
+            catalog::OTHER.to_string(),
+        )
+    };
+    let Some(code) = code else {
+        return of_reason().unwrap_or_else(other);
+    };
+    match cat.lookup(code) {
+        Some(l) if l.how.known() => {
+            let own = (l.entry.code.clone(), true, l.entry.category.clone());
+            let declared = !l.entry.reasons.is_empty();
+            if reason == crate::reasons::UNDEFINED || l.entry.reasons.iter().any(|r| r == reason) {
+                return own;
+            }
+            if declared {
+                // the registry's meaning of the same code, or the reason's entry
+                return cat
+                    .lookup(code.with_class(0))
+                    .filter(|r| r.how == catalog::Match::Registry && r.entry.reasons.is_empty())
+                    .filter(|_| code.detail != 0)
+                    .map(|r| (r.entry.code.clone(), true, r.entry.category.clone()))
+                    .or_else(of_reason)
+                    .unwrap_or(own);
+            }
+            if code.detail == 0 && from_words {
+                return of_reason().unwrap_or(own);
+            }
+            own
+        }
+        // an unknown code: the words can still name the failure; the code alone cannot
+        Some(l) => of_reason().filter(|_| from_words).unwrap_or((
+            l.entry.code.clone(),
+            false,
+            catalog::OTHER.to_string(),
+        )),
+        None => of_reason().unwrap_or_else(other),
     }
 }
 
@@ -355,7 +466,7 @@ fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
     if across_lines && coded {
         let symptom = group
             .iter()
-            .find(|(f, _)| f.code.is_none())
+            .find(|(f, _)| f.code.is_none() && f.symptom.is_some())
             .and_then(|(f, _)| Some((f.category.clone(), f.entry.clone(), f.symptom.clone()?)));
         let best = best_index(group, |f| f.code.is_some() && !f.nested);
         if let (Some((category, entry, phrase)), Some(i)) = (symptom, best) {
@@ -376,6 +487,57 @@ fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
     let candidate = |f: &Finding| !(across_lines && coded && f.code.is_none());
     if let Some(i) = best_index(group, candidate).or_else(|| best_index(group, |_| true)) {
         group[i].0.root_cause = true;
+        if across_lines {
+            words_across_lines(group, i);
+        }
+    }
+    for (f, _) in group.iter_mut() {
+        // words that say the retries ran out (`retry timeout exceeded`) make a failure expired
+        if f.reason == "expired" && f.state == State::Failed {
+            f.state = State::Expired;
+        }
+        // retried until the sender gave up: expired, unless the words name what kept failing
+        // at the destination (a full mailbox, a refusal)
+        if f.state == State::Expired
+            && matches!(
+                f.reason,
+                "networkerror" | "systemerror" | "undefined" | "onhold" | "expired"
+            )
+        {
+            f.reason = "expired";
+        }
+        f.hard_bounce = f.state == State::Failed
+            && f.severity == Severity::Permanent
+            && crate::reasons::is_hard(f.reason);
+    }
+}
+
+/// In a document, the words on another line of the same recipient name the failure that the
+/// root cause's code leaves open (`Status: 5.0.0` and, above it, `... User unknown`).
+fn words_across_lines(group: &mut [(Finding, u8)], root: usize) {
+    let f = &group[root].0;
+    if f.basis != Basis::Code && f.reason != crate::reasons::UNDEFINED {
+        return;
+    }
+    let words = group
+        .iter()
+        .map(|(g, _)| g)
+        .filter(|g| !g.nested && g.basis != Basis::Code && g.reason != crate::reasons::UNDEFINED)
+        .max_by_key(|g| u8::from(g.code.is_none()))
+        .map(|g| g.reason);
+    let Some(words) = words else { return };
+    let f = &mut group[root].0;
+    let (reason, basis) = reason::decide(f.code, f.reply, Some(words), None, f.stage);
+    if reason == f.reason {
+        return;
+    }
+    f.reason = reason;
+    f.basis = basis;
+    if f.code.is_none_or(|c| !is_connector(c)) && !mapped_by_symptom(f) {
+        let (entry, known, category) = entry_for(f.code, reason, basis != Basis::Code);
+        f.entry = entry;
+        f.known = known;
+        f.category = category;
     }
 }
 
@@ -445,7 +607,7 @@ pub fn scan_record(
     opts: &Options,
     out: &mut Vec<Finding>,
 ) {
-    let hits = analyze(line, false, opts);
+    let hits = analyze(line, line, false, opts);
     if hits.is_empty() {
         return;
     }
@@ -460,6 +622,7 @@ pub fn scan_record(
             ctx,
             verdict,
             now: opts.now,
+            stage: reason::stage(line),
         },
         out,
     );
@@ -489,7 +652,7 @@ fn push_group(hits: Vec<Hit>, site: &Site<'_>, out: &mut Vec<Finding>) {
 /// Scans a row of a message trace or tracking log: its status text, with the row's own
 /// recipient, message id, time and event as context.
 pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut Vec<Finding>) {
-    let hits = analyze(&rec.text, true, opts);
+    let hits = analyze(&rec.text, &rec.text, true, opts);
     if hits.is_empty() {
         return;
     }
@@ -516,6 +679,7 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
             ctx,
             verdict,
             now: opts.now,
+            stage: reason::stage(&rec.text),
         },
         out,
     );
@@ -609,6 +773,44 @@ struct DocState {
     actions: Vec<(Option<String>, String)>,
     /// DSN `Will-Retry-Until:` per recipient
     retry_until: Vec<(Option<String>, String)>,
+    /// the SMTP stage the last reply was given at
+    stage: Option<reason::Stage>,
+}
+
+/// The longest folded reply read as one (continuation lines and bytes).
+const FOLD_LINES: usize = 8;
+const FOLD_BYTES: usize = 4096;
+
+/// A line with the indented lines that continue it (`said: 550 Protocol` / `    violation
+/// (in reply to DATA command)`), joined with spaces into `buf`; the line itself when none do.
+fn folded<'a, 'b: 'a>(all: &[&'b [u8]], i: usize, buf: &'a mut Vec<u8>) -> &'a [u8] {
+    let line = all[i];
+    let continues = |l: &[u8]| {
+        matches!(l.first(), Some(b' ' | b'\t')) && l.iter().any(|b| !b.is_ascii_whitespace())
+    };
+    let more = all[i + 1..]
+        .iter()
+        .take(FOLD_LINES)
+        .take_while(|l| continues(l))
+        .count();
+    if more == 0 || line.iter().all(u8::is_ascii_whitespace) {
+        return line;
+    }
+    buf.clear();
+    buf.extend_from_slice(trim_eol(line));
+    for l in &all[i + 1..=i + more] {
+        if buf.len() >= FOLD_BYTES {
+            break;
+        }
+        buf.push(b' ');
+        let t = trim_eol(l);
+        let start = t
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(t.len());
+        buf.extend_from_slice(&t[start..]);
+    }
+    buf
 }
 
 static DSN_FIELD: LazyLock<Line> = LazyLock::new(|| {
@@ -634,7 +836,9 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         let dsn = matches!(part.kind, PartKind::DeliveryStatus);
         let mut line_no = part.start_line;
         let mut in_diagnostic = false;
-        for line in lines(&part.text) {
+        let all_lines: Vec<&[u8]> = lines(&part.text).collect();
+        let mut joined: Vec<u8> = Vec::new();
+        for (li, &line) in all_lines.iter().enumerate() {
             let this_line = line_no;
             if part.exact_lines {
                 line_no += 1;
@@ -701,7 +905,11 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             } else if !line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
                 in_diagnostic = false;
             }
-            let hits = analyze(line, bounce, opts);
+            let said = folded(&all_lines, li, &mut joined);
+            if let Some(stage) = reason::stage(said) {
+                st.stage = Some(stage);
+            }
+            let hits = analyze(line, said, bounce, opts);
             if hits.is_empty() {
                 continue;
             }
@@ -728,6 +936,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 ctx,
                 verdict,
                 now: opts.now,
+                stage: st.stage,
             };
             found.extend(line_findings(hits, &site).into_iter().map(|f| (f, weight)));
         }
@@ -769,14 +978,29 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         });
         groups[g].push(i);
     }
+    let mut keep = vec![true; found.len()];
     for idx in groups {
         let mut group: Vec<(Finding, u8)> = idx.iter().map(|&i| found[i].clone()).collect();
         settle_group(&mut group, true);
+        // words without a code or symptom are findings where nothing else is: beside a
+        // code they have named its reason, and would only repeat it
+        let coded = group
+            .iter()
+            .any(|(f, _)| f.code.is_some() || f.symptom.is_some());
+        for ((g, _), &i) in group.iter().zip(&idx) {
+            keep[i] = !coded || g.root_cause || g.code.is_some() || g.symptom.is_some();
+        }
         for (g, i) in group.into_iter().zip(idx) {
             found[i] = g;
         }
     }
-    out.extend(found.into_iter().map(|(f, _)| f));
+    out.extend(
+        found
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|((f, _), _)| f),
+    );
 }
 
 /// The extraction patterns, in steps that can run on several threads at once: compiling
@@ -792,7 +1016,9 @@ pub(crate) const WARM: &[&[fn()]] = &[
         DSN_FIELD,
         DIAGNOSTIC_FIELD,
         STATUS_FIELD,
+        BARE_REPLY,
     ],
+    reason::WARM,
 ];
 
 #[cfg(test)]

@@ -657,6 +657,12 @@ fn finding(r: &Report, key: &str) -> crate::extract::Finding {
         nested: false,
         time: None,
         retry_until: None,
+        reason: code
+            .and_then(crate::extract::reason::of_code)
+            .map_or(crate::reasons::UNDEFINED, |(r, _)| r),
+        hard_bounce: false,
+        basis: crate::extract::Basis::Code,
+        stage: None,
     }
 }
 

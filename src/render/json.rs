@@ -55,6 +55,12 @@ struct FindingFields<'a> {
     nested: bool,
     /// `timestamp` in UTC, RFC 3339 (null when the line had none or it could not be read).
     time: Option<String>,
+    /// What the failure is, in the shared vocabulary (sisimai's names).
+    reason: &'static str,
+    /// Resending the same message to the same address cannot succeed.
+    hard_bounce: bool,
+    /// What the reason rests on: `code`, `text` or `code+text`.
+    basis: &'static str,
 }
 
 impl<'a> FindingFields<'a> {
@@ -81,6 +87,9 @@ impl<'a> FindingFields<'a> {
             symptom: f.symptom.as_deref(),
             nested: f.nested,
             time: f.time.map(rfc3339),
+            reason: f.reason,
+            hard_bounce: f.hard_bounce,
+            basis: f.basis.as_str(),
         }
     }
 }

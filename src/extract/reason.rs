@@ -1,0 +1,251 @@
+//! Reasons: what a failure is, in the shared vocabulary (`data/reasons.json`), told from the
+//! words of the reply, the status code, the reply code and the symptom. Words decide where a
+//! code is generic or has several meanings; a specific code decides otherwise.
+
+use crate::catalog::Code;
+use crate::re::{Line, LineSet};
+use crate::reasons::{self, UNDEFINED};
+use serde::Serialize;
+use std::sync::{LazyLock, OnceLock};
+
+/// What a finding's reason rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Basis {
+    /// The status (or reply) code alone.
+    #[serde(rename = "code")]
+    Code,
+    /// The words alone: no code was written.
+    #[serde(rename = "text")]
+    Text,
+    /// A code and the words around it.
+    #[serde(rename = "code+text")]
+    CodeText,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Code => "code",
+            Basis::Text => "text",
+            Basis::CodeText => "code+text",
+        }
+    }
+}
+
+/// The SMTP stage a reply was given at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// The connection or the greeting.
+    Connect,
+    Helo,
+    Mail,
+    Rcpt,
+    Data,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Connect => "connect",
+            Stage::Helo => "helo",
+            Stage::Mail => "mail",
+            Stage::Rcpt => "rcpt",
+            Stage::Data => "data",
+        }
+    }
+}
+
+/// How MTAs name the command a reply answered: Postfix `(in reply to RCPT TO command)`,
+/// Exim `after RCPT TO:<...>`, Sendmail's transcript `>>> DATA`, `while talking to`.
+static STAGE: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
+        r"(?i)(?:in reply to|after|while sending|during|>>>|<<<\s*[45]\d\d[^
+]*after)\s*(?:the\s+)?(?:end of\s+)?(rcpt(?: to)?|mail(?: from)?|data|helo|ehlo|initial (?:connection|greeting|banner)|connect|greeting|banner|message body|message text)",
+    )
+});
+
+/// The SMTP stage a line names, if it names one.
+pub fn stage(line: &[u8]) -> Option<Stage> {
+    memchr::memchr3(b'>', b'r', b'R', line)?;
+    let c = STAGE.captures(line)?;
+    let w = c.get(1)?.as_bytes().to_ascii_lowercase();
+    Some(match w.first()? {
+        b'r' => Stage::Rcpt,
+        b'm' if w.starts_with(b"mail") => Stage::Mail,
+        b'm' => Stage::Data,
+        b'd' => Stage::Data,
+        b'h' | b'e' => Stage::Helo,
+        _ => Stage::Connect,
+    })
+}
+
+/// All phrase patterns as one automaton, in priority order.
+static SET: LazyLock<LineSet> = LazyLock::new(|| {
+    let patterns: Vec<String> = reasons::get()
+        .phrases
+        .iter()
+        .map(|p| format!("(?i){}", p.pattern))
+        .collect();
+    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+    crate::re::line_set_large(&patterns)
+});
+
+static EACH: LazyLock<Vec<OnceLock<Line>>> = LazyLock::new(|| {
+    (0..reasons::get().phrases.len())
+        .map(|_| OnceLock::new())
+        .collect()
+});
+
+/// The reason a line's words name, and the phrase as written.
+pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
+    let phrases = &reasons::get().phrases;
+    if phrases.is_empty() {
+        return None;
+    }
+    let i = SET.lowest(line)?;
+    let p = phrases.get(i)?;
+    let re = EACH
+        .get(i)?
+        .get_or_init(|| crate::re::line(&format!("(?i){}", p.pattern)));
+    let text = re
+        .find(line)
+        .map(|m| crate::sanitize::decode(m.as_bytes()))
+        .unwrap_or_default();
+    Some((reasons::intern(&p.reason), text))
+}
+
+/// The reason a status code names by itself, and whether it is specific enough to stand
+/// against the words (x.1.1 is "user unknown" whatever else the line says; x.7.1 is one of
+/// many refusals, and the words tell which).
+pub fn of_code(c: Code) -> Option<(&'static str, bool)> {
+    let r = match (c.class, c.subject, c.detail) {
+        (2, _, _) => return None,
+        (_, 4, 312) => ("hostunknown", true),
+        (_, 4, 315..=318) => ("networkerror", true),
+        (_, 7, 320) => ("securityerror", true),
+        (_, 7, 321..=325) => ("securityerror", true),
+        (_, 4, 300) => ("expired", false),
+        (_, 7, 500..=699) if c.class == 4 => ("toomanyconn", true),
+        (_, 7, 606..=649) => ("blocked", true),
+        (_, 7, 509) => ("authfailure", true),
+        (_, 7, 700..=750) => ("policyviolation", false),
+        (_, 0, _) => return None,
+        (_, 1, 0) => ("userunknown", false),
+        (_, 1, 1) => ("userunknown", true),
+        (_, 1, 2) => ("hostunknown", true),
+        (_, 1, 3) => ("syntaxerror", false),
+        (_, 1, 4) => ("userunknown", false),
+        (_, 1, 6) => ("hasmoved", true),
+        (_, 1, 7) | (_, 1, 8) => ("rejected", true),
+        (_, 1, 10) => ("notaccept", false),
+        (_, 1, _) => ("userunknown", false),
+        (_, 2, 0) => ("filtered", false),
+        (_, 2, 1) => ("suspend", false),
+        (_, 2, 2) => ("mailboxfull", false),
+        (_, 2, 3) => ("exceedlimit", true),
+        (_, 2, _) => ("filtered", false),
+        (_, 3, 1) => ("systemfull", true),
+        (_, 3, 2) => ("notaccept", false),
+        (_, 3, 4) => ("mesgtoobig", true),
+        (_, 3, _) => ("systemerror", false),
+        (_, 4, 4) => ("hostunknown", false),
+        (_, 4, 5) => ("toomanyconn", false),
+        (_, 4, 7) => ("expired", false),
+        (_, 4, _) => ("networkerror", false),
+        (_, 5, 3) => ("toomanyconn", false),
+        (_, 5, _) => ("syntaxerror", false),
+        (_, 6, _) => ("contenterror", false),
+        (_, 7, 0) => ("securityerror", false),
+        (_, 7, 1) => ("blocked", false),
+        (_, 7, 13) => ("suspend", true),
+        (_, 7, 17 | 18) => ("hasmoved", true),
+        (_, 7, 20..=24) | (_, 7, 26) | (_, 7, 29) => ("authfailure", true),
+        (_, 7, 25) => ("requireptr", true),
+        (_, 7, 27) => ("notaccept", true),
+        (_, 7, 28) => ("spamdetected", false),
+        (_, 7, 10 | 11 | 30) => ("failedstarttls", false),
+        (_, 7, _) => ("securityerror", false),
+        _ => return None,
+    };
+    Some(r)
+}
+
+/// The reason a symptom category names.
+pub fn of_symptom(category: &str) -> &'static str {
+    use super::symptom::*;
+    match category {
+        DNS => "hostunknown",
+        CERTIFICATE => "securityerror",
+        _ => "networkerror",
+    }
+}
+
+/// Decides a finding's reason from what is known about it.
+pub fn decide(
+    code: Option<Code>,
+    reply: Option<u16>,
+    words: Option<&'static str>,
+    symptom: Option<&str>,
+    stage: Option<Stage>,
+) -> (&'static str, Basis) {
+    // a recipient refused after the message was sent (or at no known command) was refused
+    // for this message, not for not existing: the recipient's filter
+    let words = match (words, stage) {
+        (Some("userunknown"), Some(Stage::Data)) => Some("filtered"),
+        (Some("userunknown"), _) if code.is_some_and(|c| (c.subject, c.detail) == (2, 0)) => {
+            Some("filtered")
+        }
+        _ => words,
+    };
+    let words = words.or_else(|| symptom.map(of_symptom));
+    let coded = code.and_then(of_code);
+    match (coded, words) {
+        (Some((c, strong)), Some(w)) => {
+            if strong && c != w && !overrides(c, w) {
+                (c, Basis::Code)
+            } else {
+                (w, Basis::CodeText)
+            }
+        }
+        (Some((c, _)), None) => (c, Basis::Code),
+        (None, Some(w)) => (
+            w,
+            if code.is_some() || reply.is_some() {
+                Basis::CodeText
+            } else {
+                Basis::Text
+            },
+        ),
+        (None, None) => (
+            UNDEFINED,
+            if code.is_some() || reply.is_some() {
+                Basis::Code
+            } else {
+                Basis::Text
+            },
+        ),
+    }
+}
+
+/// Words that win over a specific code: the code names the class of failure, the words the
+/// failure itself.
+fn overrides(code_reason: &str, words: &str) -> bool {
+    matches!(
+        (code_reason, words),
+        ("userunknown", "suspend" | "hasmoved" | "mailboxfull")
+            | ("networkerror", "expired")
+            | ("hostunknown", "expired")
+            | ("rejected", "blocked")
+    )
+}
+
+/// Compiles this module's patterns (see `pipeline`'s warm-up).
+pub(crate) const WARM: &[fn()] = &[
+    || {
+        LazyLock::force(&SET);
+    },
+    || {
+        LazyLock::force(&STAGE);
+    },
+];

@@ -1,0 +1,79 @@
+//! The reason vocabulary (`data/reasons.json`, compiled in): what each reason means in words,
+//! whether it is a hard bounce, the catalog entry that explains it, and the phrases that name
+//! it. A leaf like the catalog: any stage may read it, it knows none of them.
+
+use serde::Deserialize;
+use std::sync::LazyLock;
+
+/// The file as compiled in.
+pub const TEXT: &str = include_str!("../data/reasons.json");
+
+/// One reason of the vocabulary (sisimai's names, `shared/reference/bounce-reasons.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    /// The token (`userunknown`).
+    pub name: String,
+    /// Resending the same message to the same address cannot succeed.
+    pub hard_bounce: bool,
+    /// Catalog key of the entry that explains a failure known only by this reason.
+    pub entry: String,
+    /// The reason in words, English.
+    pub en: String,
+    /// The reason in words, Japanese.
+    pub ja: String,
+}
+
+/// A phrase that names a reason: a case-insensitive pattern, and a line it must match.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phrase {
+    pub reason: String,
+    /// The language the phrase is written in (`en`, `ja`, `de` ...).
+    pub lang: String,
+    pub pattern: String,
+    /// A real-looking line that the extractor must read as this reason (checked by a test).
+    pub example: String,
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vocabulary {
+    pub schema: u32,
+    pub reasons: Vec<Reason>,
+    /// In priority order: the first phrase that matches a line names its reason.
+    pub phrases: Vec<Phrase>,
+}
+
+/// The reason for a failure that cannot be told.
+pub const UNDEFINED: &str = "undefined";
+
+static DATA: LazyLock<Vocabulary> = LazyLock::new(|| {
+    // checked by the tests; were it ever broken, run with no phrases rather than panic
+    serde_json::from_str(TEXT).unwrap_or(Vocabulary {
+        schema: 1,
+        reasons: Vec::new(),
+        phrases: Vec::new(),
+    })
+});
+
+/// The vocabulary, parsed on first use.
+pub fn get() -> &'static Vocabulary {
+    &DATA
+}
+
+/// A reason by its token.
+pub fn by_name(name: &str) -> Option<&'static Reason> {
+    DATA.reasons.iter().find(|r| r.name == name)
+}
+
+/// The token as a `'static` string of the vocabulary (`undefined` for an unknown name).
+pub fn intern(name: &str) -> &'static str {
+    by_name(name).map_or(UNDEFINED, |r| r.name.as_str())
+}
+
+/// Whether a failure for this reason is a hard bounce.
+pub fn is_hard(name: &str) -> bool {
+    by_name(name).is_some_and(|r| r.hard_bounce)
+}
