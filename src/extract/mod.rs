@@ -777,6 +777,34 @@ struct DocState {
     stage: Option<reason::Stage>,
 }
 
+/// What a bounce says about a recipient: the line that names it, with its folded lines, and
+/// the next line that says something when the line is little more than the address.
+fn said_about(all: &[&[u8]], i: usize, recipient: &str) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut text = folded(all, i, &mut buf).to_vec();
+    let bare = String::from_utf8_lossy(&text)
+        .trim()
+        .trim_matches(|c| matches!(c, '<' | '>' | ':' | ',' | '"'))
+        .len()
+        <= recipient.len() + 4;
+    if bare
+        && let Some(next) = all[i + 1..]
+            .iter()
+            .take(4)
+            .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+    {
+        text.push(b' ');
+        let t = trim_eol(next);
+        let start = t
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(t.len());
+        text.extend_from_slice(&t[start..]);
+    }
+    text.truncate(FOLD_BYTES);
+    text
+}
+
 /// The longest folded reply read as one (continuation lines and bytes).
 const FOLD_LINES: usize = 8;
 const FOLD_BYTES: usize = 4096;
@@ -826,9 +854,18 @@ static STATUS_FIELD: LazyLock<Line> = LazyLock::new(|| crate::re::line(r"(?i)^\s
 /// Scans a whole document (a bounce message, or pasted text). Findings inside the returned
 /// original message are skipped; each recipient gets one root cause.
 pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut Vec<Finding>) {
+    if doc.not_failure.is_some() {
+        // an auto-reply or a feedback report: nothing failed (decoding said what it is)
+        return;
+    }
     let bounce = doc.bounce || doc.parts.iter().any(|p| looks_like_bounce(&p.text));
     let mut st = DocState::default();
     let mut found: Vec<(Finding, u8)> = Vec::new();
+    // what a bounce says about its first failed recipient, and its first bounce sentence: the
+    // failure text quoted when nothing in it is recognised
+    let mut failure_text: Option<(u64, Vec<u8>)> = None;
+    let mut marker_text: Option<(u64, Vec<u8>)> = None;
+    let mut first_recipient: Option<String> = None;
     'parts: for part in &doc.parts {
         if matches!(part.kind, PartKind::Original) {
             continue;
@@ -864,6 +901,10 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 if st.recipient.as_deref() != Some(r.as_str()) {
                     st.remote_host = None;
                     st.remote_ip = None;
+                }
+                if first_recipient.is_none() {
+                    first_recipient = Some(r.clone());
+                    failure_text = Some((this_line, said_about(&all_lines, li, &r)));
                 }
                 st.recipient = Some(r);
             }
@@ -904,6 +945,9 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 in_diagnostic = true;
             } else if !line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
                 in_diagnostic = false;
+            }
+            if marker_text.is_none() && bounce && looks_like_bounce(line) {
+                marker_text = Some((this_line, trim_eol(line).to_vec()));
             }
             let said = folded(&all_lines, li, &mut joined);
             if let Some(stage) = reason::stage(said) {
@@ -993,6 +1037,46 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         for (g, i) in group.into_iter().zip(idx) {
             found[i] = g;
         }
+    }
+    // a bounce always gets a root cause: when nothing in it was recognised, its own failure
+    // text, for its first recipient, with the reason undefined
+    if !found.iter().any(|(f, _)| f.root_cause)
+        && (doc.bounce || (bounce && first_recipient.is_some()))
+        && let Some((line_no, text)) = failure_text.or(marker_text)
+    {
+        let hit = Hit {
+            code: None,
+            reply: bare_reply(&text),
+            anchored: false,
+            symptom: None,
+            overridden: false,
+            nested: false,
+            remote_reply: None,
+            words: reason::find(&text),
+        };
+        let mut ctx = context::line_context(&text);
+        ctx.recipient = ctx.recipient.or_else(|| first_recipient.clone());
+        ctx.message_id = ctx.message_id.or_else(|| doc.message_id.clone());
+        ctx.timestamp = ctx.timestamp.or_else(|| st.timestamp.clone());
+        let site = Site {
+            line: &text,
+            line_no,
+            origin,
+            verdict: context::verdict(&text),
+            ctx,
+            now: opts.now,
+            stage: st.stage,
+        };
+        let mut f = finding_of(hit, &site);
+        match actions.get(&f.recipient) {
+            Some(a) if a.starts_with("delayed") => f.state = State::Queued,
+            _ if f.state == State::Queued && f.reply.is_none() => f.state = State::Failed,
+            _ => {}
+        }
+        let mut group = vec![(f, 0)];
+        settle_group(&mut group, true);
+        found.extend(group);
+        keep.push(true);
     }
     out.extend(
         found

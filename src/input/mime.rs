@@ -88,8 +88,17 @@ pub fn document(raw: &[u8], first_line: u64) -> Document {
         parts: Vec::new(),
         message_id: None,
         bounce: is_bounce(&msg),
+        not_failure: not_failure(&msg),
         warnings: Vec::new(),
     };
+    if let Some(what) = doc.not_failure {
+        let what = if what == "feedback" {
+            "a feedback report (ARF), not a delivery failure"
+        } else {
+            "an auto-reply (out of office), not a delivery failure"
+        };
+        doc.warnings.push(format!("line {first_line}: {what}"));
+    }
     if let Some(r) = msg.header_raw("X-Failed-Recipients") {
         // a header-only recipient list: give it to the scanner as a first line of context
         let first = r.split(',').next().unwrap_or("").trim();
@@ -118,6 +127,7 @@ pub fn document(raw: &[u8], first_line: u64) -> Document {
         let mut d = Document::text(full.to_vec());
         d.parts[0].start_line = first_line;
         d.bounce = doc.bounce;
+        d.not_failure = doc.not_failure;
         d.warnings = doc.warnings;
         return d;
     }
@@ -140,6 +150,48 @@ fn is_bounce(msg: &mail_parser::Message<'_>) -> bool {
                     .subtype()
                     .is_some_and(|s| s.eq_ignore_ascii_case("report"))
         })
+}
+
+static AUTO_REPLY_SUBJECT: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
+        r"(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|answer|antwort)|auto:|out of (?:the )?office|vacation|on vacation|away from|abwesenheit|automatische antwort|r\xc3\xa9ponse automatique|absence|respuesta autom|\xe8\x87\xaa\xe5\x8b\x95|\xe4\xb8\x8d\xe5\x9c\xa8)",
+    )
+});
+
+/// Whether a message is an auto-reply or a feedback report: messages that look like a
+/// bounce (an automatic answer, a report) but say nothing failed.
+fn not_failure(msg: &mail_parser::Message<'_>) -> Option<&'static str> {
+    let feedback = |ct: &mail_parser::ContentType<'_>| {
+        ct.attribute("report-type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("feedback-report"))
+            || (ct.ctype().eq_ignore_ascii_case("message")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("feedback-report")))
+    };
+    if msg.content_type().is_some_and(feedback)
+        || msg
+            .parts
+            .iter()
+            .any(|p| p.content_type().is_some_and(feedback))
+    {
+        return Some("feedback");
+    }
+    let from = msg.header_raw("From").unwrap_or("");
+    let subject = msg.subject().unwrap_or("");
+    if BOUNCE_SENDER.is_match(from.as_bytes()) || BOUNCE_SUBJECT.is_match(subject.as_bytes()) {
+        return None;
+    }
+    let auto = msg
+        .header_raw("Auto-Submitted")
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("auto-replied"))
+        || msg.header_raw("X-Autoreply").is_some()
+        || msg.header_raw("X-Autorespond").is_some()
+        || msg
+            .header_raw("Precedence")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("auto_reply"))
+        || AUTO_REPLY_SUBJECT.is_match(subject.as_bytes());
+    auto.then_some("vacation")
 }
 
 fn is_report_part(part: &mail_parser::MessagePart<'_>) -> bool {

@@ -122,6 +122,9 @@ pub struct Document {
     pub message_id: Option<String>,
     /// Known to be a bounce or delivery report (from its structure).
     pub bounce: bool,
+    /// A message that is not a failure at all though it looks like one: `vacation` (an
+    /// auto-reply) or `feedback` (an ARF abuse or authentication report).
+    pub not_failure: Option<&'static str>,
     /// What was cut while decoding it (nesting too deep, a part that would not decode).
     pub warnings: Vec<String>,
 }
@@ -138,6 +141,7 @@ impl Document {
             }],
             message_id: None,
             bounce: false,
+            not_failure: None,
             warnings: Vec::new(),
         }
     }
