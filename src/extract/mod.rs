@@ -101,6 +101,18 @@ fn nested_spans(line: &[u8]) -> Vec<(usize, usize)> {
 /// `said` is the line with the lines that continue it (a folded reply): where the words of
 /// the reply are read.
 fn analyze(line: &[u8], said: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
+    analyze_with(line, said, doc_mail, true, opts)
+}
+
+/// `analyze`; without `words_alone`, words with nothing else on the line are no finding (the
+/// line continues one above, whose finding has read them).
+fn analyze_with(
+    line: &[u8],
+    said: &[u8],
+    doc_mail: bool,
+    words_alone: bool,
+    opts: &Options,
+) -> Vec<Hit> {
     // whether the line is about mail is asked only when the answer matters (a bare code, or a
     // symptom with no anchored code): the common log line, `dsn=4.4.1 ...`, never needs it
     let mut mail_known: Option<bool> = doc_mail.then_some(true);
@@ -199,6 +211,7 @@ fn analyze(line: &[u8], said: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit>
             });
         }
     } else if hits.is_empty()
+        && words_alone
         && let Some(w) = words
     {
         // a failure stated in words only, or with a bare reply code
@@ -453,9 +466,17 @@ fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
         f.state == State::Expired
             || (f.code.is_some_and(is_expiry_wrapper) && f.severity == Severity::Permanent)
     });
-    if expired {
+    // words that say the retries ran out (`could not be delivered for 5 days`) settle the
+    // failures of the group that carry no permanent code
+    let expired_by_words = group
+        .iter()
+        .any(|(f, _)| f.reason == "expired" && f.basis != Basis::Code && f.state != State::Queued);
+    if expired || expired_by_words {
         for (f, _) in group.iter_mut() {
-            if f.code.is_some_and(|c| c.class == 4) && f.state == State::Queued {
+            let temporary = f.code.is_some_and(|c| c.class == 4);
+            if (temporary && f.state == State::Queued)
+                || (expired_by_words && f.code.is_none() && f.state == State::Failed)
+            {
                 f.state = State::Expired;
             }
         }
@@ -504,6 +525,15 @@ fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
                 "networkerror" | "systemerror" | "undefined" | "onhold" | "expired"
             )
         {
+            if f.reason != "expired"
+                && f.code.is_none_or(|c| !is_connector(c))
+                && !mapped_by_symptom(f)
+            {
+                let (entry, known, category) = entry_for(f.code, "expired", true);
+                f.entry = entry;
+                f.known = known;
+                f.category = category;
+            }
             f.reason = "expired";
         }
         f.hard_bounce = f.state == State::Failed
@@ -697,6 +727,13 @@ static ORIGINAL_MARKER: LazyLock<Line> = LazyLock::new(|| {
 static BOUNCE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     crate::re::bytes(
         r"(?i)delivery has failed|undeliver|delivery status notification|mail delivery (?:failed|subsystem|system)|returned mail|diagnostic information for administrators|remote server returned|final-recipient|diagnostic-code|non-delivery|could not be delivered|couldn't be delivered|wasn't delivered|delivery to the following recipient|message not delivered|failure notice|mailer-daemon|lastattemptedservername|\bLED=|generating server|delivery is delayed|delivery incomplete",
+    )
+});
+
+/// Words of a delay notice: the sender still retries.
+static DELAY_NOTICE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::re::bytes(
+        r"(?i)delivery (?:has been |is )?delayed|delayed mail|will (?:be )?retr(?:y|ied)|will continue to (?:try|retry)|has not yet been delivered|not been delivered yet|still trying|warning: could not send|action: delayed|delivery attempts will continue|\xe9\x81\x85\xe5\xbb\xb6",
     )
 });
 
@@ -953,7 +990,10 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             if let Some(stage) = reason::stage(said) {
                 st.stage = Some(stage);
             }
-            let hits = analyze(line, said, bounce, opts);
+            let continues_above = li > 0
+                && matches!(line.first(), Some(b' ' | b'\t'))
+                && all_lines[li - 1].iter().any(|b| !b.is_ascii_whitespace());
+            let hits = analyze_with(line, said, bounce, !continues_above, opts);
             if hits.is_empty() {
                 continue;
             }
@@ -983,6 +1023,20 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 stage: st.stage,
             };
             found.extend(line_findings(hits, &site).into_iter().map(|f| (f, weight)));
+        }
+    }
+    // a bounce that is not a delay notice reports a failure: words without a code there are
+    // final, not a queued retry
+    if bounce && !doc.parts.iter().any(|p| DELAY_NOTICE.is_match(&p.text)) {
+        for (f, _) in found.iter_mut() {
+            if f.code.is_none() && f.reply.is_none_or(|r| r >= 500) && f.state == State::Queued {
+                f.state = if f.reason == "expired" {
+                    State::Expired
+                } else {
+                    State::Failed
+                };
+                f.severity = Severity::Permanent;
+            }
         }
     }
     // DSN actions: delayed -> still queued; failed -> temporary codes ran out of retries
@@ -1097,6 +1151,7 @@ pub(crate) const WARM: &[&[fn()]] = &[
         NESTED,
         ORIGINAL_MARKER,
         BOUNCE_MARKER,
+        DELAY_NOTICE,
         DSN_FIELD,
         DIAGNOSTIC_FIELD,
         STATUS_FIELD,

@@ -193,6 +193,8 @@ pub fn decide(
     // for this message, not for not existing: the recipient's filter
     let words = match (words, stage) {
         (Some("userunknown"), Some(Stage::Data)) => Some("filtered"),
+        // refused at MAIL FROM: the sender's address or domain, not the recipient's
+        (Some("userunknown" | "hostunknown"), Some(Stage::Mail)) => Some("rejected"),
         (Some("userunknown"), _) if code.is_some_and(|c| (c.subject, c.detail) == (2, 0)) => {
             Some("filtered")
         }

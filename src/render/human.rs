@@ -24,6 +24,8 @@ pub struct Labels {
     pub id: &'static str,
     pub remote_reply: &'static str,
     pub symptom: &'static str,
+    pub reason: &'static str,
+    pub hard: &'static str,
     pub means: &'static str,
     pub causes: &'static str,
     pub fixes: &'static str,
@@ -51,6 +53,8 @@ pub const EN: Labels = Labels {
     id: "message id",
     remote_reply: "remote server said",
     symptom: "symptom",
+    reason: "reason",
+    hard: "hard bounce: sending the same message to this address again will fail the same way",
     means: "What it means",
     causes: "Likely causes",
     fixes: "How to fix it",
@@ -78,6 +82,8 @@ pub const JA: Labels = Labels {
     id: "メッセージ ID",
     remote_reply: "接続先サーバーの応答",
     symptom: "症状",
+    reason: "理由",
+    hard: "ハード バウンス: 同じメッセージをこのアドレスに再送しても同じように失敗します",
     means: "意味",
     causes: "考えられる原因",
     fixes: "解決方法",
@@ -234,6 +240,16 @@ impl Human {
         }
         writeln!(w, "  {place}")?;
         writeln!(w, "  {}", state_text(f.state, lang))?;
+        if let Some(r) = crate::reasons::by_name(f.reason) {
+            let words = match lang {
+                crate::catalog::Lang::En => &r.en,
+                crate::catalog::Lang::Ja => &r.ja,
+            };
+            writeln!(w, "  {}: {} ({})", l.reason, words, r.name)?;
+        }
+        if f.hard_bounce {
+            writeln!(w, "  {}", l.hard)?;
+        }
         if !f.known {
             writeln!(w, "  {} {}", l.fallback, f.entry)?;
         }
