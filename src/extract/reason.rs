@@ -60,8 +60,7 @@ impl Stage {
 /// Exim `after RCPT TO:<...>`, Sendmail's transcript `>>> DATA`, `while talking to`.
 static STAGE: LazyLock<Line> = LazyLock::new(|| {
     crate::re::line(
-        r"(?i)(?:in reply to|after|while sending|during|>>>|<<<\s*[45]\d\d[^
-]*after)\s*(?:the\s+)?(?:end of\s+)?(rcpt(?: to)?|mail(?: from)?|data|helo|ehlo|initial (?:connection|greeting|banner)|connect|greeting|banner|message body|message text)",
+        r"(?i)(?:in reply to|after|while sending|during|>>>|smtp:)\s*(?:the\s+)?(?:end of\s+)?(rcpt(?: to)?|mail(?: from)?|data|helo|ehlo|initial (?:connection|greeting|banner)|connect|greeting|banner|message body|message text)\b",
     )
 });
 
@@ -251,3 +250,30 @@ pub(crate) const WARM: &[fn()] = &[
         LazyLock::force(&STAGE);
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_as_mtas_name_them() {
+        for (line, want) in [
+            (
+                "<a@b.example>: User unknown (in reply to RCPT TO command)",
+                Stage::Rcpt,
+            ),
+            (
+                "said: 550 Protocol violation (in reply to end of DATA command)",
+                Stage::Data,
+            ),
+            (
+                "SMTP error from remote mail server after MAIL FROM:<a@b.example> SIZE=1024:",
+                Stage::Mail,
+            ),
+            (">>> DATA", Stage::Data),
+        ] {
+            assert_eq!(stage(line.as_bytes()), Some(want), "{line}");
+        }
+        assert_eq!(stage(b"550 5.1.1 User unknown"), None);
+    }
+}

@@ -61,6 +61,8 @@ struct FindingFields<'a> {
     hard_bounce: bool,
     /// What the reason rests on: `code`, `text` or `code+text`.
     basis: &'static str,
+    /// The SMTP stage the reply answered, when the text says.
+    stage: Option<&'static str>,
 }
 
 impl<'a> FindingFields<'a> {
@@ -90,6 +92,7 @@ impl<'a> FindingFields<'a> {
             reason: f.reason,
             hard_bounce: f.hard_bounce,
             basis: f.basis.as_str(),
+            stage: f.stage.map(|s| s.as_str()),
         }
     }
 }
