@@ -2,9 +2,9 @@
 //! language, codes well formed and unique, files sorted, and every example line really
 //! produces its entry when run through the extractor.
 
+mod common;
+
 use ndr_doctor::catalog::{self, Code, Entry, Key, Lang};
-use ndr_doctor::extract::{self, Options, Origin};
-use ndr_doctor::input::Document;
 
 fn cat() -> &'static catalog::Catalog {
     catalog::builtin().expect("built-in catalog parses")
@@ -141,22 +141,6 @@ fn files_are_sorted_and_codes_unique() {
     }
 }
 
-/// The root-cause finding of an example line, as the extractor sees it.
-fn root_of(example: &str) -> Option<extract::Finding> {
-    let doc = Document::text(example.as_bytes().to_vec());
-    let mut out = Vec::new();
-    extract::scan_document(
-        &doc,
-        &Origin {
-            path: "example",
-            message: 1,
-        },
-        &Options { all: true, now: 0 },
-        &mut out,
-    );
-    out.into_iter().find(|f| f.root_cause)
-}
-
 fn covers(e: &Entry, c: Code) -> bool {
     Key::parse(&e.code).is_some_and(|k| k.covers(c))
         || e.also.iter().any(|a| Code::parse(a) == Some(c))
@@ -167,7 +151,7 @@ fn every_example_produces_its_entry() {
     let mut problems = Vec::new();
     for e in cat().entries() {
         for ex in &e.examples {
-            match root_of(ex) {
+            match common::root_of_text(ex, false, true) {
                 None => problems.push(format!("{}: no finding in {ex:?}", e.code)),
                 Some(f) => {
                     let code = f.code.expect("examples carry a code");

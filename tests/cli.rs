@@ -2,29 +2,9 @@
 
 mod common;
 
-use common::cmd;
+use common::{cmd, ndjson, roots};
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn ndjson(args: &[&str], stdin: &str) -> Vec<Value> {
-    let out = cmd()
-        .args(["--format", "ndjson", "--fail-on", "none"])
-        .args(args)
-        .write_stdin(stdin)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    common::ndjson_lines(&out.stdout)
-}
-
-fn roots(v: &[Value]) -> Vec<&Value> {
-    v.iter().filter(|f| f["root_cause"] == true).collect()
-}
 
 /// The six connector errors as they appear in the EOP queue / message trace, and their category.
 const SIX: &[(&str, &str, &str)] = &[

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cmd;
+use common::{cmd, roots, run};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -22,24 +22,6 @@ fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p
-}
-
-/// Runs on one path and parses the NDJSON findings; the run must be clean (exit 0 with
-/// `--fail-on none`, nothing on stderr).
-fn run(path: &Path) -> Vec<Value> {
-    let out = cmd()
-        .args(["--format", "ndjson", "--fail-on", "none"])
-        .arg(path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{}: {stderr}", path.display());
-    assert!(stderr.is_empty(), "{}: {stderr}", path.display());
-    common::ndjson_lines(&out.stdout)
-}
-
-fn roots(v: &[Value]) -> Vec<&Value> {
-    v.iter().filter(|f| f["root_cause"] == true).collect()
 }
 
 /// The only root cause.

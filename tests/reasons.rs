@@ -2,9 +2,9 @@
 //! every reason complete in both languages with an entry that exists, every phrase well
 //! formed, and every phrase's example line read as its reason by the extractor.
 
+mod common;
+
 use ndr_doctor::catalog;
-use ndr_doctor::extract::{self, Options, Origin};
-use ndr_doctor::input::Document;
 use ndr_doctor::reasons;
 use std::collections::HashSet;
 
@@ -95,23 +95,6 @@ fn catalog_entries_declare_only_known_reasons() {
     }
 }
 
-/// The root cause the extractor gives an example line read as a bounce.
-fn root_of(example: &str) -> Option<extract::Finding> {
-    let mut doc = Document::text(example.as_bytes().to_vec());
-    doc.bounce = true;
-    let mut out = Vec::new();
-    extract::scan_document(
-        &doc,
-        &Origin {
-            path: "example",
-            message: 1,
-        },
-        &Options { all: false, now: 0 },
-        &mut out,
-    );
-    out.into_iter().find(|f| f.root_cause)
-}
-
 #[test]
 fn every_phrase_example_gives_its_reason() {
     let mut problems = Vec::new();
@@ -135,7 +118,7 @@ fn every_phrase_example_gives_its_reason() {
                 "phrase {i}: a ja example in Japanese"
             );
         }
-        match root_of(&p.example) {
+        match common::root_of_text(&p.example, true, false) {
             None => problems.push(format!(
                 "phrase {i} ({}): no finding in {:?}",
                 p.reason, p.example

@@ -83,6 +83,22 @@ struct Hit {
     words: Option<(&'static str, String)>,
 }
 
+impl Hit {
+    /// A failure stated in words (and perhaps a bare reply code) only.
+    fn words_only(reply: Option<u16>, words: Option<(&'static str, String)>) -> Hit {
+        Hit {
+            code: None,
+            reply,
+            anchored: false,
+            symptom: None,
+            overridden: false,
+            nested: false,
+            remote_reply: None,
+            words,
+        }
+    }
+}
+
 /// Segments of a line that quote another server's reply: `[Message=...]`, `responded with:`,
 /// `-> ...` chains.
 static NESTED: LazyLock<Line> = LazyLock::new(|| {
@@ -215,16 +231,7 @@ fn analyze_with(
         && let Some(w) = words
     {
         // a failure stated in words only, or with a bare reply code
-        hits.push(Hit {
-            code: None,
-            reply: bare_reply(line),
-            anchored: false,
-            symptom: None,
-            overridden: false,
-            nested: false,
-            remote_reply: None,
-            words: Some(w),
-        });
+        hits.push(Hit::words_only(bare_reply(line), Some(w)));
     }
     hits
 }
@@ -830,13 +837,7 @@ fn said_about(all: &[&[u8]], i: usize, recipient: &str) -> Vec<u8> {
             .take(4)
             .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
     {
-        text.push(b' ');
-        let t = trim_eol(next);
-        let start = t
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .unwrap_or(t.len());
-        text.extend_from_slice(&t[start..]);
+        push_continued(&mut text, next);
     }
     text.truncate(FOLD_BYTES);
     text
@@ -867,15 +868,21 @@ fn folded<'a, 'b: 'a>(all: &[&'b [u8]], i: usize, buf: &'a mut Vec<u8>) -> &'a [
         if buf.len() >= FOLD_BYTES {
             break;
         }
-        buf.push(b' ');
-        let t = trim_eol(l);
-        let start = t
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .unwrap_or(t.len());
-        buf.extend_from_slice(&t[start..]);
+        push_continued(buf, l);
     }
     buf
+}
+
+/// Appends a continuation line to a joined one: a space, then the line without its indent
+/// and line end.
+fn push_continued(buf: &mut Vec<u8>, line: &[u8]) {
+    buf.push(b' ');
+    let t = trim_eol(line);
+    let start = t
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(t.len());
+    buf.extend_from_slice(&t[start..]);
 }
 
 static DSN_FIELD: LazyLock<Line> = LazyLock::new(|| {
@@ -1098,16 +1105,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         && (doc.bounce || (bounce && first_recipient.is_some()))
         && let Some((line_no, text)) = failure_text.or(marker_text)
     {
-        let hit = Hit {
-            code: None,
-            reply: bare_reply(&text),
-            anchored: false,
-            symptom: None,
-            overridden: false,
-            nested: false,
-            remote_reply: None,
-            words: reason::find(&text),
-        };
+        let hit = Hit::words_only(bare_reply(&text), reason::find(&text));
         let mut ctx = context::line_context(&text);
         ctx.recipient = ctx.recipient.or_else(|| first_recipient.clone());
         ctx.message_id = ctx.message_id.or_else(|| doc.message_id.clone());
