@@ -189,7 +189,7 @@ fn analyze_with(
         }
     }
     // the words: what the failure is, whatever code stands beside them
-    let words = if !hits.is_empty() || sym.is_some() || mail() {
+    let words = if (!hits.is_empty() || sym.is_some() || mail()) && !reason::is_header(line) {
         reason::find(said)
     } else {
         None
@@ -542,6 +542,15 @@ fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
                 f.category = category;
             }
             f.reason = "expired";
+        }
+        // a name that could not be looked up this time is a network error; only a lookup that
+        // failed for good (or the connector's own DNS error) says the domain is unknown
+        if f.reason == "hostunknown"
+            && f.basis != Basis::Code
+            && (f.state == State::Queued || f.code.is_some_and(|c| c.class == 4))
+            && f.code.is_none_or(|c| !is_connector(c))
+        {
+            f.reason = "networkerror";
         }
         f.hard_bounce = f.state == State::Failed
             && f.severity == Severity::Permanent
@@ -1056,6 +1065,10 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         match actions.get(&f.recipient) {
             Some(a) if a.starts_with("delayed") => f.state = State::Queued,
             Some(a) if a.starts_with("failed") && f.state == State::Queued => {
+                f.state = State::Expired
+            }
+            // not in RFC 3464, but what some senders write when retries ran out
+            Some(a) if a.starts_with("expired") && f.state != State::Delivered => {
                 f.state = State::Expired
             }
             _ => {}

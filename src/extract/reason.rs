@@ -96,6 +96,19 @@ static EACH: LazyLock<Vec<OnceLock<Line>>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Header fields of a message (the returned original's, quoted in a bounce's text): their
+/// words (`spf=fail`, `by mx ... with SMTP`) are never the failure.
+static HEADER: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
+        r"(?i)^(?:received|authentication-results|arc-[a-z-]+|dkim-signature|domainkey-signature|received-spf|return-path|x-[a-z0-9-]+|list-[a-z-]+|message-id|in-reply-to|references|mime-version|content-[a-z-]+|thread-[a-z-]+):",
+    )
+});
+
+/// Whether a line is a message header field whose words do not describe a failure.
+pub fn is_header(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b'A'..=b'Z' | b'a'..=b'z')) && HEADER.is_match(line)
+}
+
 /// The reason a line's words name, and the phrase as written.
 pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
     let phrases = &reasons::get().phrases;
@@ -125,7 +138,7 @@ pub fn of_code(c: Code) -> Option<(&'static str, bool)> {
         (_, 7, 320) => ("securityerror", true),
         (_, 7, 321..=325) => ("securityerror", true),
         (_, 4, 300) => ("expired", false),
-        (_, 7, 500..=699) if c.class == 4 => ("toomanyconn", true),
+        (_, 7, 500..=699) if c.class == 4 => ("toomanyconn", false),
         (_, 7, 606..=649) => ("blocked", true),
         (_, 7, 509) => ("authfailure", true),
         (_, 7, 700..=750) => ("policyviolation", false),
@@ -248,6 +261,9 @@ pub(crate) const WARM: &[fn()] = &[
     },
     || {
         LazyLock::force(&STAGE);
+    },
+    || {
+        LazyLock::force(&HEADER);
     },
 ];
 
