@@ -205,6 +205,15 @@ pub fn decide(
     // for this message, not for not existing: the recipient's filter
     let words = match (words, stage) {
         (Some("userunknown"), Some(Stage::Data)) => Some("filtered"),
+        // refused at the greeting or HELO, before any address was given: the client itself
+        (
+            None | Some("rejected" | "filtered" | "systemerror"),
+            Some(Stage::Connect | Stage::Helo),
+        ) if code.is_none_or(|c| c.class == 5 && c.detail == 0)
+            && reply.is_none_or(|r| r >= 500) =>
+        {
+            Some("blocked")
+        }
         // refused at MAIL FROM: the sender's address or domain, not the recipient's
         (Some("userunknown" | "hostunknown"), Some(Stage::Mail)) => Some("rejected"),
         (Some("userunknown"), _) if code.is_some_and(|c| (c.subject, c.detail) == (2, 0)) => {
