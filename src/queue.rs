@@ -28,6 +28,10 @@ pub struct Delivery {
     pub known: bool,
     pub severity: Severity,
     pub state: State,
+    /// The reason of the last error (`delivered` once delivered).
+    pub reason: &'static str,
+    /// The last error is a hard bounce and the delivery failed for good.
+    pub hard_bounce: bool,
     /// When retries run out (queued) or ran out (expired); None otherwise.
     pub expires_at: Option<i64>,
     /// Where the last error was found.
@@ -173,6 +177,8 @@ impl Timeline {
                         known: false,
                         severity: f.severity,
                         state: State::Queued,
+                        reason: crate::reasons::UNDEFINED,
+                        hard_bounce: false,
                         expires_at: None,
                         path: f.path.clone(),
                         line: f.line,
@@ -215,6 +221,8 @@ impl Timeline {
             a.d.last_code = f.code;
             a.d.category = f.category.clone();
             a.d.entry = f.entry.clone();
+            a.d.reason = f.reason;
+            a.d.hard_bounce = f.hard_bounce;
             a.d.known = f.known;
             a.d.severity = f.severity;
             a.d.path = f.path.clone();
@@ -266,6 +274,10 @@ impl Timeline {
             if a.roots == 0 {
                 d.category = "delivered".into();
             }
+            if d.state == State::Delivered {
+                d.reason = "delivered";
+            }
+            d.hard_bounce &= d.state == State::Failed;
             d.expires_at = match d.state {
                 State::Queued | State::Expired => a
                     .retry_until

@@ -59,6 +59,25 @@ fn trace_over_more_than_a_day_gives_deliveries() {
     assert_eq!(d[3]["state"], "failed");
     assert_eq!(d[3]["last_code"], "5.1.1");
     assert_eq!(d[3]["destination"], "example.org");
+    // the reason of the last error; a hard bounce only where the delivery failed for good
+    let reasons: Vec<(&str, bool)> = d
+        .iter()
+        .map(|x| {
+            (
+                x["reason"].as_str().unwrap(),
+                x["hard_bounce"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("expired", false),
+            ("networkerror", false),
+            ("delivered", false),
+            ("userunknown", true)
+        ]
+    );
 }
 
 #[test]
@@ -241,9 +260,9 @@ fn github_workflow_commands_are_escaped() {
         "{s}"
     );
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("::error file=") && l.contains("title=5.1.1")),
+        lines.iter().any(|l| l.starts_with("::error file=")
+            && l.contains("title=5.1.1")
+            && l.contains("(failed, userunknown, ")),
         "{s}"
     );
     assert!(
@@ -288,6 +307,7 @@ fn markdown_report() {
         "{s}"
     );
     assert!(s.contains("### What to do"));
+    assert!(s.contains("(connection-refused, networkerror)"), "{s}");
     assert!(s.contains("1. "));
     let out = cmd()
         .args(["--format", "markdown"])

@@ -41,9 +41,10 @@ impl Renderer for Github {
             let code = f.code.map_or_else(|| f.category.clone(), |c| c.to_string());
             let title = format!("{code} {}", x.title);
             let mut msg = format!(
-                "{} ({}, {})",
+                "{} ({}, {}, {})",
                 f.category,
                 f.state.as_str(),
+                f.reason,
                 crate::sanitize::text(&f.excerpt)
             );
             if let Some(r) = &f.recipient {

@@ -178,6 +178,10 @@ pub struct DeliveryJson<'a> {
     pub top_fix: &'a str,
     pub path: &'a str,
     pub line: u64,
+    /// The reason of the last error, in the shared vocabulary (`delivered` once delivered).
+    pub reason: &'static str,
+    /// The last error is a hard bounce and the delivery failed for good.
+    pub hard_bounce: bool,
 }
 
 impl<'a> DeliveryJson<'a> {
@@ -202,6 +206,8 @@ impl<'a> DeliveryJson<'a> {
             top_fix: x.fixes.first().copied().unwrap_or(""),
             path: &d.path,
             line: d.line,
+            reason: d.reason,
+            hard_bounce: d.hard_bounce,
         }
     }
 }

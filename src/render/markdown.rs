@@ -150,11 +150,12 @@ impl Renderer for Markdown {
             for d in soon {
                 writeln!(
                     w,
-                    "- {} → {} ({}, {} {}): {}",
+                    "- {} → {} ({}, {}, {} {}): {}",
                     md(d.message_id.as_deref().unwrap_or("-")),
                     md(d.recipient.as_deref().unwrap_or("-")),
                     d.last_code
                         .map_or_else(|| md(&d.category), |c| c.to_string()),
+                    d.reason,
                     d.attempts,
                     h("attempts", "回試行"),
                     expiry_text(d, r.now, lang)
@@ -168,7 +169,14 @@ impl Renderer for Markdown {
                 let x = explain(&f.entry, f.known, lang);
                 let code = f.code.map_or_else(|| f.category.clone(), |c| c.to_string());
                 writeln!(w)?;
-                writeln!(w, "#### {} {} ({})", code, md(x.title), md(&f.category))?;
+                writeln!(
+                    w,
+                    "#### {} {} ({}, {})",
+                    code,
+                    md(x.title),
+                    md(&f.category),
+                    f.reason
+                )?;
                 writeln!(w)?;
                 writeln!(w, "{}", md(x.summary))?;
                 writeln!(w)?;
