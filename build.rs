@@ -104,4 +104,94 @@ fn main() {
     let dest =
         PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("catalog_files.rs");
     fs::write(dest, out).expect("write catalog_files.rs");
+    reason_prefixes();
+}
+
+/// The reason phrases, split into their top-level alternatives, each with its prefix literals
+/// (`src/extract/reason.rs`): one of them starts every match of the alternative. Worked out
+/// here once, not on every run; an alternative without usable literals fails the build.
+fn reason_prefixes() {
+    let path =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("data")
+            .join("reasons.json");
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text = fs::read_to_string(&path).expect("data/reasons.json");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("data/reasons.json parses");
+    let phrases = v["phrases"].as_array().expect("reasons.json has phrases");
+    let mut out = String::from(
+        "/// Each phrase's alternatives (phrase index, pattern, prefix literals), from `build.rs`.\n\
+         pub(crate) static ALTERNATIVES: &[(usize, &str, &[&[u8]])] = &[\n",
+    );
+    for (i, p) in phrases.iter().enumerate() {
+        let pattern = p["pattern"].as_str().expect("a phrase has a pattern");
+        let flags = pattern.starts_with("(?") && !pattern.starts_with("(?:");
+        assert!(!flags, "reasons.json phrase {i}: no inline flags");
+        for alt in top_level_alternatives(pattern) {
+            let lits = prefix_literals(alt).unwrap_or_else(|| {
+                panic!("reasons.json phrase {i}: no literal prefix of 3 bytes or more: {alt}")
+            });
+            out.push_str(&format!("    ({i}, {alt:?}, &["));
+            for l in lits {
+                out.push_str(&format!("b\"{}\", ", l.escape_ascii()));
+            }
+            out.push_str("]),\n");
+        }
+    }
+    out.push_str("];\n");
+    let dest =
+        PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("reason_prefixes.rs");
+    fs::write(dest, out).expect("write reason_prefixes.rs");
+}
+
+/// The top-level alternatives of a pattern (`a|b(c|d)` -> `a`, `b(c|d)`).
+fn top_level_alternatives(pattern: &str) -> Vec<&str> {
+    let b = pattern.as_bytes();
+    let (mut depth, mut class, mut start, mut i) = (0usize, false, 0usize, 0usize);
+    let mut out = Vec::new();
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' if !class => class = true,
+            b']' if class => class = false,
+            b'(' if !class => depth += 1,
+            b')' if !class => depth = depth.saturating_sub(1),
+            b'|' if !class && depth == 0 => {
+                out.push(&pattern[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&pattern[start..]);
+    out
+}
+
+/// Prefix literals are cut to this many bytes: long enough to rule most lines out, short
+/// enough that a phrase's optional words do not multiply them into thousands.
+const PREFIX_LEN: usize = 10;
+
+/// The literals one of which starts every match of a pattern, none shorter than 3 bytes.
+fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let mut ex = Extractor::new();
+    ex.kind(ExtractKind::Prefix)
+        .limit_total(1000)
+        .limit_literal_len(PREFIX_LEN);
+    let seq = ex.extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 3) {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
+    out.sort();
+    out.dedup();
+    Some(out)
 }

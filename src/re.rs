@@ -11,7 +11,7 @@
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::captures::Captures;
 use regex_automata::util::syntax;
-use regex_automata::{Anchored, Input, MatchKind, PatternSet, meta};
+use regex_automata::{Anchored, Input, MatchKind, PatternSet, hybrid, meta};
 
 /// Warm-up steps (see `pipeline`), one per static pattern: `warm_steps![A, B]` is a
 /// `&[fn()]` whose steps force `A` and `B`.
@@ -60,20 +60,44 @@ pub fn line_set(patterns: &[&str], overlapping: bool) -> LineSet {
     LineSet(re)
 }
 
-/// Like `line_set` (overlapping), for a large set of long alternations: the lazy DFA gets
-/// a cache big enough to hold the states a bounce's lines visit, rather than thrash.
-pub fn line_set_large(patterns: &[&str]) -> LineSet {
-    let re = meta::Builder::new()
+/// A pattern that is only asked whether it matches: a forward lazy DFA and nothing more (no
+/// reverse automaton, no capture engines), built in a fraction of `line`'s time. For many
+/// small patterns of which a run needs a few.
+#[derive(Debug)]
+pub struct Probe {
+    dfa: hybrid::dfa::DFA,
+    pattern: String,
+}
+
+/// Compiles one of the crate's static patterns as a `Probe`.
+pub fn probe(pattern: &str) -> Probe {
+    let dfa = hybrid::dfa::DFA::builder()
         .syntax(syntax::Config::new().unicode(false).utf8(false))
-        .configure(
-            meta::Config::new()
-                .auto_prefilter(false)
-                .match_kind(MatchKind::All)
-                .hybrid_cache_capacity(8 << 20),
-        )
-        .build_many(patterns)
-        .expect("static regex"); // ok: constant patterns, compiled by the tests
-    LineSet(re)
+        .build(pattern)
+        .expect("static regex"); // ok: a constant pattern, compiled by the tests
+    Probe {
+        dfa,
+        pattern: pattern.to_string(),
+    }
+}
+
+impl Probe {
+    /// A cache for `is_match` (one per thread).
+    pub fn cache(&self) -> hybrid::dfa::Cache {
+        self.dfa.create_cache()
+    }
+
+    /// Whether the pattern matches anywhere in `hay`.
+    pub fn is_match(&self, cache: &mut hybrid::dfa::Cache, hay: &[u8]) -> bool {
+        match self
+            .dfa
+            .try_search_fwd(cache, &Input::new(hay).earliest(true))
+        {
+            Ok(m) => m.is_some(),
+            // the lazy DFA gave up (a pathological line): ask the full engine
+            Err(_) => line(&self.pattern).is_match(hay),
+        }
+    }
 }
 
 /// Several patterns searched in one pass (see `line_set`).

@@ -79,13 +79,13 @@ struct Hit {
     overridden: bool,
     nested: bool,
     remote_reply: Option<String>,
-    /// the reason the line's words name, and the phrase
-    words: Option<(&'static str, String)>,
+    /// the reason the line's words name
+    words: Option<&'static str>,
 }
 
 impl Hit {
     /// A failure stated in words (and perhaps a bare reply code) only.
-    fn words_only(reply: Option<u16>, words: Option<(&'static str, String)>) -> Hit {
+    fn words_only(reply: Option<u16>, words: Option<&'static str>) -> Hit {
         Hit {
             code: None,
             reply,
@@ -196,7 +196,7 @@ fn analyze_with(
     };
     if let Some(w) = &words {
         for h in hits.iter_mut().filter(|h| !h.nested) {
-            h.words = Some(w.clone());
+            h.words = Some(*w);
         }
     }
     if let Some((cat, phrase)) = sym {
@@ -263,13 +263,7 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
     let ctx = site.ctx.clone();
     let cat = catalog::get();
     let symptom_cat = hit.symptom.as_ref().map(|(c, _)| *c);
-    let (reason, basis) = reason::decide(
-        hit.code,
-        hit.reply,
-        hit.words.as_ref().map(|(r, _)| *r),
-        symptom_cat,
-        site.stage,
-    );
+    let (reason, basis) = reason::decide(hit.code, hit.reply, hit.words, symptom_cat, site.stage);
     let (entry, known, category) = match (hit.code, symptom_cat) {
         (_, Some(sc)) if hit.overridden => match cat.by_category(sc) {
             Some(e) => (e.code.clone(), true, sc.to_string()),

@@ -3,9 +3,12 @@
 //! code is generic or has several meanings; a specific code decides otherwise.
 
 use crate::catalog::Code;
-use crate::re::{Line, LineSet};
+use crate::re::{Line, Probe};
 use crate::reasons::{self, UNDEFINED};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use regex_automata::hybrid::dfa::Cache;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::sync::{LazyLock, OnceLock};
 
 /// What a finding's reason rests on.
@@ -79,22 +82,44 @@ pub fn stage(line: &[u8]) -> Option<Stage> {
     })
 }
 
-/// All phrase patterns as one automaton, in priority order.
-static SET: LazyLock<LineSet> = LazyLock::new(|| {
-    let patterns: Vec<String> = reasons::get()
-        .phrases
-        .iter()
-        .map(|p| format!("(?i){}", p.pattern))
-        .collect();
-    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
-    crate::re::line_set_large(&patterns)
+/// The phrases' top-level alternatives with the literals one of which starts every match of
+/// each (extracted from the patterns by regex-syntax in `build.rs`), all searched at once in
+/// the lower-cased line: a line is tried only against the alternatives whose literals it holds,
+/// in the phrases' priority order, and most lines of a bounce hold none. Each alternative is
+/// a small pattern, compiled the first time a line needs it.
+struct Prefixes {
+    ac: AhoCorasick,
+    /// the alternative of each literal
+    alternative: Vec<usize>,
+}
+
+include!(concat!(env!("OUT_DIR"), "/reason_prefixes.rs"));
+
+static PREFIXES: LazyLock<Option<Prefixes>> = LazyLock::new(|| {
+    let mut literals: Vec<&[u8]> = Vec::new();
+    let mut alternative = Vec::new();
+    for (i, (_, _, lits)) in ALTERNATIVES.iter().enumerate() {
+        for l in lits.iter() {
+            literals.push(l);
+            alternative.push(i);
+        }
+    }
+    // searched in the lower-cased line; a noncontiguous NFA is the quickest to build, and the
+    // lines it is run on are few and short
+    let ac = AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+        .build(&literals)
+        .ok()?;
+    Some(Prefixes { ac, alternative })
 });
 
-static EACH: LazyLock<Vec<OnceLock<Line>>> = LazyLock::new(|| {
-    (0..reasons::get().phrases.len())
-        .map(|_| OnceLock::new())
-        .collect()
-});
+static EACH: [OnceLock<Probe>; ALTERNATIVES.len()] =
+    [const { OnceLock::new() }; ALTERNATIVES.len()];
+
+thread_local! {
+    /// This thread's lazy-DFA cache of each alternative, made when first needed.
+    static CACHES: RefCell<Vec<Option<Cache>>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Header fields of a message (the returned original's, quoted in a bounce's text): their
 /// words (`spf=fail`, `by mx ... with SMTP`) are never the failure.
@@ -110,21 +135,36 @@ pub fn is_header(line: &[u8]) -> bool {
 }
 
 /// The reason a line's words name, and the phrase as written.
-pub fn find(line: &[u8]) -> Option<(&'static str, String)> {
-    let phrases = &reasons::get().phrases;
-    if phrases.is_empty() {
+pub fn find(line: &[u8]) -> Option<&'static str> {
+    let pre = PREFIXES.as_ref()?;
+    // the patterns and their literals are written in lower case (a test checks): matching
+    // them against the line in ASCII lower case is `(?i)` at half the automaton
+    let lower = line.to_ascii_lowercase();
+    // the alternatives that can match: those whose literals the line holds
+    let mut candidates: Vec<usize> = pre
+        .ac
+        .find_overlapping_iter(&lower)
+        .filter_map(|m| pre.alternative.get(m.pattern().as_usize()).copied())
+        .collect();
+    if candidates.is_empty() {
         return None;
     }
-    let i = SET.lowest(line)?;
-    let p = phrases.get(i)?;
-    let re = EACH
-        .get(i)?
-        .get_or_init(|| crate::re::line(&format!("(?i){}", p.pattern)));
-    let text = re
-        .find(line)
-        .map(|m| crate::sanitize::decode(m.as_bytes()))
-        .unwrap_or_default();
-    Some((reasons::intern(&p.reason), text))
+    // in priority order: by phrase, then as written
+    candidates.sort_unstable();
+    candidates.dedup();
+    let phrase = CACHES.with(|caches| {
+        let mut caches = caches.borrow_mut();
+        if caches.len() < ALTERNATIVES.len() {
+            caches.resize_with(ALTERNATIVES.len(), || None);
+        }
+        candidates.into_iter().find_map(|i| {
+            let (phrase, pattern, _) = ALTERNATIVES.get(i)?;
+            let probe = EACH.get(i)?.get_or_init(|| crate::re::probe(pattern));
+            let cache = caches.get_mut(i)?.get_or_insert_with(|| probe.cache());
+            probe.is_match(cache, &lower).then_some(*phrase)
+        })
+    })?;
+    Some(reasons::intern(&reasons::get().phrases.get(phrase)?.reason))
 }
 
 /// The reason a status code names by itself, and whether it is specific enough to stand
@@ -266,7 +306,7 @@ fn overrides(code_reason: &str, words: &str) -> bool {
 /// Compiles this module's patterns (see `pipeline`'s warm-up).
 pub(crate) const WARM: &[fn()] = &[
     || {
-        LazyLock::force(&SET);
+        LazyLock::force(&PREFIXES);
     },
     || {
         LazyLock::force(&STAGE);
