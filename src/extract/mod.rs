@@ -433,6 +433,8 @@ fn rank(f: &Finding, weight: u8) -> (u8, u8, u8, u8) {
                 90
             }
         }
+        // words alone: those that name the failure before those that only say it failed
+        None if matches!(f.reason, "systemerror" | "undefined" | "onhold") => 84,
         None => 85,
         Some(_) if f.nested => 40,
         Some(c) if is_expiry_wrapper(c) => 20,
@@ -517,6 +519,16 @@ fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
         // words that say the retries ran out (`retry timeout exceeded`) make a failure expired
         if f.reason == "expired" && f.state == State::Failed {
             f.state = State::Expired;
+        }
+        // a temporary error that says nothing of its cause (`450 4.0.0 Temporary failure`,
+        // `421 4.3.0 Upstream error`): the outcome was never known, the delivery was on hold
+        if f.code
+            .is_some_and(|c| c.class == 4 && matches!(c.subject, 0 | 3) && c.detail == 0)
+            && matches!(f.reason, "systemerror" | "undefined")
+            && f.state != State::Queued
+        {
+            f.reason = "onhold";
+            continue;
         }
         // retried until the sender gave up: expired, unless the words name what kept failing
         // at the destination (a full mailbox, a refusal)

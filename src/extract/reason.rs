@@ -203,7 +203,7 @@ pub fn of_code(c: Code) -> Option<(&'static str, bool)> {
         (_, 3, _) => ("systemerror", false),
         (_, 4, 4) => ("hostunknown", false),
         (_, 4, 5) => ("toomanyconn", false),
-        (_, 4, 7) => ("expired", false),
+        (_, 4, 7) => ("expired", true),
         (_, 4, _) => ("networkerror", false),
         (_, 5, 3) => ("toomanyconn", false),
         (_, 5, _) => ("syntaxerror", false),
