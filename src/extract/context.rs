@@ -314,6 +314,20 @@ pub fn keyed_recipient(line: &[u8]) -> Option<String> {
     keyed_recipient_in(line, &line.to_ascii_lowercase())
 }
 
+/// Header fields of a message (the returned original's, quoted in a bounce's text): their
+/// words (`spf=fail`, `by mx ... with SMTP`) are never the failure, and their addresses
+/// (`Message-Id: <...>`, `From:`) never the failed recipient.
+static HEADER: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(
+        r"(?i)^(?:received|from|sender|reply-to|authentication-results|arc-[a-z-]+|dkim-signature|domainkey-signature|received-spf|return-path|x-[a-z0-9-]+|list-[a-z-]+|message-id|in-reply-to|references|mime-version|content-[a-z-]+|thread-[a-z-]+):",
+    )
+});
+
+/// Whether a line is a message header field that names no failure and no recipient.
+pub fn is_header(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b'A'..=b'Z' | b'a'..=b'z')) && HEADER.is_match(line)
+}
+
 /// A line that holds nothing but a recipient (Exchange NDRs list them so).
 pub fn address_line(line: &[u8]) -> Option<String> {
     ADDR_LINE
@@ -413,6 +427,7 @@ pub(crate) const WARM: &[fn()] = crate::re::warm_steps![
     TIMESTAMP,
     QUEUE_ID,
     VERDICT,
+    HEADER,
 ];
 
 #[cfg(test)]

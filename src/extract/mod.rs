@@ -189,7 +189,7 @@ fn analyze_with(
         }
     }
     // the words: what the failure is, whatever code stands beside them
-    let words = if (!hits.is_empty() || sym.is_some() || mail()) && !reason::is_header(line) {
+    let words = if (!hits.is_empty() || sym.is_some() || mail()) && !context::is_header(line) {
         reason::find(said)
     } else {
         None
@@ -952,7 +952,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 // the rest of this part quotes the original message
                 continue 'parts;
             }
-            let has_at = memchr(b'@', line).is_some();
+            let has_at = memchr(b'@', line).is_some() && !context::is_header(line);
             if let Some(r) = has_at
                 .then(|| context::keyed_recipient(line).or_else(|| context::address_line(line)))
                 .flatten()
@@ -1020,7 +1020,10 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 continue;
             }
             let mut ctx = context::line_context(line);
-            ctx.recipient = ctx.recipient.or_else(|| st.recipient.clone());
+            // the recipient the bounce names for this failure (a DSN field, the address a
+            // reply is given for) wins over an address inside the error text
+            // (`551 User has moved; please try <new@example.com>`)
+            ctx.recipient = st.recipient.clone().or(ctx.recipient);
             if ctx.remote_host.is_none() && ctx.remote_ip.is_none() {
                 ctx.remote_host = st.remote_host.clone();
                 ctx.remote_ip = st.remote_ip.clone();

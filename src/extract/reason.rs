@@ -121,19 +121,6 @@ thread_local! {
     static CACHES: RefCell<Vec<Option<Cache>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Header fields of a message (the returned original's, quoted in a bounce's text): their
-/// words (`spf=fail`, `by mx ... with SMTP`) are never the failure.
-static HEADER: LazyLock<Line> = LazyLock::new(|| {
-    crate::re::line(
-        r"(?i)^(?:received|authentication-results|arc-[a-z-]+|dkim-signature|domainkey-signature|received-spf|return-path|x-[a-z0-9-]+|list-[a-z-]+|message-id|in-reply-to|references|mime-version|content-[a-z-]+|thread-[a-z-]+):",
-    )
-});
-
-/// Whether a line is a message header field whose words do not describe a failure.
-pub fn is_header(line: &[u8]) -> bool {
-    matches!(line.first(), Some(b'A'..=b'Z' | b'a'..=b'z')) && HEADER.is_match(line)
-}
-
 /// The reason a line's words name, and the phrase as written.
 pub fn find(line: &[u8]) -> Option<&'static str> {
     let pre = PREFIXES.as_ref()?;
@@ -310,9 +297,6 @@ pub(crate) const WARM: &[fn()] = &[
     },
     || {
         LazyLock::force(&STAGE);
-    },
-    || {
-        LazyLock::force(&HEADER);
     },
 ];
 
