@@ -207,3 +207,40 @@ fn reason_and_hard_bounce_are_in_every_finding_and_shown_in_words() {
         );
     }
 }
+
+#[test]
+fn bounces_are_told_by_their_subject_in_other_languages() {
+    // neither a MAILER-DAEMON sender nor a report: the subject says it is a bounce
+    for (subject, body) in [
+        (
+            "Unzustellbar: Angebot",
+            "Der Server hat die Nachricht abgelehnt (Referenz 7781).\n\n    kai@example.net\n",
+        ),
+        (
+            "Non remis : Angebot",
+            "Le serveur a refus\u{e9} le message (r\u{e9}f\u{e9}rence 7781).\n\n    kai@example.net\n",
+        ),
+        (
+            "=?UTF-8?B?44Ko44Op44O844Oh44O844Or?=",
+            "\u{4ee5}\u{4e0b}\u{306e}\u{5b9b}\u{5148}\u{3078}\u{306e}\u{9001}\u{4fe1}\u{306f}\u{4fdd}\u{7559}\u{3055}\u{308c}\u{307e}\u{3057}\u{305f}\u{3002}\n\n    kai@example.net\n",
+        ),
+    ] {
+        let text = format!(
+            "From: Mail System <system@example.org>\nTo: sam@example.org\nSubject: {subject}\n\n{body}"
+        );
+        let v = ndjson(&[], &text);
+        let r = roots(&v);
+        assert_eq!(r.len(), 1, "{subject}: {v:#?}");
+        assert_eq!(r[0]["reason"], "undefined", "{subject}");
+        assert_eq!(r[0]["recipient"], "kai@example.net", "{subject}");
+        // the generic steps of "other undefined status", not a connector's
+        assert_eq!(r[0]["entry"], "X.0.0", "{subject}");
+        assert_eq!(r[0]["state"], "failed", "{subject}");
+    }
+    // the same text without a bounce subject is no failure
+    let v = ndjson(
+        &[],
+        "From: Sam <sam@example.org>\nTo: kai@example.net\nSubject: Angebot\n\nDer Server hat die Nachricht abgelehnt.\n\n    kai@example.net\n",
+    );
+    assert!(roots(&v).is_empty(), "{v:#?}");
+}

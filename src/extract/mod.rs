@@ -361,8 +361,14 @@ fn entry_for(code: Option<Code>, reason: &'static str, from_words: bool) -> (Str
             catalog::OTHER.to_string(),
         )
     };
+    // a failure with no code that nothing names: the registry's "other undefined status",
+    // whose steps start from the error text (not the connector guidance `other` holds)
+    let undefined = || {
+        cat.by_key("X.0.0")
+            .map(|e| (e.code.clone(), true, e.category.clone()))
+    };
     let Some(code) = code else {
-        return of_reason().unwrap_or_else(other);
+        return of_reason().or_else(undefined).unwrap_or_else(other);
     };
     match cat.lookup(code) {
         Some(l) if l.how.known() => {
@@ -747,9 +753,12 @@ static ORIGINAL_MARKER: LazyLock<Line> = LazyLock::new(|| {
 
 /// Words that make a pasted text a bounce message (so symptoms in it count).
 static BOUNCE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    crate::re::bytes(
-        r"(?i)delivery has failed|undeliver|delivery status notification|mail delivery (?:failed|subsystem|system)|returned mail|diagnostic information for administrators|remote server returned|final-recipient|diagnostic-code|non-delivery|could not be delivered|couldn't be delivered|wasn't delivered|delivery to the following recipient|message not delivered|failure notice|mailer-daemon|lastattemptedservername|\bLED=|generating server|delivery is delayed|delivery incomplete",
-    )
+    crate::re::bytes(concat!(
+        r"(?i)delivery has failed|undeliver|delivery status notification|mail delivery (?:failed|subsystem|system)|returned mail|diagnostic information for administrators|remote server returned|final-recipient|diagnostic-code|non-delivery|could not be delivered|couldn't be delivered|wasn't delivered|delivery to the following recipient|message not delivered|failure notice|mailer-daemon|lastattemptedservername|\bLED=|generating server|delivery is delayed|delivery incomplete|",
+        // German, French, Spanish, Japanese
+        r"unzustellbar|konnte nicht zugestellt werden|n'a pas pu (?:\xc3\xaatre|etre) (?:remis|distribu)|no se (?:ha podido|pudo) entregar|",
+        r"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93\xe3\x81\xa7\xe3\x81\x97\xe3\x81\x9f|\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93\xe3\x81\xa7\xe3\x81\x97\xe3\x81\x9f|\xe9\x85\x8d\xe9\x80\x81\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93\xe3\x81\xa7\xe3\x81\x97\xe3\x81\x9f"
+    ))
 });
 
 /// Words of a delay notice: the sender still retries.
@@ -1144,7 +1153,10 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         let mut f = finding_of(hit, &site);
         match actions.get(&f.recipient) {
             Some(a) if a.starts_with("delayed") => f.state = State::Queued,
-            _ if f.state == State::Queued && f.reply.is_none() => f.state = State::Failed,
+            _ if f.state == State::Queued && f.reply.is_none() => {
+                f.state = State::Failed;
+                f.severity = Severity::Permanent;
+            }
             _ => {}
         }
         let mut group = vec![(f, 0)];

@@ -14,9 +14,12 @@ static BOUNCE_SENDER: LazyLock<Line> = LazyLock::new(|| {
     )
 });
 static BOUNCE_SUBJECT: LazyLock<Line> = LazyLock::new(|| {
-    crate::re::line(
-        r"(?i)undeliver|returned mail|delivery (?:status notification|failure|has failed|failed|delayed|notification|report)|failure notice|non.?delivery|mail delivery failed|could not be delivered|warning: could not send|delivery is delayed",
-    )
+    crate::re::line(concat!(
+        r"(?i)undeliver|returned mail|delivery (?:status notification|failure|has failed|failed|delayed|notification|report)|failure notice|non.?delivery|mail delivery failed|could not be delivered|warning: could not send|delivery is delayed|",
+        // German, French, Spanish, Italian, Portuguese, Japanese
+        r"unzustellbar|nicht zugestellt|zustellung fehlgeschlagen|non remis|non distribuable|(?:é|É|e|E)chec de (?:la )?(?:remise|distribution)|mancata consegna|non consegnat|no se (?:pudo|puede) entregar|mensaje no entregado|no entregado|n(?:ã|a)o entregue|",
+        "\u{914d}\u{4fe1}\u{4e0d}\u{80fd}|\u{914d}\u{4fe1}\u{30a8}\u{30e9}\u{30fc}|\u{914d}\u{9001}\u{30a8}\u{30e9}\u{30fc}|\u{9001}\u{4fe1}\u{30a8}\u{30e9}\u{30fc}|\u{30a8}\u{30e9}\u{30fc}\u{30e1}\u{30fc}\u{30eb}|\u{672a}\u{914d}\u{4fe1}|\u{8fd4}\u{9001}"
+    ))
 });
 static MESSAGE_ID: LazyLock<Regex> =
     LazyLock::new(|| crate::re::bytes(r"(?im)^message-id:\s*(<[^>\s]+>)"));
