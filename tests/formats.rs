@@ -764,3 +764,20 @@ fn a_nul_byte_in_a_bounce_keeps_it_a_message() {
         );
     }
 }
+
+#[test]
+fn client_side_and_filter_chatter_is_no_finding() {
+    // only the last line, our own delivery attempt refused, is a failure
+    for extra in [&[][..], &["--all"][..]] {
+        let out = cmd()
+            .args(["--format", "ndjson", "--fail-on", "none"])
+            .args(extra)
+            .arg(fixture("postfix-noise.log"))
+            .output()
+            .unwrap();
+        let v = common::ndjson_lines(&out.stdout);
+        let lines: Vec<u64> = v.iter().map(|f| f["line"].as_u64().unwrap()).collect();
+        assert_eq!(lines, [11], "{v:#?}");
+        assert_eq!(v[0]["category"], "connection-refused");
+    }
+}

@@ -8,6 +8,7 @@ pub mod codes;
 pub mod context;
 mod finding;
 pub mod limits;
+pub mod noise;
 pub mod reason;
 pub mod symptom;
 
@@ -666,7 +667,7 @@ pub fn scan_record(
     out: &mut Vec<Finding>,
 ) {
     let hits = analyze(line, line, false, opts);
-    if hits.is_empty() {
+    if hits.is_empty() || noise::is_noise(line) {
         return;
     }
     let ctx = context::line_context(line);
@@ -1190,6 +1191,7 @@ pub(crate) const WARM: &[&[fn()]] = &[
         BARE_REPLY,
     ],
     reason::WARM,
+    noise::WARM,
 ];
 
 #[cfg(test)]
