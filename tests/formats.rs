@@ -508,9 +508,16 @@ fn postfix_log() {
             (6, "connection-closed"),
             (7, "dns-query-failed"),
             (8, "certificate-invalid"),
+            // qmgr's `status=expired, returned to sender`: no code, the verdict is the failure
+            (10, "delivery-expired"),
         ]
     );
     assert!(v.iter().all(|f| f["root_cause"] == true));
+    has(
+        &v[6],
+        json!({"code": null, "state": "expired", "reason": "expired",
+               "message_id": "4QbZ2x1Hj7z9vN"}),
+    );
     has(
         &v[1],
         json!({"code": "4.4.1", "state": "queued", "recipient": "dana@example.com",
@@ -780,4 +787,34 @@ fn client_side_and_filter_chatter_is_no_finding() {
         assert_eq!(lines, [11], "{v:#?}");
         assert_eq!(v[0]["category"], "connection-refused");
     }
+}
+
+#[test]
+fn exim_verdicts_without_enhanced_codes() {
+    // `**` failed for good, `==` deferred: the bare reply code and the words say why
+    let v = run(&fixture("exim-words.log"));
+    let at: Vec<(u64, &str, &str, &str)> = v
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["state"].as_str().unwrap(),
+                f["reason"].as_str().unwrap(),
+                f["recipient"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (1, "failed", "userunknown", "kim@example.net"),
+            (2, "queued", "systemerror", "lou@example.net"),
+            (3, "failed", "hostunknown", "max@nowhere.example"),
+        ]
+    );
+    has(
+        &v[0],
+        json!({"code": null, "reply": 550, "basis": "code+text", "stage": "rcpt",
+               "entry": "X.1.1", "hard_bounce": true}),
+    );
 }

@@ -143,11 +143,17 @@ fn version_word_before(line: &[u8], start: usize) -> bool {
     !word.is_empty() && VERSION_WORDS.iter().any(|v| word.eq_ignore_ascii_case(v))
 }
 
-/// Code-shaped tokens of class 4 or 5 (with `all`: also 2), for the whole-buffer search.
+/// Code-shaped tokens of class 4 or 5 (with `all`: also 2), and an MTA's verdict on a
+/// delivery that may carry no code at all (Postfix `status=expired`, Exim's `**` and `==`),
+/// for the whole-buffer search of a log. A match that starts with a digit is a code token.
 pub fn candidates(all: bool) -> &'static Regex {
+    const VERDICTS: &str = r"|status=(?:expired|bounced|deferred|undeliverable)| \*\* | == ";
     static FAIL: LazyLock<Regex> =
-        LazyLock::new(|| crate::re::bytes(r"[45]\.[0-9]{1,3}\.[0-9]{1,3}"));
-    if all { &CODE } else { &FAIL }
+        LazyLock::new(|| crate::re::bytes(&format!(r"[45]\.[0-9]{{1,3}}\.[0-9]{{1,3}}{VERDICTS}")));
+    static ANY: LazyLock<Regex> = LazyLock::new(|| {
+        crate::re::bytes(&format!(r"[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}}{VERDICTS}"))
+    });
+    if all { &ANY } else { &FAIL }
 }
 
 /// Whether the code-shaped bytes at `start..end` of a buffer stand as their own token
@@ -228,6 +234,9 @@ pub(crate) const WARM: &[fn()] = &[
     },
     || {
         candidates(false);
+    },
+    || {
+        candidates(true);
     },
 ];
 

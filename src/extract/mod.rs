@@ -636,7 +636,8 @@ pub fn scan_log(
         }
     };
     for m in codes::candidates(opts.all).find_iter(buf) {
-        if codes::stands_alone(buf, m.start(), m.end()) {
+        let verdict = !buf[m.start()].is_ascii_digit();
+        if verdict || codes::stands_alone(buf, m.start(), m.end()) {
             push(m.start(), &mut starts);
         }
     }
