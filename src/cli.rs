@@ -93,6 +93,11 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "N")]
     pub fail_on_count: Option<u64>,
 
+    /// Which failures to report: outbound (our server could not deliver), inbound (our
+    /// server refused an incoming client), or both.
+    #[arg(long, value_name = "WHICH", value_enum, default_value_t = DirectionArg::Both)]
+    pub direction: DirectionArg,
+
     /// Replace addresses, host names and IPs in all output by stable placeholders
     /// (user1@domain1, host3, ip2), for pasting into a public ticket.
     #[arg(long)]
@@ -195,6 +200,14 @@ pub struct ProbeArgs {
     /// or a comma list of codes and categories (e.g. 4.4.316,certificate-invalid).
     #[arg(long, value_name = "POLICY", default_value = "any")]
     pub fail_on: String,
+}
+
+/// `--direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DirectionArg {
+    Outbound,
+    Inbound,
+    Both,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -266,6 +266,11 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         tally,
         policy: &policy,
         all: args.all,
+        direction: match args.direction {
+            cli::DirectionArg::Outbound => Some(extract::Direction::Outbound),
+            cli::DirectionArg::Inbound => Some(extract::Direction::Inbound),
+            cli::DirectionArg::Both => None,
+        },
         failed: false,
         cuts: Default::default(),
     };
@@ -364,6 +369,8 @@ struct Output<'a> {
     tally: Tally,
     policy: &'a policy::FailOn,
     all: bool,
+    /// Only findings of this direction (None: both).
+    direction: Option<extract::Direction>,
     failed: bool,
     /// What the extraction limits cut in the current input so far.
     cuts: extract::limits::Cuts,
@@ -385,6 +392,9 @@ impl Output<'_> {
     }
 
     fn findings(&mut self, mut batch: Vec<extract::Finding>) -> io::Result<()> {
+        if let Some(d) = self.direction {
+            batch.retain(|f| f.direction == d);
+        }
         if let Some(r) = self.redactor.as_mut() {
             batch.iter_mut().for_each(|f| r.finding(f));
         }

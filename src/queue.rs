@@ -466,6 +466,7 @@ mod tests {
             hard_bounce: false,
             basis: crate::extract::Basis::Code,
             stage: None,
+            direction: crate::extract::Direction::Outbound,
         }
     }
 

@@ -818,3 +818,44 @@ fn exim_verdicts_without_enhanced_codes() {
                "entry": "X.1.1", "hard_bounce": true}),
     );
 }
+
+#[test]
+fn inbound_rejects_are_marked_and_filtered() {
+    let v = run(&fixture("postfix-inbound.log"));
+    let dirs: Vec<(u64, &str)> = v
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["direction"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(dirs, [(1, "inbound"), (2, "inbound"), (3, "outbound")]);
+    for (which, lines) in [
+        ("outbound", vec![3]),
+        ("inbound", vec![1, 2]),
+        ("both", vec![1, 2, 3]),
+    ] {
+        let out = cmd()
+            .args([
+                "--format",
+                "ndjson",
+                "--fail-on",
+                "none",
+                "--direction",
+                which,
+            ])
+            .arg(fixture("postfix-inbound.log"))
+            .output()
+            .unwrap();
+        let got: Vec<u64> = common::ndjson_lines(&out.stdout)
+            .iter()
+            .map(|f| f["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(got, lines, "--direction {which}");
+    }
+    // the human output says whose failure it is
+    let out = cmd().arg(fixture("postfix-inbound.log")).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("inbound: our server refused"));
+}

@@ -328,6 +328,26 @@ pub fn is_header(line: &[u8]) -> bool {
     matches!(line.first(), Some(b'A'..=b'Z' | b'a'..=b'z')) && HEADER.is_match(line)
 }
 
+/// Lines where our server refused an incoming client's message: Postfix smtpd and
+/// postscreen rejects, Exim's `rejected RCPT` / `H=... rejected` / `sender verify fail`,
+/// Sendmail's `ruleset=check_*` and `reject=`.
+static INBOUND: LazyLock<Line> = LazyLock::new(|| {
+    re(concat!(
+        r"(?i)(?:smtpd|cleanup)\[\d+\]: (?:\S+: )?(?:NOQUEUE: )?(?:milter-)?reject(?:ed)?:|",
+        r"\brejected (?:RCPT|MAIL|EHLO|HELO|after DATA|connection)\b|\bH=\S+ (?:\([^)]*\) )?\[[^\]]+\][^\n]{0,200}\brejected\b|sender verify (?:fail|defer)|",
+        r"\bruleset=check_|\breject=\d"
+    ))
+});
+
+/// Whose delivery a log line is about.
+pub fn direction(line: &[u8]) -> crate::extract::Direction {
+    if INBOUND.is_match(line) {
+        crate::extract::Direction::Inbound
+    } else {
+        crate::extract::Direction::Outbound
+    }
+}
+
 /// A line that holds nothing but a recipient (Exchange NDRs list them so).
 pub fn address_line(line: &[u8]) -> Option<String> {
     ADDR_LINE
@@ -428,6 +448,7 @@ pub(crate) const WARM: &[fn()] = crate::re::warm_steps![
     QUEUE_ID,
     VERDICT,
     HEADER,
+    INBOUND,
 ];
 
 #[cfg(test)]

@@ -18,6 +18,25 @@ pub enum State {
     Delivered,
 }
 
+/// Whose delivery failed: ours to another server, or another's to ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Our server could not deliver (delivery agents, transports, bounces we received).
+    Outbound,
+    /// Our server refused or lost an incoming client's message (smtpd rejects).
+    Inbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Outbound => "outbound",
+            Direction::Inbound => "inbound",
+        }
+    }
+}
+
 impl State {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -70,6 +89,8 @@ pub struct Finding {
     pub basis: Basis,
     /// The SMTP stage the failure happened at, when the text tells.
     pub stage: Option<Stage>,
+    /// Whose delivery failed: ours (outbound) or an incoming client's (inbound).
+    pub direction: Direction,
     /// A delayed DSN's `Will-Retry-Until`, in UTC seconds: when the sender gives up.
     pub retry_until: Option<i64>,
 }

@@ -12,7 +12,7 @@ pub mod noise;
 pub mod reason;
 pub mod symptom;
 
-pub use finding::{Finding, State};
+pub use finding::{Direction, Finding, State};
 pub use reason::Basis;
 
 use crate::catalog::{self, Code, Severity};
@@ -257,6 +257,8 @@ struct Site<'a> {
     now: i64,
     /// the SMTP stage the reply was given at, when known
     stage: Option<reason::Stage>,
+    /// whose delivery it is
+    direction: Direction,
 }
 
 fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
@@ -339,6 +341,7 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
         hard_bounce: false,
         basis,
         stage: site.stage,
+        direction: site.direction,
     }
 }
 
@@ -683,6 +686,7 @@ pub fn scan_record(
             verdict,
             now: opts.now,
             stage: reason::stage(line),
+            direction: context::direction(line),
         },
         out,
     );
@@ -740,6 +744,7 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
             verdict,
             now: opts.now,
             stage: reason::stage(&rec.text),
+            direction: Direction::Outbound,
         },
         out,
     );
@@ -1057,6 +1062,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 verdict,
                 now: opts.now,
                 stage: st.stage,
+                direction: Direction::Outbound,
             };
             found.extend(line_findings(hits, &site).into_iter().map(|f| (f, weight)));
         }
@@ -1151,6 +1157,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             ctx,
             now: opts.now,
             stage: st.stage,
+            direction: Direction::Outbound,
         };
         let mut f = finding_of(hit, &site);
         match actions.get(&f.recipient) {

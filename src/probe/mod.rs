@@ -663,6 +663,7 @@ fn finding(r: &Report, key: &str) -> crate::extract::Finding {
         hard_bounce: false,
         basis: crate::extract::Basis::Code,
         stage: None,
+        direction: crate::extract::Direction::Outbound,
     }
 }
 

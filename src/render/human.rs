@@ -26,6 +26,7 @@ pub struct Labels {
     pub symptom: &'static str,
     pub reason: &'static str,
     pub hard: &'static str,
+    pub inbound: &'static str,
     pub means: &'static str,
     pub causes: &'static str,
     pub fixes: &'static str,
@@ -54,6 +55,7 @@ pub const EN: Labels = Labels {
     remote_reply: "remote server said",
     symptom: "symptom",
     reason: "reason",
+    inbound: "inbound: our server refused or lost an incoming client's message; the remote sender must act on it",
     hard: "hard bounce: sending the same message to this address again will fail the same way",
     means: "What it means",
     causes: "Likely causes",
@@ -83,6 +85,7 @@ pub const JA: Labels = Labels {
     remote_reply: "接続先サーバーの応答",
     symptom: "症状",
     reason: "理由",
+    inbound: "受信側: 自サーバーが外部から届いたメッセージを拒否しました。対処するのは相手側の送信者です",
     hard: "ハード バウンス: 同じメッセージをこのアドレスに再送しても同じように失敗します",
     means: "意味",
     causes: "考えられる原因",
@@ -249,6 +252,9 @@ impl Human {
         }
         if f.hard_bounce {
             writeln!(w, "  {}", l.hard)?;
+        }
+        if f.direction == crate::extract::Direction::Inbound {
+            writeln!(w, "  {}", l.inbound)?;
         }
         if !f.known {
             writeln!(w, "  {} {}", l.fallback, f.entry)?;

@@ -63,6 +63,8 @@ struct FindingFields<'a> {
     basis: &'static str,
     /// The SMTP stage the reply answered, when the text says.
     stage: Option<&'static str>,
+    /// `outbound` (our server could not deliver) or `inbound` (it refused an incoming client).
+    direction: &'static str,
 }
 
 impl<'a> FindingFields<'a> {
@@ -93,6 +95,7 @@ impl<'a> FindingFields<'a> {
             hard_bounce: f.hard_bounce,
             basis: f.basis.as_str(),
             stage: f.stage.map(|s| s.as_str()),
+            direction: f.direction.as_str(),
         }
     }
 }
