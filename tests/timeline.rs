@@ -388,3 +388,46 @@ fn completions_and_man() {
         predicate::str::contains("Paste a bounce").and(predicate::str::contains("--fail-on-count")),
     );
 }
+
+#[test]
+fn deliveries_are_keyed_by_queue_id_and_the_to_field() {
+    // a collector's prefix before each syslog line (loghub's Thunderbird log): still a log,
+    // one delivery per queue id, and the recipient is `to=root`, not the prefix's `src@host`
+    let log = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sendmail-collected.log"
+    );
+    let out = cmd()
+        .args([
+            "--summary",
+            "--format",
+            "ndjson",
+            "--fail-on",
+            "none",
+            "--now",
+            NOW,
+            log,
+        ])
+        .output()
+        .unwrap();
+    let d = common::ndjson_lines(&out.stdout);
+    let keys: Vec<(&str, &str, &str)> = d
+        .iter()
+        .map(|x| {
+            (
+                x["message_id"].as_str().unwrap(),
+                x["recipient"].as_str().unwrap(),
+                x["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("jA9K13Fd006004", "root", "queued"),
+            ("jA9K14Fd006005", "root", "queued"),
+            ("jA9K15Fd007005", "root", "queued"),
+            ("jA9K16Fd007006", "root", "queued"),
+        ]
+    );
+}

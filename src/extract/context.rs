@@ -106,6 +106,8 @@ static RECIPIENT_KEYED: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
             &format!(r"(?i)recipient_address[=:]\s*({ADDR})"),
         ),
         g(">:", &format!(r"^\s*<({ADDR})>:")),
+        // Sendmail's local recipients: `to=root,` (a local name, no domain)
+        at(&["to="], r"\bto=<?([A-Za-z0-9._+-]{1,64})>?(?:,|\s|$)"),
     ]
 });
 static ANY_ADDR: LazyLock<Line> = LazyLock::new(|| re(&format!(r"<?({ADDR})>?")));
@@ -304,7 +306,14 @@ fn first_capture(res: &[Guarded], line: &[u8], lower: &[u8]) -> Option<String> {
 }
 
 fn keyed_recipient_in(line: &[u8], lower: &[u8]) -> Option<String> {
-    memchr::memchr(b'@', line)?;
+    if memchr::memchr(b'@', line).is_none() {
+        // only Sendmail's local `to=root` names a recipient without a domain
+        let local = RECIPIENT_KEYED.last()?;
+        return local
+            .captures(line, lower)
+            .and_then(|c| c.get(1))
+            .map(|m| decode(m.as_bytes()));
+    }
     first_capture(&RECIPIENT_KEYED, line, lower)
 }
 
@@ -489,7 +498,8 @@ mod tests {
     fn sendmail_line() {
         let l = b"Nov 9 12:01:31 host sendmail[4306]: jA9J1UvC004306: to=root, ctladdr=<root@example.org> (0/0), delay=00:00:00, relay=[127.0.0.1] [127.0.0.1], dsn=4.0.0, stat=Deferred: Connection refused by [127.0.0.1]";
         let c = line_context(l);
-        assert_eq!(c.recipient, None);
+        // the local recipient `to=root`, not the controlling user `ctladdr=<root@...>`
+        assert_eq!(c.recipient.as_deref(), Some("root"));
         assert_eq!(c.remote_ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(c.message_id.as_deref(), Some("jA9J1UvC004306"));
     }

@@ -28,7 +28,10 @@ static LOG_LINE: LazyLock<Line> = LazyLock::new(|| {
         r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|",
         r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d|",
         r"\[\d|",
-        r"\d{10}(?:\.\d+)? ",
+        r"\d{10}(?:\.\d+)? |",
+        // an MTA's syslog tag after whatever prefix a collector puts in front (loghub's
+        // `- 1131566463 2005.11.09 host Nov 9 12:01:03 src@host sendmail[6004]: `)
+        r"[^\n]{0,120}?\b(?:postfix(?:/[\w-]+)+|sendmail|exim\d*|qmail[\w-]*|smtpd|opensmtpd)\[\d+\]: ",
         r")"
     ))
 });
@@ -120,6 +123,11 @@ mod tests {
             Kind::Text
         );
         assert_eq!(kind(b"450 4.4.316 Connection refused"), Kind::Text);
+        // a collector's prefix before the syslog line (loghub's Thunderbird log)
+        assert_eq!(
+            kind(b"- 1131566463 2005.11.09 eadmin1 Nov 9 12:01:03 src@eadmin1 sendmail[6004]: jA9K13Fd006004: to=root, stat=Deferred\n"),
+            Kind::Log
+        );
         assert_eq!(kind(b""), Kind::Text);
         assert_eq!(kind(b"\x00\x01binary"), Kind::Log);
         assert_eq!(kind(b"Delivery has failed\n\x00\n"), Kind::Log);
