@@ -79,8 +79,9 @@ pub struct DiagnoseArgs {
     #[arg(long)]
     pub summary: bool,
 
-    /// How long the sending server retries a queued message [default: 24h, Exchange
-    /// Online]; e.g. 5d for Postfix's default queue lifetime, 2d for Exchange Server.
+    /// How long the sending server retries a queued message [default: the MTA's own when
+    /// its log says which (Postfix and Sendmail 5d, Exim 4d), else 24h as Exchange Online];
+    /// e.g. 2d for Exchange Server.
     #[arg(long, value_name = "DURATION")]
     pub retry_window: Option<String>,
 

@@ -226,9 +226,9 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         },
     };
     let retry_window = match &args.retry_window {
-        None => queue::DEFAULT_RETRY_WINDOW,
+        None => None,
         Some(s) => match time::parse_duration(s) {
-            Some(d) => d,
+            Some(d) => Some(d),
             None => {
                 return usage_error(&format!(
                     "--retry-window {}: not a duration (expected e.g. 24h, 5d, 2d12h)",

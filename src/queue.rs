@@ -10,6 +10,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Exchange Online keeps retrying a queued message for 24 hours.
 pub const DEFAULT_RETRY_WINDOW: i64 = 24 * 3600;
 
+/// How long an MTA keeps retrying by default: Postfix's `maximal_queue_lifetime` and
+/// Sendmail's `Timeout.queuereturn` are 5 days, Exim's usual retry rule gives up after 4;
+/// otherwise Exchange Online's 24 hours.
+pub fn retry_window_of(mta: Option<&str>) -> i64 {
+    match mta {
+        Some("postfix" | "sendmail" | "qmail") => 5 * 24 * 3600,
+        Some("exim") => 4 * 24 * 3600,
+        _ => DEFAULT_RETRY_WINDOW,
+    }
+}
+
 /// One delivery: a message to one recipient, as far as the input shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
@@ -53,6 +64,8 @@ struct Acc {
     /// input order of the last error, for inputs without times
     last_seq: u64,
     delivered_after: Option<(Option<i64>, u64)>,
+    /// the MTA whose log the delivery's errors come from
+    mta: Option<&'static str>,
     retry_until: Option<i64>,
     any_expired: bool,
     any_failed: bool,
@@ -100,9 +113,12 @@ struct CatAcc {
 
 /// Collects findings as they come and turns them into deliveries and summary rows.
 pub struct Timeline {
-    retry_window: i64,
+    /// `--retry-window`; without it each delivery takes its MTA's queue lifetime
+    retry_window: Option<i64>,
     now: i64,
     index: HashMap<Key, usize>,
+    /// the deliveries of each message id
+    by_id: HashMap<String, Vec<usize>>,
     accs: Vec<Acc>,
     cats: BTreeMap<(String, Option<Code>), CatAcc>,
     seq: u64,
@@ -130,11 +146,12 @@ fn domain_of(addr: &str) -> Option<String> {
 }
 
 impl Timeline {
-    pub fn new(retry_window: i64, now: i64) -> Timeline {
+    pub fn new(retry_window: Option<i64>, now: i64) -> Timeline {
         Timeline {
             retry_window,
             now,
             index: HashMap::new(),
+            by_id: HashMap::new(),
             accs: Vec::new(),
             cats: BTreeMap::new(),
             seq: 0,
@@ -147,6 +164,21 @@ impl Timeline {
         self.seq += 1;
         let delivered = f.state == State::Delivered;
         if !f.root_cause && !delivered {
+            return;
+        }
+        // a queue-level verdict (Postfix's `ID: from=<...>, status=expired, returned to
+        // sender`, an Exim line of the message id alone) settles the message's deliveries
+        // already seen, rather than making one of its own
+        if !delivered
+            && f.recipient.is_none()
+            && let Some(ids) = f.message_id.as_ref().and_then(|id| self.by_id.get(id))
+        {
+            for &i in ids {
+                let a = &mut self.accs[i];
+                a.d.last_attempt = max_opt(a.d.last_attempt, f.time);
+                a.any_expired |= f.state == State::Expired;
+                a.any_failed |= f.state == State::Failed;
+            }
             return;
         }
         let id = f.message_id.clone().unwrap_or_else(|| {
@@ -187,10 +219,17 @@ impl Timeline {
                     roots: 0,
                     last_seq: 0,
                     delivered_after: None,
+                    mta: None,
                     retry_until: None,
                     any_expired: false,
                     any_failed: false,
                 });
+                if let Some(id) = &f.message_id {
+                    self.by_id
+                        .entry(id.clone())
+                        .or_default()
+                        .push(self.accs.len() - 1);
+                }
                 self.index.insert(key, self.accs.len() - 1);
                 self.accs.len() - 1
             }
@@ -208,6 +247,7 @@ impl Timeline {
             return;
         }
         a.roots += 1;
+        a.mta = a.mta.or(f.mta);
         a.retry_until = max_opt(a.retry_until, f.retry_until);
         a.any_expired |= f.state == State::Expired;
         a.any_failed |= f.state == State::Failed;
@@ -255,6 +295,15 @@ impl Timeline {
             if a.roots == 0 && a.delivered_after.is_none() {
                 continue;
             }
+            // a message-level error seen before the message's recipients: theirs tell more
+            let has_recipients = |id: &String| {
+                self.by_id
+                    .get(id)
+                    .is_some_and(|v| v.iter().any(|&j| self.accs[j].d.recipient.is_some()))
+            };
+            if a.d.recipient.is_none() && a.d.message_id.as_ref().is_some_and(has_recipients) {
+                continue;
+            }
             let mut d = a.d.clone();
             d.attempts = a.roots.max(a.times.len()).max(1);
             let delivered = match a.delivered_after {
@@ -279,9 +328,10 @@ impl Timeline {
             }
             d.hard_bounce &= d.state == State::Failed;
             d.expires_at = match d.state {
-                State::Queued | State::Expired => a
-                    .retry_until
-                    .or_else(|| d.first_attempt.map(|t| t + self.retry_window)),
+                State::Queued | State::Expired => a.retry_until.or_else(|| {
+                    let window = self.retry_window.unwrap_or_else(|| retry_window_of(a.mta));
+                    d.first_attempt.map(|t| t.saturating_add(window))
+                }),
                 _ => None,
             };
             // a queued delivery past its window has expired by now
@@ -351,7 +401,7 @@ impl Timeline {
         let destinations = destinations(&deliveries);
         Report {
             now: self.now,
-            retry_window: self.retry_window,
+            retry_window: self.retry_window.unwrap_or(DEFAULT_RETRY_WINDOW),
             deliveries,
             categories: self.categories(),
             destinations,
@@ -467,13 +517,14 @@ mod tests {
             basis: crate::extract::Basis::Code,
             stage: None,
             direction: crate::extract::Direction::Outbound,
+            mta: None,
         }
     }
 
     #[test]
     fn deferrals_then_expiry() {
         let h = 3600;
-        let mut t = Timeline::new(DEFAULT_RETRY_WINDOW, 100 * h);
+        let mut t = Timeline::new(None, 100 * h);
         for i in 0..5 {
             t.add(&f(
                 i + 1,
@@ -538,7 +589,7 @@ mod tests {
 
     #[test]
     fn retry_until_wins() {
-        let mut t = Timeline::new(DEFAULT_RETRY_WINDOW, 0);
+        let mut t = Timeline::new(None, 0);
         let mut x = f(1, "m", "a@example.com", "4.4.7", State::Queued, -3600);
         x.retry_until = Some(7200);
         t.add(&x);

@@ -431,3 +431,82 @@ fn deliveries_are_keyed_by_queue_id_and_the_to_field() {
         ]
     );
 }
+
+#[test]
+fn mta_verdicts_settle_deliveries() {
+    let summary = |file: &str, now: &str| {
+        let out = cmd()
+            .args([
+                "--summary",
+                "--format",
+                "ndjson",
+                "--fail-on",
+                "none",
+                "--now",
+                now,
+            ])
+            .arg(format!(
+                "{}/tests/fixtures/{file}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .output()
+            .unwrap();
+        common::ndjson_lines(&out.stdout)
+    };
+    // Postfix: deferred twice, then qmgr's status=expired: one expired delivery, with the
+    // deferrals' reason and Postfix's 5-day queue lifetime; deferred then bounced: failed
+    let d = summary("postfix-expiry.log", "2026-03-10T00:00:00Z");
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert_eq!(
+        (
+            d[0]["recipient"].as_str(),
+            d[0]["state"].as_str(),
+            d[0]["reason"].as_str()
+        ),
+        (
+            Some("dana@example.com"),
+            Some("expired"),
+            Some("networkerror")
+        )
+    );
+    assert_eq!(d[0]["attempts"], 2);
+    assert_eq!(d[0]["expires_at"], "2026-03-09T12:33:10Z");
+    assert_eq!(
+        (
+            d[1]["recipient"].as_str(),
+            d[1]["state"].as_str(),
+            d[1]["reason"].as_str()
+        ),
+        (Some("lee@example.net"), Some("failed"), Some("mailboxfull"))
+    );
+    // Exim: `==` deferrals, then `** ... retry timeout exceeded`; Exim's 4 days
+    let d = summary("exim-main.log", "2026-03-10T00:00:00Z");
+    let dana = d
+        .iter()
+        .find(|x| x["recipient"] == "dana@example.com")
+        .expect("dana's delivery");
+    assert_eq!(dana["state"], "expired");
+    assert_eq!(dana["expires_at"], "2026-03-08T12:33:10Z");
+    // a message-level line before the recipients is not a delivery of its own
+    assert!(d.iter().all(|x| !x["recipient"].is_null()), "{d:#?}");
+    // --retry-window still wins
+    let out = cmd()
+        .args([
+            "--summary",
+            "--format",
+            "ndjson",
+            "--fail-on",
+            "none",
+            "--retry-window",
+            "24h",
+        ])
+        .args(["--now", "2026-03-10T00:00:00Z"])
+        .arg(format!(
+            "{}/tests/fixtures/postfix-expiry.log",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .output()
+        .unwrap();
+    let d = common::ndjson_lines(&out.stdout);
+    assert_eq!(d[0]["expires_at"], "2026-03-05T12:33:10Z");
+}

@@ -348,6 +348,23 @@ static INBOUND: LazyLock<Line> = LazyLock::new(|| {
     ))
 });
 
+/// The MTA that wrote a log line, by its syslog tag or, for Exim, its message id and marker.
+static MTA: LazyLock<Line> = LazyLock::new(|| {
+    re(concat!(
+        r"\b(?:postfix(?:/[\w-]+)+\[\d+\]: ()|sendmail\[\d+\]: ()|qmail[\w-]*\[\d+\]: ()|",
+        r"exim\d*\[\d+\]: ()|[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} (?:\*\*|==|=>|->|<=|H=)())"
+    ))
+});
+
+/// The MTA that wrote a log line, when its form tells.
+pub fn mta(line: &[u8]) -> Option<&'static str> {
+    let c = MTA.captures(line)?;
+    ["postfix", "sendmail", "qmail", "exim", "exim"]
+        .iter()
+        .enumerate()
+        .find_map(|(i, name)| c.get(i + 1).map(|_| *name))
+}
+
 /// Whose delivery a log line is about.
 pub fn direction(line: &[u8]) -> crate::extract::Direction {
     if INBOUND.is_match(line) {
@@ -458,6 +475,7 @@ pub(crate) const WARM: &[fn()] = crate::re::warm_steps![
     VERDICT,
     HEADER,
     INBOUND,
+    MTA,
 ];
 
 #[cfg(test)]

@@ -91,6 +91,9 @@ pub struct Finding {
     pub stage: Option<Stage>,
     /// Whose delivery failed: ours (outbound) or an incoming client's (inbound).
     pub direction: Direction,
+    /// The MTA whose log line this is (`postfix`, `sendmail`, `exim`, `qmail`), when the
+    /// line says: its queue lifetime is the retry window of the delivery.
+    pub mta: Option<&'static str>,
     /// A delayed DSN's `Will-Retry-Until`, in UTC seconds: when the sender gives up.
     pub retry_until: Option<i64>,
 }

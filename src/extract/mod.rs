@@ -259,6 +259,8 @@ struct Site<'a> {
     stage: Option<reason::Stage>,
     /// whose delivery it is
     direction: Direction,
+    /// the MTA that wrote the line
+    mta: Option<&'static str>,
 }
 
 fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
@@ -342,6 +344,7 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
         basis,
         stage: site.stage,
         direction: site.direction,
+        mta: site.mta,
     }
 }
 
@@ -687,6 +690,7 @@ pub fn scan_record(
             now: opts.now,
             stage: reason::stage(line),
             direction: context::direction(line),
+            mta: context::mta(line),
         },
         out,
     );
@@ -745,6 +749,7 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
             now: opts.now,
             stage: reason::stage(&rec.text),
             direction: Direction::Outbound,
+            mta: None,
         },
         out,
     );
@@ -1063,6 +1068,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 now: opts.now,
                 stage: st.stage,
                 direction: Direction::Outbound,
+                mta: None,
             };
             found.extend(line_findings(hits, &site).into_iter().map(|f| (f, weight)));
         }
@@ -1158,6 +1164,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             now: opts.now,
             stage: st.stage,
             direction: Direction::Outbound,
+            mta: None,
         };
         let mut f = finding_of(hit, &site);
         match actions.get(&f.recipient) {

@@ -664,6 +664,7 @@ fn finding(r: &Report, key: &str) -> crate::extract::Finding {
         basis: crate::extract::Basis::Code,
         stage: None,
         direction: crate::extract::Direction::Outbound,
+        mta: None,
     }
 }
 
