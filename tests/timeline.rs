@@ -510,3 +510,19 @@ fn mta_verdicts_settle_deliveries() {
     let d = common::ndjson_lines(&out.stdout);
     assert_eq!(d[0]["expires_at"], "2026-03-05T12:33:10Z");
 }
+
+#[test]
+fn exchange_server_tracking_logs_count_down_two_days() {
+    let out = cmd()
+        .args(["--summary", "--format", "ndjson", "--fail-on", "none"])
+        .args(["--now", "2026-03-05T00:00:00Z"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/exchange-tracking.log"
+        ))
+        .output()
+        .unwrap();
+    let d = common::ndjson_lines(&out.stdout);
+    assert_eq!(d[0]["first_attempt"], "2026-03-04T12:20:01Z");
+    assert_eq!(d[0]["expires_at"], "2026-03-06T12:20:01Z");
+}

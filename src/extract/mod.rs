@@ -749,7 +749,7 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
             now: opts.now,
             stage: reason::stage(&rec.text),
             direction: Direction::Outbound,
-            mta: None,
+            mta: rec.mta,
         },
         out,
     );

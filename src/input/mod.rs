@@ -159,6 +159,8 @@ pub struct Record {
     pub timestamp: Option<String>,
     /// The trace event (`DEFER`, `FAIL`, `DELIVER`...).
     pub event: Option<String>,
+    /// `exchange-server` for a message tracking log (its queue lifetime is 2 days).
+    pub mta: Option<&'static str>,
 }
 
 /// What the input stage hands over, in input order.

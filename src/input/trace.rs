@@ -240,6 +240,8 @@ pub struct Header {
     /// `,`; `;` or tab when a spreadsheet saved the export again (Excel in many locales
     /// writes `;`, and its "Unicode text" is tab-separated UTF-16).
     pub delimiter: u8,
+    /// An Exchange Server message tracking log (`#Fields:`), not a Microsoft 365 trace.
+    pub tracking_log: bool,
 }
 
 /// Whether the first line of an input is the header of a trace export. For a tracking log
@@ -251,6 +253,7 @@ pub fn header_of(head: &[u8]) -> Option<Header> {
             return Some(Header {
                 columns: rest.split(|&b| b == b',').map(norm).collect(),
                 delimiter: b',',
+                tracking_log: true,
             });
         }
         if line.starts_with(b"#") {
@@ -263,6 +266,7 @@ pub fn header_of(head: &[u8]) -> Option<Header> {
             (marked || (has("event") && has("detail"))).then_some(Header {
                 columns: cols,
                 delimiter,
+                tracking_log: false,
             })
         });
     }
@@ -369,6 +373,7 @@ pub fn read<E>(
             message_id: field(&rec, id_column),
             timestamp: field(&rec, time_column),
             event: field(&rec, event_column),
+            mta: header.tracking_log.then_some("exchange-server"),
         };
         // several recipients with one status each, in the same order
         let split: Option<Vec<(String, String)>> = match (&recipients, &status) {
