@@ -399,7 +399,11 @@ impl Output<'_> {
             batch.iter_mut().for_each(|f| r.finding(f));
         }
         if let Some(t) = self.timeline.as_mut() {
-            batch.iter().for_each(|f| t.add(f));
+            // deliveries are our own: incoming clients refused are counted apart
+            batch
+                .iter()
+                .filter(|f| f.direction == extract::Direction::Outbound)
+                .for_each(|f| t.add(f));
         }
         if !self.all {
             batch.retain(|f| f.state != extract::State::Delivered);

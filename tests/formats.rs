@@ -855,7 +855,26 @@ fn inbound_rejects_are_marked_and_filtered() {
             .collect();
         assert_eq!(got, lines, "--direction {which}");
     }
-    // the human output says whose failure it is
+    // explained by the registry's meaning, not Exchange Online's or a connector's
+    assert_eq!(v[0]["entry"], "X.7.1");
+    // the human output says whose failure it is, and counts them apart
     let out = cmd().arg(fixture("postfix-inbound.log")).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("inbound: our server refused"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("inbound: our server refused"), "{text}");
+    assert!(text.contains("2 of them inbound"), "{text}");
+    // json: counted in the summary; deliveries are only our own
+    let out = cmd()
+        .args(["--format", "json", "--fail-on", "none", "--summary"])
+        .arg(fixture("postfix-inbound.log"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["inbound"], 2);
+    let recipients: Vec<&str> = doc["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["recipient"].as_str().unwrap())
+        .collect();
+    assert_eq!(recipients, ["dana@example.com"]);
 }

@@ -284,6 +284,13 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
         },
         (code, _) => entry_for(code, reason, basis != Basis::Code),
     };
+    // an incoming client refused by our server is not explained with Microsoft 365's or a
+    // connector's steps: the registry's meaning of the code, or the reason's entry
+    let (entry, known, category) = if site.direction == Direction::Inbound {
+        inbound_entry(hit.code, reason).unwrap_or((entry, known, category))
+    } else {
+        (entry, known, category)
+    };
     let severity = match hit
         .code
         .map(|c| c.class)
@@ -346,6 +353,21 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
         direction: site.direction,
         mta: site.mta,
     }
+}
+
+/// The registry's entry (or the reason's) for an inbound finding, when the one chosen is
+/// a vendor's (Exchange Online, Exchange Server, the EOP connectors).
+fn inbound_entry(code: Option<Code>, reason: &'static str) -> Option<(String, bool, String)> {
+    let cat = catalog::get();
+    let registry = code
+        .and_then(|c| cat.lookup(c.with_class(0)))
+        .filter(|l| l.how.known() && l.entry.code.starts_with('X'))
+        .map(|l| l.entry);
+    let of_reason = crate::reasons::by_name(reason)
+        .filter(|_| reason != crate::reasons::UNDEFINED)
+        .and_then(|r| cat.by_key(&r.entry));
+    let e = registry.or(of_reason)?;
+    Some((e.code.clone(), true, e.category.clone()))
 }
 
 /// The catalog entry that explains a finding: the code's own entry, unless the code is

@@ -386,6 +386,18 @@ impl Renderer for Human {
             ),
         };
         writeln!(w, "{}", heading(&line, self.style.color))?;
+        if t.inbound > 0 {
+            let n = t.inbound;
+            let note = match lang {
+                Lang::En => format!(
+                    "{n} of them inbound: incoming clients our server refused, not our deliveries"
+                ),
+                Lang::Ja => format!(
+                    "うち {n} 件は受信側: 自サーバーが拒否した外部からの接続で、自組織の配信ではありません"
+                ),
+            };
+            writeln!(w, "{note}")?;
+        }
         w.flush()
     }
 }

@@ -301,6 +301,8 @@ struct Summary<'a> {
     by_code: &'a std::collections::BTreeMap<String, usize>,
     by_category: &'a std::collections::BTreeMap<String, usize>,
     by_state: &'a std::collections::BTreeMap<String, usize>,
+    /// Findings about incoming clients our server refused (`direction: inbound`).
+    inbound: usize,
     errors: &'a [String],
     warnings: &'a [String],
     // with deliveries
@@ -392,6 +394,7 @@ impl Renderer for Json {
                 by_code: &tally.by_code,
                 by_category: &tally.by_category,
                 by_state: &tally.by_state,
+                inbound: tally.inbound,
                 errors: &tally.errors,
                 warnings: &self.warnings,
                 now: report.map(|r| rfc3339(r.now)),

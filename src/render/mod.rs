@@ -41,6 +41,9 @@ pub struct Tally {
     pub by_code: BTreeMap<String, usize>,
     pub by_category: BTreeMap<String, usize>,
     pub by_state: BTreeMap<String, usize>,
+    /// Findings about incoming clients our server refused (`direction: inbound`), counted
+    /// apart from our own failed deliveries.
+    pub inbound: usize,
     /// Inputs that could not be read (path and reason), shown in the summary.
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
@@ -49,6 +52,9 @@ pub struct Tally {
 impl Tally {
     pub fn add(&mut self, f: &Finding) {
         self.findings += 1;
+        if f.direction == crate::extract::Direction::Inbound {
+            self.inbound += 1;
+        }
         if f.root_cause {
             self.root_causes += 1;
         }
