@@ -878,3 +878,27 @@ fn inbound_rejects_are_marked_and_filtered() {
         .collect();
     assert_eq!(recipients, ["dana@example.com"]);
 }
+
+#[test]
+fn exim_refusals_of_incoming_clients_are_inbound() {
+    let v = run(&fixture("exim-inbound.log"));
+    let at: Vec<(u64, &str, &str, &str)> = v
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["direction"].as_str().unwrap(),
+                f["state"].as_str().unwrap(),
+                f["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (1, "inbound", "failed", "norelaying"),
+            (2, "inbound", "failed", "rejected"),
+            (3, "outbound", "failed", "userunknown"),
+        ]
+    );
+}

@@ -147,7 +147,7 @@ fn version_word_before(line: &[u8], start: usize) -> bool {
 /// delivery that may carry no code at all (Postfix `status=expired`, Exim's `**` and `==`),
 /// for the whole-buffer search of a log. A match that starts with a digit is a code token.
 pub fn candidates(all: bool) -> &'static Regex {
-    const VERDICTS: &str = r"|status=(?:expired|bounced|deferred|undeliverable)| \*\* | == ";
+    const VERDICTS: &str = r"|status=(?:expired|bounced|deferred|undeliverable)| \*\* | == | rejected (?:RCPT|MAIL|after DATA) |sender verify fail";
     static FAIL: LazyLock<Regex> =
         LazyLock::new(|| crate::re::bytes(&format!(r"[45]\.[0-9]{{1,3}}\.[0-9]{{1,3}}{VERDICTS}")));
     static ANY: LazyLock<Regex> = LazyLock::new(|| {

@@ -700,7 +700,15 @@ pub fn scan_record(
         return;
     }
     let ctx = context::line_context(line);
-    let verdict = context::verdict(line);
+    let direction = context::direction(line);
+    let mut verdict = context::verdict(line);
+    // our server refusing an incoming client says so for good unless it says `temporarily`
+    if direction == Direction::Inbound
+        && verdict.is_none()
+        && memchr::memmem::find(&line.to_ascii_lowercase(), b"temporarily").is_none()
+    {
+        verdict = Some(Verdict::Bounced);
+    }
     push_group(
         hits,
         &Site {
@@ -711,7 +719,7 @@ pub fn scan_record(
             verdict,
             now: opts.now,
             stage: reason::stage(line),
-            direction: context::direction(line),
+            direction,
             mta: context::mta(line),
         },
         out,

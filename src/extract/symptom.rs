@@ -170,6 +170,8 @@ static MAIL: LazyLock<Line> = LazyLock::new(|| {
         r"said:|diagnostic-code|final-recipient|remote-mta|reporting-mta|",
         r"\bmailbox\b|\bmessage expired\b|queue\.expired|\bLED=|",
         r"\s(?:==|\*\*)\s+\S+@|\b[RT]=\S*(?:smtp|lookup|dns)|",
+        // Exim refusing an incoming client
+        r"\brejected (?:RCPT|MAIL|after DATA) |sender verify fail|",
         // Exim: a message id and a delivery field (`1rXyZa-000AbC-1d H=host [ip] ...`)
         r"\b[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} (?:H=|==|\*\*|=>|->|\*>|<=)"
     ))
