@@ -516,6 +516,7 @@ mod tests {
             retry_until: None,
             reason: "networkerror",
             hard_bounce: false,
+            words: None,
             basis: crate::extract::Basis::Code,
             stage: None,
             direction: crate::extract::Direction::Outbound,

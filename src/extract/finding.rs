@@ -85,6 +85,8 @@ pub struct Finding {
     pub reason: &'static str,
     /// Resending the same message to the same address cannot succeed.
     pub hard_bounce: bool,
+    /// The reason the words alone name, before the code and stage are weighed.
+    pub words: Option<&'static str>,
     /// What the reason rests on: the code, the words, or both.
     pub basis: Basis,
     /// The SMTP stage the failure happened at, when the text tells.

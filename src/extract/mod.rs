@@ -348,6 +348,7 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
         timestamp: ctx.timestamp,
         reason,
         hard_bounce: false,
+        words: hit.words,
         basis,
         stage: site.stage,
         direction: site.direction,
@@ -610,11 +611,21 @@ fn words_across_lines(group: &mut [(Finding, u8)], root: usize) {
         .iter()
         .map(|(g, _)| g)
         .filter(|g| !g.nested && g.basis != Basis::Code && g.reason != crate::reasons::UNDEFINED)
-        .max_by_key(|g| u8::from(g.code.is_none()))
-        .map(|g| g.reason);
-    let Some(words) = words else { return };
+        .max_by_key(|g| (u8::from(g.code.is_none()), u8::from(g.reply.is_none())))
+        // the words themselves (what their own line's code made of them is not this
+        // line's), and the reply they were given in
+        .map(|g| (g.words.unwrap_or(g.reason), g.reply, g.stage));
+    let Some((words, reply, stage)) = words else {
+        return;
+    };
     let f = &mut group[root].0;
-    let (reason, basis) = reason::decide(f.code, f.reply, Some(words), None, f.stage);
+    let (reason, basis) = reason::decide(
+        f.code,
+        f.reply.or(reply),
+        Some(words),
+        None,
+        f.stage.or(stage),
+    );
     if reason == f.reason {
         return;
     }

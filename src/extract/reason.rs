@@ -63,7 +63,7 @@ impl Stage {
 /// Exim `after RCPT TO:<...>`, Sendmail's transcript `>>> DATA`, `while talking to`.
 static STAGE: LazyLock<Line> = LazyLock::new(|| {
     crate::re::line(
-        r"(?i)(?:in reply to|after|while sending|during|>>>|smtp:)\s*(?:the\s+)?(?:end of\s+)?(rcpt(?: to)?|mail(?: from)?|data|helo|ehlo|initial (?:connection|greeting|banner)|connect|greeting|banner|message body|message text)\b",
+        r"(?i)(?:in reply to|after|while sending|during|progress was|>>>|smtp:)\s*(?:the\s+)?(?:end of\s+)?(rcpt(?: to)?|mail(?: from)?|data|helo|ehlo|initial (?:connection|greeting|banner)|connect|greeting|banner|message body|message text)\b",
     )
 });
 
@@ -243,6 +243,16 @@ pub fn decide(
         }
         // refused at MAIL FROM: the sender's address or domain, not the recipient's
         (Some("userunknown" | "hostunknown"), Some(Stage::Mail)) => Some("rejected"),
+        // a remote server's bare "550 user unknown" at no known command, with no code that
+        // says the address (X.1.x), is read as bounce processors read it: refused by the
+        // recipient's filter; the reporting server's own prose ("not listed in Domino
+        // Directory") stays an unknown user
+        (Some("userunknown"), None)
+            if reply.is_some()
+                && code.is_none_or(|c| (c.subject, c.detail) == (0, 0) || c.subject == 7) =>
+        {
+            Some("filtered")
+        }
         (Some("userunknown"), _) if code.is_some_and(|c| (c.subject, c.detail) == (2, 0)) => {
             Some("filtered")
         }
@@ -320,9 +330,40 @@ mod tests {
                 Stage::Mail,
             ),
             (">>> DATA", Stage::Data),
+            (
+                "Sorry, no SMTP connection got far enough; most progress was RCPT TO response;",
+                Stage::Rcpt,
+            ),
         ] {
             assert_eq!(stage(line.as_bytes()), Some(want), "{line}");
         }
         assert_eq!(stage(b"550 5.1.1 User unknown"), None);
+    }
+
+    #[test]
+    fn a_bare_user_unknown_at_no_known_stage_is_the_recipients_filter() {
+        let c = crate::catalog::Code::parse;
+        // a remote reply without a stage or an address code
+        assert_eq!(
+            decide(None, Some(550), Some("userunknown"), None, None).0,
+            "filtered"
+        );
+        assert_eq!(
+            decide(c("5.0.0"), Some(550), Some("userunknown"), None, None).0,
+            "filtered"
+        );
+        // the stage, an address code, or the reporting server's own words keep it unknown
+        for (code, reply, stage) in [
+            (None, Some(550), Some(Stage::Rcpt)),
+            (c("5.1.1"), Some(550), None),
+            (c("5.2.1"), Some(550), None),
+            (None, None, None),
+        ] {
+            assert_eq!(
+                decide(code, reply, Some("userunknown"), None, stage).0,
+                "userunknown",
+                "{code:?} {reply:?} {stage:?}"
+            );
+        }
     }
 }

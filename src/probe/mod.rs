@@ -661,6 +661,7 @@ fn finding(r: &Report, key: &str) -> crate::extract::Finding {
             .and_then(crate::extract::reason::of_code)
             .map_or(crate::reasons::UNDEFINED, |(r, _)| r),
         hard_bounce: false,
+        words: None,
         basis: crate::extract::Basis::Code,
         stage: None,
         direction: crate::extract::Direction::Outbound,
