@@ -270,10 +270,18 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
     let symptom_cat = hit.symptom.as_ref().map(|(c, _)| *c);
     let (reason, basis) = reason::decide(hit.code, hit.reply, hit.words, symptom_cat, site.stage);
     let (entry, known, category) = match (hit.code, symptom_cat) {
-        (_, Some(sc)) if hit.overridden => match cat.by_category(sc) {
-            Some(e) => (e.code.clone(), true, sc.to_string()),
-            None => (catalog::OTHER.to_string(), false, sc.to_string()),
-        },
+        // the symptom's entry, unless the words alone name another failure (`No MX record
+        // found` is a DNS symptom, and the domain's refusal to take mail)
+        (_, Some(sc))
+            if hit.overridden
+                && (hit.code.is_some()
+                    || hit.words.is_none_or(|w| w == reason::of_symptom(sc))) =>
+        {
+            match cat.by_category(sc) {
+                Some(e) => (e.code.clone(), true, sc.to_string()),
+                None => (catalog::OTHER.to_string(), false, sc.to_string()),
+            }
+        }
         (Some(code), _) if is_connector(code) => match cat.lookup(code) {
             Some(l) => (l.entry.code.clone(), true, l.entry.category.clone()),
             None => (
@@ -1125,6 +1133,20 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                     State::Failed
                 };
                 f.severity = Severity::Permanent;
+            }
+        }
+    }
+    // a bounce whose subject says the retries ran out (`Returned mail: Cannot send message
+    // for 5 days`): its failures without a permanent code expired
+    if bounce
+        && doc
+            .subject
+            .as_deref()
+            .is_some_and(|s| reason::find(s.as_bytes()) == Some("expired"))
+    {
+        for (f, _) in found.iter_mut() {
+            if f.state == State::Failed && f.code.is_none_or(|c| c.class == 4) {
+                f.state = State::Expired;
             }
         }
     }

@@ -230,6 +230,7 @@ pub fn decide(
 ) -> (&'static str, Basis) {
     // a recipient refused after the message was sent (or at no known command) was refused
     // for this message, not for not existing: the recipient's filter
+    let said = words;
     let words = match (words, stage) {
         (Some("userunknown"), Some(Stage::Data)) => Some("filtered"),
         // refused at the greeting or HELO, before any address was given: the client itself
@@ -262,7 +263,10 @@ pub fn decide(
     let coded = code.and_then(of_code);
     match (coded, words) {
         (Some((c, strong)), Some(w)) => {
-            if strong && c != w && !overrides(c, w) {
+            // the recipient's own refusal, in so many words, beside an address code
+            // (`550 5.1.1 ... Refused due to recipient preferences`)
+            let refused = (c, said) == ("userunknown", Some("filtered"));
+            if strong && c != w && !overrides(c, w) && !refused {
                 (c, Basis::Code)
             } else {
                 (w, Basis::CodeText)
@@ -338,6 +342,29 @@ mod tests {
             assert_eq!(stage(line.as_bytes()), Some(want), "{line}");
         }
         assert_eq!(stage(b"550 5.1.1 User unknown"), None);
+    }
+
+    #[test]
+    fn the_recipients_refusal_in_words_wins_over_an_address_code() {
+        let c = crate::catalog::Code::parse;
+        let refusal = find(b"550 5.1.1 RCP-P2 Refused due to recipient preferences");
+        assert_eq!(refusal, Some("filtered"));
+        assert_eq!(
+            decide(c("5.1.1"), Some(550), refusal, None, None).0,
+            "filtered"
+        );
+        // a user unknown made "filtered" by its stage is still the code's unknown user
+        assert_eq!(
+            decide(
+                c("5.1.1"),
+                Some(550),
+                Some("userunknown"),
+                None,
+                Some(Stage::Data)
+            )
+            .0,
+            "userunknown"
+        );
     }
 
     #[test]

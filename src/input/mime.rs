@@ -91,6 +91,7 @@ pub fn document(raw: &[u8], first_line: u64) -> Document {
         parts: Vec::new(),
         message_id: None,
         bounce: is_bounce(&msg),
+        subject: msg.subject().map(str::to_string),
         not_failure: not_failure(&msg),
         warnings: Vec::new(),
     };
@@ -130,6 +131,7 @@ pub fn document(raw: &[u8], first_line: u64) -> Document {
         let mut d = Document::text(full.to_vec());
         d.parts[0].start_line = first_line;
         d.bounce = doc.bounce;
+        d.subject = doc.subject;
         d.not_failure = doc.not_failure;
         d.warnings = doc.warnings;
         return d;

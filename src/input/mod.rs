@@ -122,6 +122,9 @@ pub struct Document {
     pub message_id: Option<String>,
     /// Known to be a bounce or delivery report (from its structure).
     pub bounce: bool,
+    /// The message's own `Subject` (decoded), when it is a message: a bounce's subject can
+    /// carry its verdict (`Returned mail: Cannot send message for 5 days`).
+    pub subject: Option<String>,
     /// A message that is not a failure at all though it looks like one: `vacation` (an
     /// auto-reply) or `feedback` (an ARF abuse or authentication report).
     pub not_failure: Option<&'static str>,
@@ -141,6 +144,7 @@ impl Document {
             }],
             message_id: None,
             bounce: false,
+            subject: None,
             not_failure: None,
             warnings: Vec::new(),
         }
