@@ -191,6 +191,21 @@ static HOST_IP: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
             &["remote-mta"],
             r"(?i)remote-mta:\s*[^;\s]*;\s*([A-Za-z0-9.-]+)()",
         ),
+        // Postfix smtpd: the incoming client a refusal was given to
+        at(
+            &[
+                "rcpt from ",
+                "mail from ",
+                "data from ",
+                "end-of-message from ",
+                "connect from ",
+                "ehlo from ",
+                "helo from ",
+            ],
+            &format!(
+                r"(?i)(?:rcpt|mail|data|end-of-message|connect|ehlo|helo) from ([A-Za-z0-9.-]+)\[({IP})\]"
+            ),
+        ),
     ]
 });
 static IP_ONLY: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
