@@ -383,6 +383,7 @@ impl Output<'_> {
         }
         self.findings(d.findings)?;
         self.cuts.add(d.cuts);
+        self.tally.client_disconnects += d.disconnects;
         if let Some(path) = d.end_of {
             for w in std::mem::take(&mut self.cuts).warnings() {
                 self.warning(format!("{}: {w}", sanitize::text(&path)))?;

@@ -27,6 +27,8 @@ pub struct Done {
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
     pub cuts: Cuts,
+    /// Incoming clients that hung up on our server (noise lines, counted for the summary).
+    pub disconnects: u64,
     /// Set by `Job::End`: every job of this input has been passed on before this one.
     pub end_of: Option<Arc<str>>,
 }
@@ -120,6 +122,7 @@ impl Job {
             findings: out,
             warnings,
             cuts: limits::take(),
+            disconnects: extract::noise::take_disconnects(),
             end_of,
         }
     }

@@ -36,6 +36,38 @@ pub struct Phrase {
     pub example: String,
 }
 
+/// How a failure of some reasons reads from the receiving side: an incoming client that our
+/// server refused (`direction: inbound`), explained as what our server did and what to do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inbound {
+    /// The family's name (`recipient`, `relay`, `sender` ...).
+    pub name: String,
+    /// The reasons it explains; every reason is in exactly one family (checked by a test).
+    pub reasons: Vec<String>,
+    pub en: InboundTexts,
+    pub ja: InboundTexts,
+}
+
+/// One language of an [`Inbound`] family.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboundTexts {
+    /// What our server did, and why.
+    pub meaning: String,
+    /// The receiving admin's steps, in order.
+    pub fixes: Vec<String>,
+    /// How to tell that it worked.
+    pub verify: Vec<String>,
+}
+
+impl Inbound {
+    /// The texts in a language (`ja`, or English).
+    pub fn texts(&self, ja: bool) -> &InboundTexts {
+        if ja { &self.ja } else { &self.en }
+    }
+}
+
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +76,8 @@ pub struct Vocabulary {
     pub reasons: Vec<Reason>,
     /// In priority order: the first phrase that matches a line names its reason.
     pub phrases: Vec<Phrase>,
+    /// The receiving side's explanations, by families of reasons.
+    pub inbound: Vec<Inbound>,
 }
 
 /// The reason for a failure that cannot be told.
@@ -55,6 +89,7 @@ static DATA: LazyLock<Vocabulary> = LazyLock::new(|| {
         schema: 1,
         reasons: Vec::new(),
         phrases: Vec::new(),
+        inbound: Vec::new(),
     })
 });
 
@@ -76,4 +111,14 @@ pub fn intern(name: &str) -> &'static str {
 /// Whether a failure for this reason is a hard bounce.
 pub fn is_hard(name: &str) -> bool {
     by_name(name).is_some_and(|r| r.hard_bounce)
+}
+
+/// The receiving side's explanation of a reason (the `undefined` family for an unknown one).
+pub fn inbound(reason: &str) -> Option<&'static Inbound> {
+    let of = |name: &str| {
+        DATA.inbound
+            .iter()
+            .find(|f| f.reasons.iter().any(|r| r == name))
+    };
+    of(reason).or_else(|| of(UNDEFINED))
 }

@@ -787,6 +787,63 @@ fn client_side_and_filter_chatter_is_no_finding() {
         assert_eq!(lines, [11], "{v:#?}");
         assert_eq!(v[0]["category"], "connection-refused");
     }
+    // clients that hung up or went silent are counted, not reported
+    let out = cmd()
+        .args(["--format", "json", "--fail-on", "none", "--summary"])
+        .arg(fixture("postfix-noise.log"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["client_disconnects"], 3);
+    let out = cmd()
+        .args(["--summary", "--fail-on", "none"])
+        .arg(fixture("postfix-noise.log"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("3 client disconnects"), "{text}");
+}
+
+#[test]
+fn inbound_refusals_are_explained_from_our_servers_side() {
+    let v = run(&fixture("postfix-inbound.log"));
+    // the client our server refused, not a relay of ours
+    assert_eq!(
+        (v[0]["remote_host"].as_str(), v[0]["remote_ip"].as_str()),
+        (Some("unknown"), Some("192.0.2.9"))
+    );
+    assert_eq!(v[1]["remote_ip"], "192.0.2.10");
+    let fixes = |f: &Value| -> String {
+        f["fixes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // relay refused: the receiving admin's steps, not the sending side's
+    let relay = fixes(&v[0]);
+    assert!(relay.contains("mynetworks"), "{relay}");
+    assert!(
+        !relay.contains("connector from your organization"),
+        "{relay}"
+    );
+    assert_eq!(v[0]["causes"].as_array().map(Vec::len), Some(0));
+    // spam refused by our milter: the content steps
+    assert!(fixes(&v[1]).contains("filter"), "{}", fixes(&v[1]));
+    // the outbound failure on line 3 keeps its entry's own steps
+    assert!(!fixes(&v[2]).contains("mynetworks"));
+    assert!(v[2]["causes"].as_array().is_some_and(|c| !c.is_empty()));
+    // the same in Japanese, and the human block says whose steps they are
+    let out = cmd()
+        .args(["--lang", "ja", "--fail-on", "none"])
+        .arg(fixture("postfix-inbound.log"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("中継を拒否しました"), "{text}");
+    assert!(text.contains("以下は自サーバー側の対処です"), "{text}");
 }
 
 #[test]

@@ -150,3 +150,45 @@ fn every_phrase_example_gives_its_reason() {
         problems.join("\n")
     );
 }
+
+#[test]
+fn every_reason_has_one_receiving_side_explanation_in_both_languages() {
+    let v = reasons::get();
+    for r in &v.reasons {
+        let n = v
+            .inbound
+            .iter()
+            .filter(|f| f.reasons.contains(&r.name))
+            .count();
+        assert_eq!(n, 1, "{}: in {n} inbound families", r.name);
+    }
+    for f in &v.inbound {
+        for r in &f.reasons {
+            assert!(
+                reasons::by_name(r).is_some(),
+                "{}: unknown reason {r}",
+                f.name
+            );
+        }
+        for (lang, t) in [("en", &f.en), ("ja", &f.ja)] {
+            assert!(!t.meaning.trim().is_empty(), "{} {lang}: meaning", f.name);
+            assert!(!t.fixes.is_empty(), "{} {lang}: fixes", f.name);
+            assert!(!t.verify.is_empty(), "{} {lang}: verify", f.name);
+            assert!(
+                t.fixes
+                    .iter()
+                    .chain(&t.verify)
+                    .all(|x| !x.trim().is_empty()),
+                "{} {lang}: an empty step",
+                f.name
+            );
+        }
+        assert!(has_japanese(&f.ja.meaning), "{}: ja in Japanese", f.name);
+        assert_eq!(
+            f.en.fixes.len(),
+            f.ja.fixes.len(),
+            "{}: as many steps",
+            f.name
+        );
+    }
+}

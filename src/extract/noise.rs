@@ -25,13 +25,37 @@ static NOISE: LazyLock<Line> = LazyLock::new(|| {
     ))
 });
 
+/// An incoming client that hung up on our server or went silent (Postfix smtpd, Exim).
+static DISCONNECT: LazyLock<Line> = LazyLock::new(|| {
+    crate::re::line(concat!(
+        r"smtpd\[\d+\]: (?:lost connection|timeout) after \S+ from |",
+        r"unexpected disconnection while reading SMTP command from |SMTP command timeout on connection from "
+    ))
+});
+
 /// Whether a log line is noise: not a delivery failure, whatever codes or words it holds.
+/// Noise lines that are a client's disconnect are counted (see [`take_disconnects`]).
 pub fn is_noise(line: &[u8]) -> bool {
-    NOISE.is_match(line)
+    let noise = NOISE.is_match(line);
+    if noise && DISCONNECT.is_match(line) {
+        DISCONNECTS.with(|c| c.set(c.get() + 1));
+    }
+    noise
 }
 
-/// Compiles this module's pattern (see `pipeline`'s warm-up).
-pub(crate) const WARM: &[fn()] = crate::re::warm_steps![NOISE];
+// per thread, like the limits' cuts: a job runs on one thread, which takes the count when
+// the job ends
+thread_local! {
+    static DISCONNECTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The incoming clients' disconnects this thread saw since the last call, which resets them.
+pub fn take_disconnects() -> u64 {
+    DISCONNECTS.with(std::cell::Cell::take)
+}
+
+/// Compiles this module's patterns (see `pipeline`'s warm-up).
+pub(crate) const WARM: &[fn()] = crate::re::warm_steps![NOISE, DISCONNECT];
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 //! Data and properties are escaped by the workflow-command rules, so text from the input
 //! can never end the command or start one of its own.
 
-use super::{Renderer, Style, Tally, explain, reportable};
+use super::{Renderer, Style, Tally, explain_finding, reportable};
 use crate::extract::{Finding, State};
 use crate::queue::Report;
 use std::io::{self, Write};
@@ -37,7 +37,7 @@ impl Renderer for Github {
                 (State::Queued, _) => "warning",
                 _ => "error",
             };
-            let x = explain(&f.entry, f.known, self.style.lang);
+            let x = explain_finding(f, self.style.lang);
             let code = f.code.map_or_else(|| f.category.clone(), |c| c.to_string());
             let title = format!("{code} {}", x.title);
             let mut msg = format!(

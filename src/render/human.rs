@@ -2,7 +2,7 @@
 //! numbered fixes), the other findings in one line each, and a closing total. The full
 //! causes and fixes of an entry are printed once; later blocks for it point back.
 
-use super::{Explanation, Renderer, Style, Tally, expiry_text, explain, top_fix};
+use super::{Explanation, Renderer, Style, Tally, expiry_text, explain, explain_finding, top_fix};
 use crate::catalog::{Entry, Lang, Match, Severity};
 use crate::extract::{Finding, State};
 use crate::queue::Report;
@@ -55,7 +55,7 @@ pub const EN: Labels = Labels {
     remote_reply: "remote server said",
     symptom: "symptom",
     reason: "reason",
-    inbound: "inbound: our server refused or lost an incoming client's message; the remote sender must act on it",
+    inbound: "inbound: our server refused an incoming client's message; the steps below are for our server's side",
     hard: "hard bounce: sending the same message to this address again will fail the same way",
     means: "What it means",
     causes: "Likely causes",
@@ -85,7 +85,7 @@ pub const JA: Labels = Labels {
     remote_reply: "接続先サーバーの応答",
     symptom: "症状",
     reason: "理由",
-    inbound: "受信側: 自サーバーが外部から届いたメッセージを拒否しました。対処するのは相手側の送信者です",
+    inbound: "受信側: 自サーバーが外部から届いたメッセージを拒否しました。以下は自サーバー側の対処です",
     hard: "ハード バウンス: 同じメッセージをこのアドレスに再送しても同じように失敗します",
     means: "意味",
     causes: "考えられる原因",
@@ -221,7 +221,7 @@ impl Human {
     fn block(&mut self, w: &mut dyn Write, f: &Finding) -> io::Result<()> {
         let (lang, color) = (self.style.lang, self.style.color);
         let l = labels(lang);
-        let x = explain(&f.entry, f.known, lang);
+        let x = explain_finding(f, lang);
         let code = if f.code.is_some() {
             f.code_str()
         } else {
@@ -289,7 +289,8 @@ impl Human {
         {
             writeln!(w, "  {}: \"{}\"", l.symptom, safe(s))?;
         }
-        let key = format!("{}|{}", f.entry, f.known);
+        let side = super::inbound_of(f).map_or("", |i| i.name.as_str());
+        let key = format!("{}|{}|{side}", f.entry, f.known);
         if self.explained.insert(key) {
             write_explanation(w, &x, lang, color, "  ")?;
         } else {
@@ -299,7 +300,7 @@ impl Human {
     }
 
     fn brief(&self, w: &mut dyn Write, f: &Finding) -> io::Result<()> {
-        let x = explain(&f.entry, f.known, self.style.lang);
+        let x = explain_finding(f, self.style.lang);
         let code = if f.code.is_some() {
             f.code_str()
         } else {
@@ -394,6 +395,19 @@ impl Renderer for Human {
                 ),
                 Lang::Ja => format!(
                     "うち {n} 件は受信側: 自サーバーが拒否した外部からの接続で、自組織の配信ではありません"
+                ),
+            };
+            writeln!(w, "{note}")?;
+        }
+        if t.client_disconnects > 0 {
+            let n = t.client_disconnects;
+            let note = match lang {
+                Lang::En => format!(
+                    "{n} client disconnect{}: incoming clients that hung up on our server or went silent (not failures)",
+                    if n == 1 { "" } else { "s" }
+                ),
+                Lang::Ja => format!(
+                    "クライアントの切断 {n} 件: 外部から接続したクライアントが途中で切断または応答を止めました (配信の失敗ではありません)"
                 ),
             };
             writeln!(w, "{note}")?;
@@ -605,12 +619,17 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
         )?;
     }
     writeln!(w)?;
+    let states = super::state_counts(r);
+    let states = if states.is_empty() {
+        states
+    } else {
+        format!("{states}; ")
+    };
     writeln!(
         w,
-        "{}: {} ({}; {} {})",
+        "{}: {} ({states}{} {})",
         h("Deliveries", "配信"),
         r.deliveries.len(),
-        super::state_counts(r),
         h("as of", "基準時刻"),
         rfc3339(r.now)
     )

@@ -24,7 +24,7 @@ impl<'a> FindingJson<'a> {
     pub fn new(f: &'a Finding, lang: Lang) -> FindingJson<'a> {
         FindingJson {
             fields: FindingFields::new(f),
-            texts: FindingTexts::new(&f.entry, f.known, lang),
+            texts: FindingTexts::new(&f.entry, f.known, super::inbound_of(f), lang),
         }
     }
 }
@@ -110,8 +110,13 @@ struct FindingTexts<'a> {
 }
 
 impl FindingTexts<'static> {
-    fn new(entry: &str, known: bool, lang: Lang) -> FindingTexts<'static> {
-        let x = explain(entry, known, lang);
+    fn new(
+        entry: &str,
+        known: bool,
+        inbound: Option<&'static crate::reasons::Inbound>,
+        lang: Lang,
+    ) -> FindingTexts<'static> {
+        let x = super::explain_for(entry, known, inbound, lang);
         FindingTexts {
             title: x.title,
             causes: x.causes,
@@ -126,7 +131,7 @@ impl FindingTexts<'static> {
 /// The object is the same as `FindingJson` (a test checks it).
 #[derive(Default)]
 pub struct TextCache {
-    texts: std::collections::HashMap<(String, bool, Lang), String>,
+    texts: std::collections::HashMap<(String, bool, Option<&'static str>, Lang), String>,
 }
 
 impl TextCache {
@@ -134,9 +139,15 @@ impl TextCache {
     pub fn finding_line(&mut self, f: &Finding, lang: Lang, out: &mut String) -> io::Result<()> {
         let fields = FindingFields::new(f);
         let head = to_safe_string(&fields, false)?;
-        let key = (f.entry.clone(), f.known, lang);
+        let inbound = super::inbound_of(f);
+        let key = (
+            f.entry.clone(),
+            f.known,
+            inbound.map(|i| i.name.as_str()),
+            lang,
+        );
         if !self.texts.contains_key(&key) {
-            let t = to_safe_string(&FindingTexts::new(&f.entry, f.known, lang), false)?;
+            let t = to_safe_string(&FindingTexts::new(&f.entry, f.known, inbound, lang), false)?;
             self.texts.insert(key.clone(), t);
         }
         let texts = self.texts.get(&key).map_or("{}", String::as_str);
@@ -303,6 +314,8 @@ struct Summary<'a> {
     by_state: &'a std::collections::BTreeMap<String, usize>,
     /// Findings about incoming clients our server refused (`direction: inbound`).
     inbound: usize,
+    /// Log lines where an incoming client hung up on our server (not findings).
+    client_disconnects: u64,
     errors: &'a [String],
     warnings: &'a [String],
     // with deliveries
@@ -395,6 +408,7 @@ impl Renderer for Json {
                 by_category: &tally.by_category,
                 by_state: &tally.by_state,
                 inbound: tally.inbound,
+                client_disconnects: tally.client_disconnects,
                 errors: &tally.errors,
                 warnings: &self.warnings,
                 now: report.map(|r| rfc3339(r.now)),

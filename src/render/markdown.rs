@@ -1,7 +1,7 @@
 //! `--format markdown`: a summary to paste into a ticket or a chat: totals, the failures by
 //! category and code with their fixes, the failing destinations, what expires first.
 
-use super::{Renderer, Style, Tally, expiry_text, explain, reportable};
+use super::{Renderer, Style, Tally, expiry_text, explain_finding, reportable};
 use crate::catalog::Lang;
 use crate::extract::Finding;
 use crate::queue::Report;
@@ -166,7 +166,7 @@ impl Renderer for Markdown {
             writeln!(w)?;
             writeln!(w, "### {}", h("What to do", "対処方法"))?;
             for f in &self.examples {
-                let x = explain(&f.entry, f.known, lang);
+                let x = explain_finding(f, lang);
                 let code = f.code.map_or_else(|| f.category.clone(), |c| c.to_string());
                 writeln!(w)?;
                 writeln!(

@@ -44,6 +44,9 @@ pub struct Tally {
     /// Findings about incoming clients our server refused (`direction: inbound`), counted
     /// apart from our own failed deliveries.
     pub inbound: usize,
+    /// Log lines where an incoming client hung up on our server or went silent: not
+    /// failures and not findings, only counted.
+    pub client_disconnects: u64,
     /// Inputs that could not be read (path and reason), shown in the summary.
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
@@ -108,6 +111,38 @@ pub fn explain(entry_key: &str, known: bool, lang: Lang) -> Explanation<'static>
                 x.fixes.push(f);
             }
         }
+    }
+    x
+}
+
+/// The texts that explain a finding: its entry's, or for an incoming client that our server
+/// refused (`direction: inbound`), the receiving side's (what our server did, and the steps
+/// of its admin) under the entry's title.
+pub fn explain_finding(f: &Finding, lang: Lang) -> Explanation<'static> {
+    explain_for(&f.entry, f.known, inbound_of(f), lang)
+}
+
+/// The receiving side's explanation that applies to a finding, if it is inbound.
+pub fn inbound_of(f: &Finding) -> Option<&'static crate::reasons::Inbound> {
+    (f.direction == crate::extract::Direction::Inbound)
+        .then(|| crate::reasons::inbound(f.reason))
+        .flatten()
+}
+
+/// [`explain`], with the receiving side's texts when `inbound` is given.
+pub fn explain_for(
+    entry_key: &str,
+    known: bool,
+    inbound: Option<&'static crate::reasons::Inbound>,
+    lang: Lang,
+) -> Explanation<'static> {
+    let mut x = explain(entry_key, known, lang);
+    if let Some(i) = inbound {
+        let t = i.texts(lang == Lang::Ja);
+        x.summary = &t.meaning;
+        x.causes = Vec::new();
+        x.fixes = t.fixes.iter().map(String::as_str).collect();
+        x.verify = t.verify.iter().map(String::as_str).collect();
     }
     x
 }
