@@ -11,11 +11,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub const DEFAULT_RETRY_WINDOW: i64 = 24 * 3600;
 
 /// How long an MTA keeps retrying by default: Postfix's `maximal_queue_lifetime` and
-/// Sendmail's `Timeout.queuereturn` are 5 days, Exim's usual retry rule gives up after 4,
-/// Exchange Server's transport after 2; otherwise Exchange Online's 24 hours.
+/// Sendmail's `Timeout.queuereturn` are 5 days, qmail's `control/queuelifetime` a week
+/// (604800 seconds), Exim's usual retry rule gives up after 4, Exchange Server's transport
+/// after 2; otherwise Exchange Online's 24 hours.
 pub fn retry_window_of(mta: Option<&str>) -> i64 {
     match mta {
-        Some("postfix" | "sendmail" | "qmail") => 5 * 24 * 3600,
+        Some("postfix" | "sendmail") => 5 * 24 * 3600,
+        Some("qmail") => 7 * 24 * 3600,
         Some("exim") => 4 * 24 * 3600,
         // Set-TransportService -MessageExpirationTimeout, 2 days by default
         Some("exchange-server") => 2 * 24 * 3600,
