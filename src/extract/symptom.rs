@@ -29,7 +29,7 @@ const SYMPTOMS: &[(&str, &str)] = &[
     ),
     (
         REFUSED,
-        r"connection refused|(?:socket|winsock) error(?: code)?:? 10061|error 10061|econnrefused|defer \(111\)",
+        r"connection refused|actively refused|(?:socket|winsock) error(?: code)?:? 10061|error 10061|econnrefused|defer \(111\)",
     ),
     (
         CLOSED,
@@ -331,6 +331,7 @@ mod tests {
         "DNS lookup failed",
         "Connection refused",
         "Socket error code 10061",
+        "No connection could be made because the target machine actively refused it",
         "error 10061",
         "ECONNREFUSED",
         "defer (111)",
