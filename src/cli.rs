@@ -99,6 +99,11 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "WHICH", value_enum, default_value_t = DirectionArg::Both)]
     pub direction: DirectionArg,
 
+    /// The system whose queue holds the messages, for its own steps (default: told by each
+    /// input: the log's MTA, the bounce's layout, the trace's kind).
+    #[arg(long, value_name = "NAME", value_enum)]
+    pub platform: Option<PlatformArg>,
+
     /// Replace addresses, host names and IPs in all output by stable placeholders
     /// (user1@domain1, host3, ip2), for pasting into a public ticket.
     #[arg(long)]
@@ -201,6 +206,33 @@ pub struct ProbeArgs {
     /// or a comma list of codes and categories (e.g. 4.4.316,certificate-invalid).
     #[arg(long, value_name = "POLICY", default_value = "any")]
     pub fail_on: String,
+}
+
+/// `--platform`: the platforms of `data/runbooks.json` (a test checks they agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlatformArg {
+    ExchangeOnline,
+    ExchangeServer,
+    Postfix,
+    Exim,
+    Sendmail,
+    Qmail,
+    Generic,
+}
+
+impl PlatformArg {
+    /// The platform's name in the data and the JSON `platform` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlatformArg::ExchangeOnline => "exchange-online",
+            PlatformArg::ExchangeServer => "exchange-server",
+            PlatformArg::Postfix => "postfix",
+            PlatformArg::Exim => "exim",
+            PlatformArg::Sendmail => "sendmail",
+            PlatformArg::Qmail => "qmail",
+            PlatformArg::Generic => "generic",
+        }
+    }
 }
 
 /// `--direction`.

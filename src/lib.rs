@@ -16,6 +16,7 @@ pub mod re;
 pub mod reasons;
 pub mod redact;
 pub mod render;
+pub mod runbook;
 pub mod sanitize;
 pub mod time;
 
@@ -273,6 +274,7 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         },
         failed: false,
         cuts: Default::default(),
+        platform: args.platform.map(cli::PlatformArg::name),
     };
     std::thread::scope(|scope| -> io::Result<()> {
         let warm = sources.len() > 1;
@@ -374,6 +376,8 @@ struct Output<'a> {
     failed: bool,
     /// What the extraction limits cut in the current input so far.
     cuts: extract::limits::Cuts,
+    /// `--platform`: whose steps every finding gets.
+    platform: Option<&'static str>,
 }
 
 impl Output<'_> {
@@ -395,6 +399,9 @@ impl Output<'_> {
     fn findings(&mut self, mut batch: Vec<extract::Finding>) -> io::Result<()> {
         if let Some(d) = self.direction {
             batch.retain(|f| f.direction == d);
+        }
+        if let Some(p) = self.platform {
+            batch.iter_mut().for_each(|f| f.platform = p);
         }
         if let Some(r) = self.redactor.as_mut() {
             batch.iter_mut().for_each(|f| r.finding(f));

@@ -41,6 +41,8 @@ pub struct Delivery {
     /// Catalog entry of the last error.
     pub entry: String,
     pub known: bool,
+    /// The system whose queue holds the message (whose steps explain the last error).
+    pub platform: &'static str,
     pub severity: Severity,
     pub state: State,
     /// The reason of the last error (`delivered` once delivered).
@@ -82,6 +84,7 @@ pub struct CategoryRow {
     pub code: Option<Code>,
     pub entry: String,
     pub known: bool,
+    pub platform: &'static str,
     pub findings: usize,
     pub messages: usize,
     pub recipients: usize,
@@ -102,12 +105,14 @@ pub struct DestinationRow {
     pub top_category: String,
     pub top_entry: String,
     pub top_known: bool,
+    pub top_platform: &'static str,
 }
 
 #[derive(Debug, Default)]
 struct CatAcc {
     entry: String,
     known: bool,
+    platform: &'static str,
     findings: usize,
     messages: BTreeSet<String>,
     recipients: BTreeSet<String>,
@@ -211,6 +216,7 @@ impl Timeline {
                         category: String::new(),
                         entry: String::new(),
                         known: false,
+                        platform: f.platform,
                         severity: f.severity,
                         state: State::Queued,
                         reason: crate::reasons::UNDEFINED,
@@ -265,6 +271,7 @@ impl Timeline {
             a.d.last_code = f.code;
             a.d.category = f.category.clone();
             a.d.entry = f.entry.clone();
+            a.d.platform = f.platform;
             a.d.reason = f.reason;
             a.d.hard_bounce = f.hard_bounce;
             a.d.known = f.known;
@@ -281,6 +288,7 @@ impl Timeline {
         let c = self.cats.entry((f.category.clone(), f.code)).or_default();
         c.entry = f.entry.clone();
         c.known = f.known;
+        c.platform = f.platform;
         c.findings += 1;
         if let Some(m) = &f.message_id {
             c.messages.insert(m.clone());
@@ -357,6 +365,7 @@ impl Timeline {
                 code: *code,
                 entry: c.entry.clone(),
                 known: c.known,
+                platform: c.platform,
                 findings: c.findings,
                 messages: c.messages.len(),
                 recipients: c.recipients.len(),
@@ -422,7 +431,7 @@ pub fn destinations(deliveries: &[Delivery]) -> Vec<DestinationRow> {
         recipients: BTreeSet<String>,
         first: Option<i64>,
         last: Option<i64>,
-        cats: BTreeMap<String, (usize, String, bool)>,
+        cats: BTreeMap<String, (usize, String, bool, &'static str)>,
     }
     let mut by: BTreeMap<String, D> = BTreeMap::new();
     for d in deliveries.iter().filter(|d| d.state != State::Delivered) {
@@ -437,16 +446,16 @@ pub fn destinations(deliveries: &[Delivery]) -> Vec<DestinationRow> {
         }
         e.first = min_opt(e.first, d.first_attempt);
         e.last = max_opt(e.last, d.last_attempt);
-        let c = e
-            .cats
-            .entry(d.category.clone())
-            .or_insert((0, d.entry.clone(), d.known));
+        let c =
+            e.cats
+                .entry(d.category.clone())
+                .or_insert((0, d.entry.clone(), d.known, d.platform));
         c.0 += 1;
     }
     let mut rows: Vec<DestinationRow> = by
         .into_iter()
         .map(|(destination, d)| {
-            let (top_category, (_, top_entry, top_known)) = d
+            let (top_category, (_, top_entry, top_known, top_platform)) = d
                 .cats
                 .into_iter()
                 .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.0.cmp(&a.0)))
@@ -461,6 +470,7 @@ pub fn destinations(deliveries: &[Delivery]) -> Vec<DestinationRow> {
                 top_category,
                 top_entry,
                 top_known,
+                top_platform,
             }
         })
         .collect();
@@ -516,6 +526,7 @@ mod tests {
             nested: false,
             time: Some(time),
             retry_until: None,
+            platform: crate::runbook::GENERIC,
             reason: "networkerror",
             hard_bounce: false,
             words: None,

@@ -204,3 +204,125 @@ fn the_six_connector_errors_and_the_fallbacks_exist() {
         assert_eq!(l.entry.code, format!("X.{subject}.0"));
     }
 }
+
+/// Every `{name}` in a step that looks like a slot is one the renderer fills.
+fn slots_known(where_: &str, text: &str, problems: &mut Vec<String>) {
+    let re = regex::Regex::new(r"\{([a-z_]+)\}").unwrap();
+    for c in re.captures_iter(text) {
+        if !ndr_doctor::runbook::SLOTS.contains(&&c[1]) {
+            problems.push(format!("{where_}: unknown slot {{{}}}", &c[1]));
+        }
+    }
+}
+
+#[test]
+fn every_step_template_uses_known_slots_and_no_sample_values() {
+    let mut problems = Vec::new();
+    for e in cat().entries() {
+        for lang in [Lang::En, Lang::Ja] {
+            let t = e.texts(lang);
+            for s in t.fixes.iter().chain(&t.verify) {
+                slots_known(&e.code, s, &mut problems);
+                // commands hold the finding's values, not made-up ones
+                for sample in ["dana@example.com", "mail.example.com -", "-Recipients dana"] {
+                    if s.contains(sample) {
+                        problems.push(format!("{}: sample value {sample:?} in a step", e.code));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_runbook_is_complete_for_every_platform_in_both_languages() {
+    use ndr_doctor::runbook;
+    let rb = runbook::get();
+    let mut problems = Vec::new();
+    let names = runbook::platform_names();
+    for want in [
+        "exchange-online",
+        "exchange-server",
+        "postfix",
+        "sendmail",
+        "exim",
+        "qmail",
+        "generic",
+    ] {
+        if !names.contains(&want) {
+            problems.push(format!("platform {want} missing"));
+        }
+    }
+    for p in &rb.platforms {
+        if !matches!(p.shell.as_str(), "sh" | "powershell") {
+            problems.push(format!("{}: shell {}", p.name, p.shell));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for s in &rb.steps {
+        let at = format!("step {}/{}", s.platform, s.kind);
+        if !seen.insert((s.platform.clone(), s.kind.clone())) {
+            problems.push(format!("{at}: duplicate"));
+        }
+        if !names.contains(&s.platform.as_str()) || s.platform == runbook::EXCHANGE_ONLINE {
+            problems.push(format!("{at}: not a platform with its own runbook"));
+        }
+        for (lang, t) in [("en", &s.en), ("ja", &s.ja)] {
+            if t.fixes.is_empty() || t.verify.is_empty() {
+                problems.push(format!("{at} {lang}: fixes and verify required"));
+            }
+            for x in t.fixes.iter().chain(&t.verify) {
+                slots_known(&at, x, &mut problems);
+                if x.trim().is_empty() {
+                    problems.push(format!("{at} {lang}: empty step"));
+                }
+            }
+        }
+        if s.ja.fixes.len() != s.en.fixes.len() || !has_japanese(&s.ja.fixes.join(" ")) {
+            problems.push(format!("{at}: ja must match en step for step, in Japanese"));
+        }
+    }
+    for e in &rb.entries {
+        for key in &e.entries {
+            if cat().by_key(key).is_none() {
+                problems.push(format!("runbook for unknown entry {key}"));
+            }
+        }
+        // every kind an entry names has generic steps, the fallback of every platform
+        for k in &e.kinds {
+            if !rb
+                .steps
+                .iter()
+                .any(|s| s.platform == runbook::GENERIC && &s.kind == k)
+            {
+                problems.push(format!("{:?}: kind {k} has no generic steps", e.entries));
+            }
+        }
+        if let Some(g) = &e.generic {
+            for (lang, t) in [("en", &g.en), ("ja", &g.ja)] {
+                if t.title.is_empty() || t.summary.is_empty() || t.causes.is_empty() {
+                    problems.push(format!(
+                        "{:?} generic {lang}: title, summary, causes",
+                        e.entries
+                    ));
+                }
+                for x in t.fixes.iter().chain(&t.verify) {
+                    slots_known(&format!("{:?}", e.entries), x, &mut problems);
+                }
+            }
+            if !has_japanese(&g.ja.summary) {
+                problems.push(format!("{:?}: generic ja in Japanese", e.entries));
+            }
+        }
+    }
+    // the six connector errors carry texts for every platform but Exchange Online
+    for code in [
+        "4.4.312", "4.4.315", "4.4.316", "4.4.317", "4.4.318", "4.7.320",
+    ] {
+        if runbook::of_entry(code).is_none_or(|b| b.generic.is_none()) {
+            problems.push(format!("{code}: no generic runbook"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

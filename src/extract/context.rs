@@ -493,6 +493,60 @@ pub(crate) const WARM: &[fn()] = crate::re::warm_steps![
     MTA,
 ];
 
+/// The marks of the systems that write bounces, in the order they are tried (Exchange Online
+/// before Exchange Server, whose NDR layout it shares): lower-case literals of their
+/// delivery-status fields and texts.
+const BOUNCE_MARKS: &[(&str, &[&str])] = &[
+    (
+        "exchange-online",
+        &[
+            ".prod.outlook.com",
+            ".protection.outlook.com",
+            ".prod.exchangelabs.com",
+            "outlook.office365.com",
+        ],
+    ),
+    (
+        "exchange-server",
+        &[
+            "diagnostic information for administrators",
+            "microsoft exchange server",
+            "x-ms-exchange",
+        ],
+    ),
+    ("qmail", &["this is the qmail-send program"]),
+    (
+        "postfix",
+        &["x-postfix-queue-id", "this is the mail system at host"],
+    ),
+    (
+        "exim",
+        &[
+            "this message was created automatically by mail delivery software",
+            "smtp error from remote mail server after",
+        ],
+    ),
+    (
+        "sendmail",
+        &[
+            "----- transcript of session follows -----",
+            "----- the following addresses had permanent fatal errors -----",
+            "the original message was received at",
+        ],
+    ),
+];
+
+/// The system that wrote a bounce, from the text of one of its parts (its first 64 KiB).
+pub fn platform_of_bounce(text: &[u8]) -> Option<&'static str> {
+    let head = text[..text.len().min(64 * 1024)].to_ascii_lowercase();
+    BOUNCE_MARKS.iter().find_map(|(name, marks)| {
+        marks
+            .iter()
+            .any(|m| memchr::memmem::find(&head, m.as_bytes()).is_some())
+            .then_some(*name)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,6 +96,9 @@ pub struct Finding {
     /// The MTA whose log line this is (`postfix`, `sendmail`, `exim`, `qmail`), when the
     /// line says: its queue lifetime is the retry window of the delivery.
     pub mta: Option<&'static str>,
+    /// The system whose queue holds the message (`postfix`, `exim`, `exchange-online`,
+    /// `generic` ...; `data/runbooks.json`): whose steps explain the finding.
+    pub platform: &'static str,
     /// A delayed DSN's `Will-Retry-Until`, in UTC seconds: when the sender gives up.
     pub retry_until: Option<i64>,
 }

@@ -53,6 +53,19 @@ fn is_connector(c: Code) -> bool {
     )
 }
 
+/// The system whose queue holds a finding's message: what the input told (the MTA of a log
+/// line, a trace's kind, a bounce's layout), else Exchange Online for its own codes (the
+/// connector errors, three-digit details), else any mail server.
+fn platform_of(site: &Site<'_>, code: Option<Code>) -> &'static str {
+    site.platform.or(site.mta).unwrap_or(
+        if code.is_some_and(|c| is_connector(c) || c.detail >= 100) {
+            crate::runbook::EXCHANGE_ONLINE
+        } else {
+            crate::runbook::GENERIC
+        },
+    )
+}
+
 /// A generic code says little by itself: the symptom on the same line names the failure.
 fn is_generic(c: Code, symptom: &str) -> bool {
     c.detail == 0
@@ -261,6 +274,8 @@ struct Site<'a> {
     direction: Direction,
     /// the MTA that wrote the line
     mta: Option<&'static str>,
+    /// the system whose queue holds the message, when the input tells (a bounce's layout)
+    platform: Option<&'static str>,
 }
 
 fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
@@ -361,6 +376,7 @@ fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
         stage: site.stage,
         direction: site.direction,
         mta: site.mta,
+        platform: platform_of(site, hit.code),
     }
 }
 
@@ -740,6 +756,7 @@ pub fn scan_record(
             stage: reason::stage(line),
             direction,
             mta: context::mta(line),
+            platform: None,
         },
         out,
     );
@@ -799,6 +816,8 @@ pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut V
             stage: reason::stage(&rec.text),
             direction: Direction::Outbound,
             mta: rec.mta,
+            // a trace that is not a tracking log is Exchange Online's
+            platform: Some(rec.mta.unwrap_or(crate::runbook::EXCHANGE_ONLINE)),
         },
         out,
     );
@@ -988,6 +1007,11 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
         return;
     }
     let bounce = doc.bounce || doc.parts.iter().any(|p| looks_like_bounce(&p.text));
+    let doc_platform = doc
+        .parts
+        .iter()
+        .filter(|p| !matches!(p.kind, PartKind::Original))
+        .find_map(|p| context::platform_of_bounce(&p.text));
     let mut st = DocState::default();
     let mut found: Vec<(Finding, u8)> = Vec::new();
     // what a bounce says about its first failed recipient, and its first bounce sentence: the
@@ -1118,6 +1142,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 stage: st.stage,
                 direction: Direction::Outbound,
                 mta: None,
+                platform: doc_platform,
             };
             found.extend(line_findings(hits, &site).into_iter().map(|f| (f, weight)));
         }
@@ -1195,6 +1220,20 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
     for idx in groups {
         let mut group: Vec<(Finding, u8)> = idx.iter().map(|&i| found[i].clone()).collect();
         settle_group(&mut group, true);
+        // the destination a document names on another line of the same recipient (the
+        // prose's `connect to mx[ip]` beside the DSN's `Status:`)
+        if let Some(r) = group.iter().position(|(f, _)| f.root_cause)
+            && group[r].0.remote_host.is_none()
+            && group[r].0.remote_ip.is_none()
+            && let Some((host, ip)) = group
+                .iter()
+                .map(|(f, _)| f)
+                .find(|f| f.remote_host.is_some() || f.remote_ip.is_some())
+                .map(|f| (f.remote_host.clone(), f.remote_ip.clone()))
+        {
+            group[r].0.remote_host = host;
+            group[r].0.remote_ip = ip;
+        }
         // words without a code or symptom are findings where nothing else is: beside a
         // code they have named its reason, and would only repeat it
         let coded = group
@@ -1228,6 +1267,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             stage: st.stage,
             direction: Direction::Outbound,
             mta: None,
+            platform: doc_platform,
         };
         let mut f = finding_of(hit, &site);
         match actions.get(&f.recipient) {

@@ -657,6 +657,7 @@ fn finding(r: &Report, key: &str) -> crate::extract::Finding {
         nested: false,
         time: None,
         retry_until: None,
+        platform: crate::runbook::EXCHANGE_ONLINE,
         reason: code
             .and_then(crate::extract::reason::of_code)
             .map_or(crate::reasons::UNDEFINED, |(r, _)| r),

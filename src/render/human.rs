@@ -205,13 +205,13 @@ pub fn write_explanation(
     if !x.fixes.is_empty() {
         writeln!(w, "{indent}{}:", heading(l.fixes, color))?;
         for (i, f) in x.fixes.iter().enumerate() {
-            writeln!(w, "{indent}  {}. {f}", i + 1)?;
+            writeln!(w, "{indent}  {}. {}", i + 1, x.step(f))?;
         }
     }
     if !x.verify.is_empty() {
         writeln!(w, "{indent}{}:", heading(l.verify, color))?;
         for v in &x.verify {
-            writeln!(w, "{indent}  - {v}")?;
+            writeln!(w, "{indent}  - {}", x.step(v))?;
         }
     }
     Ok(())
@@ -524,7 +524,7 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
                 c.recipients.to_string(),
                 when(c.first_seen),
                 when(c.last_seen),
-                cell(top_fix(&c.entry, c.known, lang), 70),
+                cell(&top_fix(&c.entry, c.known, c.platform, lang), 70),
             ]
         })
         .collect();
@@ -557,7 +557,10 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
                 when(d.first_seen),
                 when(d.last_seen),
                 d.top_category.clone(),
-                cell(top_fix(&d.top_entry, d.top_known, lang), 60),
+                cell(
+                    &top_fix(&d.top_entry, d.top_known, d.top_platform, lang),
+                    60,
+                ),
             ]
         })
         .collect();

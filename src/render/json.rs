@@ -1,7 +1,7 @@
 //! `--format json` (one document at the end) and `--format ndjson` (one finding per line,
 //! written as found). The finding object is the contract documented in the README.
 
-use super::{Renderer, Style, Tally, explain, top_fix};
+use super::{Renderer, Style, Tally, top_fix};
 use crate::catalog::{Entry, Lang};
 use crate::extract::Finding;
 use crate::queue::{CategoryRow, Delivery, DestinationRow, Report};
@@ -17,14 +17,29 @@ pub struct FindingJson<'a> {
     #[serde(flatten)]
     fields: FindingFields<'a>,
     #[serde(flatten)]
-    texts: FindingTexts<'a>,
+    texts: FilledTexts<'a>,
+}
+
+/// [`FindingTexts`] with the slots filled.
+#[derive(Serialize)]
+struct FilledTexts<'a> {
+    title: &'a str,
+    causes: Vec<&'a str>,
+    fixes: Vec<std::borrow::Cow<'a, str>>,
+    verify: Vec<std::borrow::Cow<'a, str>>,
 }
 
 impl<'a> FindingJson<'a> {
     pub fn new(f: &'a Finding, lang: Lang) -> FindingJson<'a> {
+        let x = super::explain_finding(f, lang);
         FindingJson {
             fields: FindingFields::new(f),
-            texts: FindingTexts::new(&f.entry, f.known, super::inbound_of(f), lang),
+            texts: FilledTexts {
+                title: x.title,
+                causes: x.causes.clone(),
+                fixes: x.fixes.iter().map(|t| x.step(t)).collect(),
+                verify: x.verify.iter().map(|t| x.step(t)).collect(),
+            },
         }
     }
 }
@@ -65,6 +80,8 @@ struct FindingFields<'a> {
     stage: Option<&'static str>,
     /// `outbound` (our server could not deliver) or `inbound` (it refused an incoming client).
     direction: &'static str,
+    /// The system whose queue holds the message: whose steps `fixes` and `verify` are.
+    platform: &'static str,
 }
 
 impl<'a> FindingFields<'a> {
@@ -96,11 +113,13 @@ impl<'a> FindingFields<'a> {
             basis: f.basis.as_str(),
             stage: f.stage.map(|s| s.as_str()),
             direction: f.direction.as_str(),
+            platform: f.platform,
         }
     }
 }
 
-/// The catalog part of a finding object (title, causes, fixes, verify).
+/// The catalog part of a finding object (title, causes, fixes, verify): the templates of the
+/// entry's texts for the finding's platform and direction (slots not yet filled).
 #[derive(Serialize)]
 struct FindingTexts<'a> {
     title: &'a str,
@@ -110,13 +129,16 @@ struct FindingTexts<'a> {
 }
 
 impl FindingTexts<'static> {
-    fn new(
-        entry: &str,
-        known: bool,
-        inbound: Option<&'static crate::reasons::Inbound>,
-        lang: Lang,
-    ) -> FindingTexts<'static> {
-        let x = super::explain_for(entry, known, inbound, lang);
+    fn new(f: &Finding, lang: Lang) -> FindingTexts<'static> {
+        let queued = f.state == crate::extract::State::Queued;
+        let x = super::explain_for(
+            &f.entry,
+            f.known,
+            super::inbound_of(f),
+            f.platform,
+            queued,
+            lang,
+        );
         FindingTexts {
             title: x.title,
             causes: x.causes,
@@ -126,12 +148,36 @@ impl FindingTexts<'static> {
     }
 }
 
+/// Serialized texts with the finding's values put into their slots, JSON-escaped.
+fn filled(texts: &str, f: &Finding) -> String {
+    let escape = |v: &str| {
+        let s = serde_json::to_string(v).unwrap_or_default();
+        let s = s
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .unwrap_or("");
+        json_escape_extra(s).into_owned()
+    };
+    crate::runbook::fill(
+        texts,
+        &super::slots_of(f),
+        crate::runbook::Shell::of(f.platform),
+        &escape,
+    )
+    .into_owned()
+}
+
 /// ndjson writes tens of thousands of findings that share a few entries: each entry's texts
-/// are serialized once, and only the fields taken from the input are serialized per finding.
-/// The object is the same as `FindingJson` (a test checks it).
+/// are serialized once, and only the fields taken from the input (and the values of the
+/// steps' slots) are put in per finding. The object is the same as `FindingJson` (a test
+/// checks it).
 #[derive(Default)]
 pub struct TextCache {
-    texts: std::collections::HashMap<(String, bool, Option<&'static str>, Lang), String>,
+    #[allow(clippy::type_complexity)]
+    texts: std::collections::HashMap<
+        (String, bool, Option<&'static str>, &'static str, bool, Lang),
+        String,
+    >,
 }
 
 impl TextCache {
@@ -144,22 +190,24 @@ impl TextCache {
             f.entry.clone(),
             f.known,
             inbound.map(|i| i.name.as_str()),
+            f.platform,
+            f.state == crate::extract::State::Queued,
             lang,
         );
         if !self.texts.contains_key(&key) {
-            let t = to_safe_string(&FindingTexts::new(&f.entry, f.known, inbound, lang), false)?;
+            let t = to_safe_string(&FindingTexts::new(f, lang), false)?;
             self.texts.insert(key.clone(), t);
         }
         let texts = self.texts.get(&key).map_or("{}", String::as_str);
+        let texts = filled(texts, f);
         // `{...fields}` + `,` + `texts...}` without its opening brace
         out.push_str(head.strip_suffix('}').unwrap_or(&head));
         out.push(',');
-        out.push_str(texts.strip_prefix('{').unwrap_or(texts));
+        out.push_str(texts.strip_prefix('{').unwrap_or(&texts));
         Ok(())
     }
 }
 
-/// Serializes a value and escapes what serde_json leaves raw but a terminal would obey.
 pub fn to_safe_string<T: Serialize>(v: &T, pretty: bool) -> io::Result<String> {
     let s = if pretty {
         serde_json::to_string_pretty(v)
@@ -189,7 +237,7 @@ pub struct DeliveryJson<'a> {
     pub known: bool,
     pub severity: &'static str,
     pub title: &'a str,
-    pub top_fix: &'a str,
+    pub top_fix: String,
     pub path: &'a str,
     pub line: u64,
     /// The reason of the last error, in the shared vocabulary (`delivered` once delivered).
@@ -200,7 +248,7 @@ pub struct DeliveryJson<'a> {
 
 impl<'a> DeliveryJson<'a> {
     pub fn new(d: &'a Delivery, now: i64, lang: Lang) -> DeliveryJson<'a> {
-        let x = explain(&d.entry, d.known, lang);
+        let x = super::explain_delivery(d, lang);
         DeliveryJson {
             message_id: d.message_id.as_deref(),
             recipient: d.recipient.as_deref(),
@@ -217,7 +265,7 @@ impl<'a> DeliveryJson<'a> {
             known: d.known,
             severity: d.severity.as_str(),
             title: x.title,
-            top_fix: x.fixes.first().copied().unwrap_or(""),
+            top_fix: x.top_fix(),
             path: &d.path,
             line: d.line,
             reason: d.reason,
@@ -236,7 +284,7 @@ struct CategoryJson<'a> {
     recipients: usize,
     first_seen: Option<String>,
     last_seen: Option<String>,
-    top_fix: &'a str,
+    top_fix: String,
 }
 
 impl<'a> CategoryJson<'a> {
@@ -250,7 +298,7 @@ impl<'a> CategoryJson<'a> {
             recipients: r.recipients,
             first_seen: r.first_seen.map(rfc3339),
             last_seen: r.last_seen.map(rfc3339),
-            top_fix: top_fix(&r.entry, r.known, lang),
+            top_fix: top_fix(&r.entry, r.known, r.platform, lang),
         }
     }
 }
@@ -264,7 +312,7 @@ struct DestinationJson<'a> {
     first_seen: Option<String>,
     last_seen: Option<String>,
     top_category: &'a str,
-    top_fix: &'a str,
+    top_fix: String,
 }
 
 impl<'a> DestinationJson<'a> {
@@ -277,7 +325,7 @@ impl<'a> DestinationJson<'a> {
             first_seen: r.first_seen.map(rfc3339),
             last_seen: r.last_seen.map(rfc3339),
             top_category: &r.top_category,
-            top_fix: top_fix(&r.top_entry, r.top_known, lang),
+            top_fix: top_fix(&r.top_entry, r.top_known, r.top_platform, lang),
         }
     }
 }

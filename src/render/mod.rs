@@ -10,6 +10,7 @@ pub mod probe;
 use crate::catalog::{self, Entry, Lang, Texts};
 use crate::extract::{Finding, State};
 use crate::queue::{Delivery, Report};
+use crate::runbook::{self, Shell, Slots};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -74,7 +75,8 @@ impl Tally {
 }
 
 /// The texts that explain a finding in one language: its entry's, and for a code without an
-/// entry of its own, the fallback's plus the EOP "other error" guidance.
+/// entry of its own, the fallback's plus the EOP "other error" guidance. Fixes and checks are
+/// templates: print them through [`Explanation::step`], which fills in the finding's values.
 pub struct Explanation<'a> {
     pub entry: Option<&'a Entry>,
     pub title: &'a str,
@@ -82,9 +84,36 @@ pub struct Explanation<'a> {
     pub causes: Vec<&'a str>,
     pub fixes: Vec<&'a str>,
     pub verify: Vec<&'a str>,
+    /// The finding's values for the steps' slots, and the shell its commands are for.
+    pub slots: Option<(Slots<'a>, Shell)>,
+}
+
+impl Explanation<'_> {
+    /// A fix or check with its slots filled (placeholders when there is no finding).
+    pub fn step<'t>(&self, template: &'t str) -> std::borrow::Cow<'t, str> {
+        let (slots, shell) = match &self.slots {
+            Some((s, sh)) => (s.clone(), *sh),
+            None => (Slots::default(), Shell::Sh),
+        };
+        runbook::fill(template, &slots, shell, &|v| v.to_string())
+    }
+
+    /// The first fix, filled in (the summary's "top fix").
+    pub fn top_fix(&self) -> String {
+        self.fixes
+            .first()
+            .map(|f| self.step(f).into_owned())
+            .unwrap_or_default()
+    }
 }
 
 pub fn explain(entry_key: &str, known: bool, lang: Lang) -> Explanation<'static> {
+    explain_entry(entry_key, known, true, lang)
+}
+
+/// An entry's texts; `other`: a code without an entry of its own also gets the EOP "any other
+/// error" guidance (Exchange Online's; other platforms get their runbook's instead).
+fn explain_entry(entry_key: &str, known: bool, other: bool, lang: Lang) -> Explanation<'static> {
     let cat = catalog::get();
     let entry = cat.by_key(entry_key);
     let t: Option<&Texts> = entry.map(|e| e.texts(lang));
@@ -95,11 +124,11 @@ pub fn explain(entry_key: &str, known: bool, lang: Lang) -> Explanation<'static>
         causes: t.map_or_else(Vec::new, |t| t.causes.iter().map(String::as_str).collect()),
         fixes: t.map_or_else(Vec::new, |t| t.fixes.iter().map(String::as_str).collect()),
         verify: t.map_or_else(Vec::new, |t| t.verify.iter().map(String::as_str).collect()),
+        slots: None,
     };
-    // a code without an entry of its own also gets the EOP "any other error" guidance
     if let Some(o) = cat
         .other()
-        .filter(|o| !known && Some(o.code.as_str()) != entry.map(|e| e.code.as_str()))
+        .filter(|o| other && !known && Some(o.code.as_str()) != entry.map(|e| e.code.as_str()))
     {
         let ot = o.texts(lang);
         if x.title.is_empty() {
@@ -115,11 +144,86 @@ pub fn explain(entry_key: &str, known: bool, lang: Lang) -> Explanation<'static>
     x
 }
 
-/// The texts that explain a finding: its entry's, or for an incoming client that our server
-/// refused (`direction: inbound`), the receiving side's (what our server did, and the steps
-/// of its admin) under the entry's title.
-pub fn explain_finding(f: &Finding, lang: Lang) -> Explanation<'static> {
-    explain_for(&f.entry, f.known, inbound_of(f), lang)
+/// An entry's texts for the system whose queue holds the message: Exchange Online's are the
+/// catalog's own; elsewhere an Exchange Online entry is explained by its runbook's generic
+/// texts or by the registry's entry for the code, and the platform's steps (or the generic
+/// ones) of each kind the entry's runbook names are added; the queue's steps only while the
+/// message is `queued` (a bounced or expired message has left the queue: it is resent).
+pub fn explain_on(
+    entry_key: &str,
+    known: bool,
+    platform: &str,
+    queued: bool,
+    lang: Lang,
+) -> Explanation<'static> {
+    if platform == runbook::EXCHANGE_ONLINE {
+        return explain(entry_key, known, lang);
+    }
+    let cat = catalog::get();
+    let mut x = explain_entry(entry_key, known, false, lang);
+    let microsoft = |e: &Entry| matches!(e.source.as_str(), "exchange-online" | "eop-connector");
+    let mut book = runbook::of_entry(entry_key);
+    if !known {
+        book = book.or_else(|| runbook::of_entry(catalog::OTHER));
+    }
+    if book.is_none_or(|b| b.generic.is_none())
+        && let Some(e) = x.entry.filter(|e| microsoft(e))
+        && let Some(reg) = catalog::Code::parse(&e.code).map(|c| c.with_class(0).to_string())
+        && let Some(r) = cat.by_key(&reg)
+    {
+        // Exchange Online's meaning of the code is not this platform's: the registry's
+        x = explain_entry(&r.code, true, false, lang);
+        book = runbook::of_entry(&r.code).or(book);
+    }
+    if let Some(b) = book {
+        if let Some(g) = &b.generic {
+            let t = if lang == Lang::Ja { &g.ja } else { &g.en };
+            x.title = &t.title;
+            x.summary = &t.summary;
+            x.causes = t.causes.iter().map(String::as_str).collect();
+            x.fixes = t.fixes.iter().map(String::as_str).collect();
+            x.verify = t.verify.iter().map(String::as_str).collect();
+        }
+        for kind in &b.kinds {
+            let kind = if kind == "queue" && !queued {
+                "resend"
+            } else {
+                kind.as_str()
+            };
+            if let Some(s) = runbook::step(platform, kind) {
+                let t = if lang == Lang::Ja { &s.ja } else { &s.en };
+                x.fixes.extend(t.fixes.iter().map(String::as_str));
+                x.verify.extend(t.verify.iter().map(String::as_str));
+            }
+        }
+    }
+    x
+}
+
+/// The texts that explain a finding: its entry's for its platform, or for an incoming client
+/// that our server refused (`direction: inbound`), the receiving side's (what our server did,
+/// and the steps of its admin) under the entry's title; with the finding's values for the
+/// steps' slots.
+pub fn explain_finding(f: &Finding, lang: Lang) -> Explanation<'_> {
+    let queued = f.state == State::Queued;
+    let mut x = explain_for(&f.entry, f.known, inbound_of(f), f.platform, queued, lang);
+    x.slots = Some((slots_of(f), Shell::of(f.platform)));
+    x
+}
+
+/// A finding's values for the steps' slots.
+pub fn slots_of(f: &Finding) -> Slots<'_> {
+    Slots {
+        recipient: f.recipient.as_deref(),
+        remote_host: f.remote_host.as_deref(),
+        remote_ip: f.remote_ip.as_deref(),
+        // a log's message id is the MTA's queue id; a bounce's is the original Message-ID
+        queue_id: f
+            .message_id
+            .as_deref()
+            .filter(|m| !m.contains('@') && *m != "NOQUEUE"),
+        message_id: f.message_id.as_deref().filter(|m| m.contains('@')),
+    }
 }
 
 /// The receiving side's explanation that applies to a finding, if it is inbound.
@@ -129,14 +233,16 @@ pub fn inbound_of(f: &Finding) -> Option<&'static crate::reasons::Inbound> {
         .flatten()
 }
 
-/// [`explain`], with the receiving side's texts when `inbound` is given.
+/// [`explain_on`], with the receiving side's texts when `inbound` is given.
 pub fn explain_for(
     entry_key: &str,
     known: bool,
     inbound: Option<&'static crate::reasons::Inbound>,
+    platform: &str,
+    queued: bool,
     lang: Lang,
 ) -> Explanation<'static> {
-    let mut x = explain(entry_key, known, lang);
+    let mut x = explain_on(entry_key, known, platform, queued, lang);
     if let Some(i) = inbound {
         let t = i.texts(lang == Lang::Ja);
         x.summary = &t.meaning;
@@ -205,12 +311,34 @@ pub fn expiry_text(d: &Delivery, now: i64, lang: Lang) -> String {
 }
 
 /// The first fix of an entry in one language (the summary's "top fix").
-pub fn top_fix(entry: &str, known: bool, lang: Lang) -> &'static str {
-    explain(entry, known, lang)
-        .fixes
-        .first()
-        .copied()
-        .unwrap_or("")
+/// Slots left unfilled show their placeholders (a row of the summary is many deliveries).
+pub fn top_fix(entry: &str, known: bool, platform: &str, lang: Lang) -> String {
+    explain_on(entry, known, platform, true, lang).top_fix()
+}
+
+/// A delivery's explanation on its platform, with its values for the steps' slots.
+pub fn explain_delivery(d: &Delivery, lang: Lang) -> Explanation<'_> {
+    let mut x = explain_on(
+        &d.entry,
+        d.known,
+        d.platform,
+        d.state == State::Queued,
+        lang,
+    );
+    x.slots = Some((
+        Slots {
+            recipient: d.recipient.as_deref(),
+            remote_host: d.destination.as_deref().filter(|h| h.contains('.')),
+            remote_ip: None,
+            queue_id: d
+                .message_id
+                .as_deref()
+                .filter(|m| !m.contains('@') && *m != "NOQUEUE"),
+            message_id: d.message_id.as_deref().filter(|m| m.contains('@')),
+        },
+        Shell::of(d.platform),
+    ));
+    x
 }
 
 /// Whether a finding is one the GitHub and Markdown reports list (root causes that are
