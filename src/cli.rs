@@ -52,6 +52,11 @@ pub struct Cli {
     #[arg(long, value_enum, global = true)]
     pub lang: Option<LangArg>,
 
+    /// Wrap the human output to N display columns [default: the terminal's width, else
+    /// 100].
+    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(20..=1000))]
+    pub width: Option<u16>,
+
     /// A local runbook file (catalog JSON) laid over the built-in table; repeatable. The
     /// files in NDR_DOCTOR_CATALOG (a path list) come first.
     #[arg(long, value_name = "FILE", global = true)]

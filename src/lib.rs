@@ -56,17 +56,26 @@ where
         note(format_args!("{msg}"));
         return ExitCode::from(EXIT_ERROR);
     }
+    let stdout = io::stdout();
     let style = Style {
         lang: resolve_lang(cli.lang),
         color: decide_color(cli.color),
+        width: cli.width.map(usize::from).unwrap_or_else(|| {
+            terminal_size::terminal_size_of(&stdout)
+                .filter(|_| stdout.is_terminal())
+                .map_or(render::DEFAULT_WIDTH, |(w, _)| usize::from(w.0).max(20))
+        }),
     };
     colored::control::set_override(style.color);
-    let stdout = io::stdout();
     let mut out: Box<dyn Write> = if stdout.is_terminal() {
         Box::new(io::LineWriter::new(stdout.lock()))
     } else {
         Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
     };
+    // the human output is for reading: wrapped to the terminal (or --width)
+    if cli.format == render::Format::Human {
+        out = Box::new(render::wrap::Wrap::new(out, style.width));
+    }
     let result = match &cli.command {
         Some(Command::Explain { codes }) => explain(&mut out, codes, cli.format, style),
         Some(Command::Codes {
@@ -597,16 +606,25 @@ fn list_codes(
         .collect();
     match format {
         Format::Human | Format::Github | Format::Markdown => {
+            // a class-less (X) entry listed for `--class 4` or `5` is shown in that class
+            let as_class = class.and_then(|c| c.parse::<u8>().ok());
             for e in &entries {
-                writeln!(
-                    out,
+                let (reply, severity) = match as_class {
+                    Some(4) if e.code.starts_with('X') => (450, "transient"),
+                    Some(5) if e.code.starts_with('X') => (550, "permanent"),
+                    _ => (e.reply, e.severity.as_str()),
+                };
+                let line = format!(
                     "{:<14} {:>3}  {:<9}  {:<32} {}",
                     e.code,
-                    e.reply,
-                    e.severity.as_str(),
+                    reply,
+                    severity,
                     e.category,
                     sanitize::text(&e.texts(style.lang).title)
-                )?;
+                );
+                // one line per code, cut to the width (the human output's wrapping would
+                // break a list meant for grep)
+                writeln!(out, "{}", render::wrap::cut(&line, style.width))?;
             }
         }
         Format::Json => {

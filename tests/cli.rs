@@ -656,6 +656,10 @@ fn codes_filters() {
             .all(|l| l.starts_with('4') || l.starts_with('X'))
     );
     assert!(four.iter().any(|l| l.starts_with("4.4.316")));
+    // a class-less entry listed for class 4 is shown as class 4
+    let x11 = four.iter().find(|l| l.starts_with("X.1.1 ")).unwrap();
+    assert!(x11.contains(" 450  transient"), "{x11}");
+    assert!(!four.iter().any(|l| l.contains(" permanent")), "{four:?}");
     let eo = lines(&["--source", "exchange-online"]);
     assert!(eo.iter().any(|l| l.starts_with("5.7.23 ")));
     assert!(!eo.iter().any(|l| l.starts_with("4.4.316")));

@@ -92,6 +92,7 @@ fn json_of(findings: &[Finding]) -> Vec<u8> {
     let style = Style {
         lang: Lang::En,
         color: false,
+        width: 100,
     };
     let mut tally = Tally::default();
     findings.iter().for_each(|f| tally.add(f));

@@ -120,7 +120,15 @@ fn retry_window_and_now_move_the_countdown() {
 #[test]
 fn human_summary_tables() {
     let out = cmd()
-        .args(["--summary", "--now", NOW, "--fail-on", "none"])
+        .args([
+            "--summary",
+            "--now",
+            NOW,
+            "--fail-on",
+            "none",
+            "--width",
+            "200",
+        ])
         .arg(TRACE)
         .output()
         .unwrap();
@@ -142,6 +150,26 @@ fn human_summary_tables() {
             .any(|l| l.trim_start().starts_with("mail.example.com") && l.contains(" 2 ")),
         "{s}"
     );
+    // narrower than the table: each row as `HEADER: value` lines, nothing cut
+    let out = cmd()
+        .args([
+            "--summary",
+            "--now",
+            NOW,
+            "--fail-on",
+            "none",
+            "--width",
+            "80",
+        ])
+        .arg(TRACE)
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        s.lines().any(|l| l == "  CATEGORY: connection-refused"),
+        "{s}"
+    );
+    assert!(s.lines().any(|l| l == "  CODE: 4.4.316"), "{s}");
     let ja = cmd()
         .args([
             "--summary",

@@ -467,22 +467,59 @@ fn cell(s: &str, max: usize) -> String {
     crate::sanitize::truncate(&safe(s), max).into_owned()
 }
 
-/// Writes rows as columns padded to the widest cell (by characters).
-fn table(w: &mut dyn Write, head: &[&str], rows: &[Vec<String>], color: bool) -> io::Result<()> {
+/// Display columns of a cell (East Asian wide characters count two).
+fn cols(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// A cell cut to `max` display columns, marked with `…` when cut.
+fn fit(s: &str, max: usize) -> String {
+    super::wrap::cut(s, max).into_owned()
+}
+
+/// Writes rows as columns padded to the widest cell (in display columns), within `max`
+/// columns: the widest columns are cut (with `…`) until the table fits; when even that
+/// cannot make it fit, each row is written as `HEADER: value` lines instead.
+fn table(
+    w: &mut dyn Write,
+    head: &[&str],
+    rows: &[Vec<String>],
+    color: bool,
+    max: usize,
+) -> io::Result<()> {
     let n = head.len();
-    let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    let mut width: Vec<usize> = head.iter().map(|h| cols(h)).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate().take(n) {
-            width[i] = width[i].max(c.chars().count());
+            width[i] = width[i].max(cols(c));
+        }
+    }
+    // a line is " " + " cell" per column + one space of padding between columns
+    let total = |width: &[usize]| 1 + width.iter().map(|w| w + 1).sum::<usize>() + n - 1;
+    // short columns (codes, counts, categories, times) are never cut, long texts not below
+    // 20 columns: a table that cannot fit so is laid out vertically instead
+    let least: Vec<usize> = head
+        .iter()
+        .zip(&width)
+        .map(|(h, &natural)| cols(h).max(if natural <= 20 { natural } else { 20 }))
+        .collect();
+    while total(&width) > max {
+        let widest = (0..n)
+            .filter(|&i| width[i] > least[i])
+            .max_by_key(|&i| (width[i] - least[i], i));
+        match widest {
+            Some(i) => width[i] -= 1,
+            None => return vertical(w, head, rows, color),
         }
     }
     let line = |cells: Vec<String>| -> String {
         let mut out = String::from(" ");
         for (i, c) in cells.iter().enumerate() {
+            let c = fit(c, width[i]);
             out.push(' ');
-            out.push_str(c);
+            out.push_str(&c);
             if i + 1 < cells.len() {
-                out.push_str(&" ".repeat(width[i].saturating_sub(c.chars().count()) + 1));
+                out.push_str(&" ".repeat(width[i].saturating_sub(cols(&c)) + 1));
             }
         }
         out
@@ -494,6 +531,20 @@ fn table(w: &mut dyn Write, head: &[&str], rows: &[Vec<String>], color: bool) ->
     )?;
     for r in rows {
         writeln!(w, "{}", line(r.clone()))?;
+    }
+    Ok(())
+}
+
+/// A table too wide for the terminal, one `HEADER: value` line per cell and a blank line
+/// between rows.
+fn vertical(w: &mut dyn Write, head: &[&str], rows: &[Vec<String>], color: bool) -> io::Result<()> {
+    for (k, r) in rows.iter().enumerate() {
+        if k > 0 {
+            writeln!(w)?;
+        }
+        for (h, c) in head.iter().zip(r) {
+            writeln!(w, "  {}: {c}", dim(h, color))?;
+        }
     }
     Ok(())
 }
@@ -524,7 +575,7 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
                 c.recipients.to_string(),
                 when(c.first_seen),
                 when(c.last_seen),
-                cell(&top_fix(&c.entry, c.known, c.platform, lang), 70),
+                cell(&top_fix(&c.entry, c.known, c.platform, lang), 400),
             ]
         })
         .collect();
@@ -542,6 +593,7 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
         ],
         &rows,
         color,
+        style.width,
     )?;
     writeln!(w)?;
     writeln!(w, "{}", heading(h("By destination", "宛先別"), color))?;
@@ -559,7 +611,7 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
                 d.top_category.clone(),
                 cell(
                     &top_fix(&d.top_entry, d.top_known, d.top_platform, lang),
-                    60,
+                    400,
                 ),
             ]
         })
@@ -578,6 +630,7 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
         ],
         &rows,
         color,
+        style.width,
     )?;
     writeln!(w)?;
     let soon = crate::queue::expiring(&r.deliveries, 10);
@@ -619,6 +672,7 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
             ],
             &rows,
             color,
+            style.width,
         )?;
     }
     writeln!(w)?;

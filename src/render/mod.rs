@@ -6,6 +6,7 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod probe;
+pub mod wrap;
 
 use crate::catalog::{self, Entry, Lang, Texts};
 use crate::extract::{Finding, State};
@@ -31,7 +32,12 @@ pub enum Format {
 pub struct Style {
     pub lang: Lang,
     pub color: bool,
+    /// Display columns the human output wraps to.
+    pub width: usize,
 }
+
+/// The width when the output is not a terminal and `--width` is not given.
+pub const DEFAULT_WIDTH: usize = 100;
 
 /// Running totals of a diagnosis, kept by the driver and shown at the end.
 #[derive(Debug, Default, Clone)]
