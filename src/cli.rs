@@ -69,8 +69,8 @@ pub struct DiagnoseArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Exit with 1 when a finding matches: any, none, transient, permanent, expired, queued,
-    /// or a comma list of codes and categories (e.g. 4.4.316,certificate-invalid).
+    /// Exit with 1 when a finding matches: any, none, transient, permanent, queued, expired,
+    /// failed, or a comma list of codes and categories (e.g. 4.4.316,certificate-invalid).
     #[arg(long, value_name = "POLICY", default_value = "any")]
     pub fail_on: String,
 

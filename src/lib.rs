@@ -95,10 +95,7 @@ where
             clap_complete::generate(*shell, &mut cmd, "ndr-doctor", &mut out);
             Ok(EXIT_OK)
         }
-        Some(Command::Man) => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(&mut out).map(|_| EXIT_OK)
-        }
+        Some(Command::Man) => man_page(&mut out).map(|_| EXIT_OK),
         Some(Command::Probe(args)) => probe::command(&mut out, args, cli.format, style),
         None => diagnose(&mut out, &cli, style),
     };
@@ -491,13 +488,26 @@ fn explain(out: &mut dyn Write, words: &[String], format: Format, style: Style) 
         }
     }
     match format {
-        Format::Human | Format::Github | Format::Markdown => {
+        Format::Human => {
             for (i, (q, (code, l))) in items.iter().enumerate() {
                 if i > 0 {
                     writeln!(out)?;
                 }
                 let class = (code.class != 0).then_some(code.class);
                 render::human::write_entry(out, q, l.entry, l.how, class, style)?;
+            }
+        }
+        Format::Markdown => {
+            for (i, (_, (_, l))) in items.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                render::markdown::write_entry(out, l.entry, l.how.known(), style.lang)?;
+            }
+        }
+        Format::Github => {
+            for (_, (_, l)) in &items {
+                render::github::write_entry(out, l.entry, l.how.known(), style.lang)?;
             }
         }
         Format::Json | Format::Ndjson => {
@@ -604,16 +614,29 @@ fn list_codes(
         .filter(|e| source.is_none_or(|s| e.source == s))
         .filter(|e| matches_words(e, query))
         .collect();
+    // a class-less (X) entry listed for `--class 4` or `5` is shown in that class
+    let as_class = class.and_then(|c| c.parse::<u8>().ok());
+    let shown = |e: &catalog::Entry| -> (u16, &'static str) {
+        match as_class {
+            Some(4) if e.code.starts_with('X') => (450, "transient"),
+            Some(5) if e.code.starts_with('X') => (550, "permanent"),
+            _ => (e.reply, e.severity.as_str()),
+        }
+    };
     match format {
-        Format::Human | Format::Github | Format::Markdown => {
-            // a class-less (X) entry listed for `--class 4` or `5` is shown in that class
-            let as_class = class.and_then(|c| c.parse::<u8>().ok());
+        Format::Markdown => {
+            let rows: Vec<(&catalog::Entry, u16, &str)> = entries
+                .iter()
+                .map(|e| {
+                    let (reply, severity) = shown(e);
+                    (*e, reply, severity)
+                })
+                .collect();
+            render::markdown::write_codes(out, &rows, style.lang)?;
+        }
+        Format::Human | Format::Github => {
             for e in &entries {
-                let (reply, severity) = match as_class {
-                    Some(4) if e.code.starts_with('X') => (450, "transient"),
-                    Some(5) if e.code.starts_with('X') => (550, "permanent"),
-                    _ => (e.reply, e.severity.as_str()),
-                };
+                let (reply, severity) = shown(e);
                 let line = format!(
                     "{:<14} {:>3}  {:<9}  {:<32} {}",
                     e.code,
@@ -643,4 +666,68 @@ fn list_codes(
     } else {
         EXIT_OK
     })
+}
+
+/// The manual page: the main command's sections, then one section per subcommand with its own
+/// options (one page, so it names no `ndr-doctor-explain(1)` pages that are not installed).
+fn man_page(out: &mut dyn Write) -> io::Result<()> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    writeln!(out, ".SH COMMANDS")?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        writeln!(out, ".SS \"ndr\\-doctor {}\"", roff(sub.get_name()))?;
+        if let Some(about) = sub.get_long_about().or(sub.get_about()) {
+            writeln!(out, ".PP\n{}", roff(&about.to_string()))?;
+        }
+        for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+            let value = arg
+                .get_value_names()
+                .and_then(|v| v.first())
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| arg.get_id().to_string().to_uppercase());
+            let takes_value = arg.get_action().takes_values();
+            let mut head = String::new();
+            if let Some(c) = arg.get_short() {
+                head.push_str(&format!("\\fB\\-{c}\\fR, "));
+            }
+            match arg.get_long() {
+                Some(l) => {
+                    head.push_str(&format!("\\fB\\-\\-{}\\fR", roff(l)));
+                    if takes_value {
+                        head.push_str(&format!(" <{}>", roff(&value)));
+                    }
+                }
+                None => head.push_str(&format!("<{}>", roff(&value))),
+            }
+            let help = arg
+                .get_long_help()
+                .or(arg.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            writeln!(out, ".TP\n{head}\n{}", roff(&help))?;
+        }
+    }
+    man.render_extra_section(out)?;
+    man.render_version_section(out)
+}
+
+/// Text made safe for roff: backslashes escaped, no line starting with a control character.
+fn roff(s: &str) -> String {
+    s.replace('\\', "\\e")
+        .replace('-', "\\-")
+        .lines()
+        .map(|l| {
+            if l.starts_with('.') || l.starts_with('\'') {
+                format!("\\&{l}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -721,3 +721,42 @@ fn a_live_pipe_is_reported_as_it_is_written() {
     reader.join().unwrap();
     assert!(rx.try_recv().is_err(), "nothing more after the end");
 }
+
+#[test]
+fn explain_and_codes_speak_every_format_they_accept() {
+    let run = |args: &[&str]| -> String {
+        let out = cmd().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let md = run(&["explain", "4.4.316", "--format", "markdown"]);
+    assert!(md.starts_with("### 4.4.316 "), "{md}");
+    assert!(md.contains("\n1. "), "{md}");
+    let gh = run(&["explain", "4.4.316", "--format", "github"]);
+    assert!(gh.starts_with("::notice title=4.4.316 "), "{gh}");
+    let table = run(&["codes", "tls", "--format", "markdown"]);
+    assert!(table.starts_with("| Code | Reply |"), "{table}");
+    assert!(
+        table.lines().any(|l| l.starts_with("| 4.7.320 | 450 |")),
+        "{table}"
+    );
+    // reading nothing is no all-clear
+    let out = cmd().arg("/nonexistent/input").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("could not be read"), "{text}");
+    assert!(!text.contains("no delivery problems found ("), "{text}");
+    // an archive is not read as a log, and says so
+    let dir = std::env::temp_dir().join(format!("ndr-doctor-tar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut tar = vec![0u8; 1024];
+    tar[..8].copy_from_slice(b"mail.log");
+    tar[257..262].copy_from_slice(b"ustar");
+    tar.extend_from_slice(b"450 4.4.316 Connection refused\n");
+    let path = dir.join("logs.tar");
+    std::fs::write(&path, &tar).unwrap();
+    let out = cmd().arg(&path).output().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a tar archive, not read"));
+}

@@ -443,6 +443,13 @@ pub fn read<E>(
         });
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
+    // a tar archive (plain or gzipped: `ustar` in its first header) is many files with
+    // binary headers between them, not a log: not read, and said (no all-clear for it)
+    if r.buf.get(257..262) == Some(b"ustar") {
+        return Err(err(io::Error::other(
+            "a tar archive, not read: extract it and give the folder",
+        )));
+    }
     // UTF-16 with BOM: LE as PowerShell's Export-Csv and Excel's "Unicode text" write it,
     // BE as `-Encoding BigEndianUnicode` does
     let utf16 = match r.buf.get(..2) {

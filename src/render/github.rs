@@ -51,7 +51,7 @@ impl Renderer for Github {
                 msg.push_str(&format!(" recipient {}", crate::sanitize::text(r)));
             }
             if let Some(fix) = x.fixes.first() {
-                msg.push_str(&format!(" | fix: {fix}"));
+                msg.push_str(&format!(" | fix: {}", x.step(fix)));
             }
             writeln!(
                 w,
@@ -80,6 +80,27 @@ impl Renderer for Github {
         writeln!(w, "::notice title=ndr-doctor::{}", escape_data(&line))?;
         w.flush()
     }
+}
+
+/// `explain --format github`: an entry as a notice annotation (its title, meaning and first
+/// fix), for a workflow step that explains a code it met.
+pub fn write_entry(
+    w: &mut dyn Write,
+    e: &crate::catalog::Entry,
+    known: bool,
+    lang: crate::catalog::Lang,
+) -> io::Result<()> {
+    let x = super::explain(&e.code, known, lang);
+    let mut msg = x.summary.to_string();
+    if let Some(fix) = x.fixes.first() {
+        msg.push_str(&format!(" | fix: {}", x.step(fix)));
+    }
+    writeln!(
+        w,
+        "::notice title={}::{}",
+        escape_property(&format!("{} {}", e.code, x.title)),
+        escape_data(&msg)
+    )
 }
 
 #[cfg(test)]

@@ -363,6 +363,16 @@ impl Renderer for Human {
             v.into_iter().map(|(c, n)| format!("{n} {c}")).collect()
         };
         let line = match (lang, t.findings) {
+            // nothing could be read: no all-clear next to the error
+            (Lang::En, 0) if !t.errors.is_empty() => format!(
+                "no delivery problems found in what could be read: {} input{} could not be read",
+                t.errors.len(),
+                if t.errors.len() == 1 { "" } else { "s" }
+            ),
+            (Lang::Ja, 0) if !t.errors.is_empty() => format!(
+                "読み込めた範囲では配信の問題は見つかりませんでしたが、{} 件の入力を読み込めませんでした",
+                t.errors.len()
+            ),
             (Lang::En, 0) => format!(
                 "{} ({} input{})",
                 EN.no_findings,

@@ -9,14 +9,15 @@ use crate::time::rfc3339;
 use std::io::{self, Write};
 
 /// Makes text safe in a Markdown table cell or line: visible controls, no pipes, no
-/// backticks, no HTML, no line breaks.
+/// backticks, no HTML, no line breaks. Markup characters are backslash-escaped (not turned
+/// into `&gt;` entities, which a chat that shows the text plain would print as they are).
 pub fn md(s: &str) -> String {
     crate::sanitize::text(s)
         .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('`', "\\`")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+        .replace('<', "\\<")
+        .replace('>', "\\>")
         .replace('*', "\\*")
         .replace('_', "\\_")
         .replace('[', "\\[")
@@ -183,10 +184,80 @@ impl Renderer for Markdown {
                 writeln!(w, "> {}", md(&f.excerpt))?;
                 writeln!(w)?;
                 for (i, fix) in x.fixes.iter().enumerate() {
-                    writeln!(w, "{}. {}", i + 1, md(fix))?;
+                    writeln!(w, "{}. {}", i + 1, md(&x.step(fix)))?;
                 }
             }
         }
         w.flush()
     }
+}
+
+/// `explain --format markdown`: an entry as a section to paste into a ticket.
+pub fn write_entry(
+    w: &mut dyn Write,
+    e: &crate::catalog::Entry,
+    known: bool,
+    lang: Lang,
+) -> io::Result<()> {
+    let x = super::explain(&e.code, known, lang);
+    let h = |en: &'static str, ja: &'static str| if lang == Lang::Ja { ja } else { en };
+    writeln!(
+        w,
+        "### {} {} ({})",
+        md(&e.code),
+        md(x.title),
+        md(&e.category)
+    )?;
+    writeln!(w)?;
+    writeln!(w, "{}", md(x.summary))?;
+    for (label, items, numbered) in [
+        (h("Likely causes", "考えられる原因"), &x.causes, false),
+        (h("How to fix it", "対処方法"), &x.fixes, true),
+        (h("Check that it worked", "確認方法"), &x.verify, false),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        writeln!(w)?;
+        writeln!(w, "**{label}**")?;
+        writeln!(w)?;
+        for (i, item) in items.iter().enumerate() {
+            let item = md(&x.step(item));
+            if numbered {
+                writeln!(w, "{}. {item}", i + 1)?;
+            } else {
+                writeln!(w, "- {item}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `codes --format markdown`: the listing as a table.
+pub fn write_codes(
+    w: &mut dyn Write,
+    rows: &[(&crate::catalog::Entry, u16, &str)],
+    lang: Lang,
+) -> io::Result<()> {
+    let h = |en: &'static str, ja: &'static str| if lang == Lang::Ja { ja } else { en };
+    writeln!(
+        w,
+        "| {} | {} | {} | {} | {} |",
+        h("Code", "コード"),
+        h("Reply", "応答"),
+        h("Severity", "重大度"),
+        h("Category", "カテゴリ"),
+        h("Title", "タイトル")
+    )?;
+    writeln!(w, "|---|---|---|---|---|")?;
+    for (e, reply, severity) in rows {
+        writeln!(
+            w,
+            "| {} | {reply} | {severity} | {} | {} |",
+            md(&e.code),
+            md(&e.category),
+            md(&e.texts(lang).title)
+        )?;
+    }
+    Ok(())
 }
