@@ -74,7 +74,7 @@ impl Renderer for Github {
             line.push_str(&format!(
                 "; {} deliveries ({})",
                 r.deliveries.len(),
-                super::state_counts(r)
+                super::state_counts(r, self.style.lang)
             ));
         }
         writeln!(w, "::notice title=ndr-doctor::{}", escape_data(&line))?;

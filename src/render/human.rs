@@ -318,7 +318,7 @@ impl Human {
             paint_code(&code, f.severity, self.style.color),
             x.title,
             f.category,
-            f.state.as_str(),
+            super::state_word(f.state.as_str(), self.style.lang),
             extra
         )
     }
@@ -686,7 +686,7 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
         )?;
     }
     writeln!(w)?;
-    let states = super::state_counts(r);
+    let states = super::state_counts(r, lang);
     let states = if states.is_empty() {
         states
     } else {

@@ -80,7 +80,7 @@ impl Renderer for Markdown {
                 "; {} {} ({})",
                 r.deliveries.len(),
                 h("deliveries", "配信"),
-                super::state_counts(r)
+                super::state_counts(r, lang)
             )?;
         }
         writeln!(w)?;

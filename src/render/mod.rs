@@ -293,13 +293,27 @@ pub fn needs_report(format: Format, summary: bool) -> bool {
 
 /// "expires in 3h 10m" / "expired 2h 0m ago" for a delivery, relative to `now`.
 /// How many deliveries are in each state: `3 queued, 1 expired`.
-pub fn state_counts(r: &Report) -> String {
+pub fn state_counts(r: &Report, lang: Lang) -> String {
     let states: Vec<String> = r
         .by_state()
         .iter()
-        .map(|(s, n)| format!("{n} {s}"))
+        .map(|(s, n)| match lang {
+            Lang::En => format!("{n} {s}"),
+            Lang::Ja => format!("{} {n} 件", state_word(s, lang)),
+        })
         .collect();
-    states.join(", ")
+    states.join(if lang == Lang::Ja { "、" } else { ", " })
+}
+
+/// A state's name in a language (`queued`, `キュー内` ...).
+pub fn state_word(state: &str, lang: Lang) -> &str {
+    match (lang, state) {
+        (Lang::Ja, "queued") => "キュー内",
+        (Lang::Ja, "expired") => "期限切れ",
+        (Lang::Ja, "failed") => "失敗",
+        (Lang::Ja, "delivered") => "配信済み",
+        _ => state,
+    }
 }
 
 pub fn expiry_text(d: &Delivery, now: i64, lang: Lang) -> String {
