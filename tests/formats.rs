@@ -959,3 +959,32 @@ fn exim_refusals_of_incoming_clients_are_inbound() {
         ]
     );
 }
+
+#[test]
+fn exim_verdicts_are_failures_even_in_words_not_known() {
+    // `**` is a failure whatever its words; `==` with a reply code a deferral; `==` without
+    // one (a retry not yet due) and `=>` (delivered) are not findings
+    let v = run(&fixture("exim-verdicts.log"));
+    let at: Vec<(u64, &str, &str)> = v
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["state"].as_str().unwrap(),
+                f["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (1, "failed", "undefined"),
+            (2, "failed", "mailererror"),
+            (3, "failed", "hostunknown"),
+            (4, "expired", "expired"),
+            (5, "queued", "mailboxfull"),
+        ]
+    );
+    assert_eq!(v[0]["reply"], 550);
+    assert_eq!(v[0]["platform"], "exim");
+}

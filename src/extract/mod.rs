@@ -730,7 +730,25 @@ pub fn scan_record(
     opts: &Options,
     out: &mut Vec<Finding>,
 ) {
-    let hits = analyze(line, line, false, opts);
+    let mut hits = analyze(line, line, false, opts);
+    if hits.is_empty() {
+        // the MTA's own verdict on a delivery is a failure even when its words are not
+        // recognised: Exim's `**` (failed for good), Postfix's `status=bounced|expired`, and a
+        // deferral that quotes the remote server's reply code
+        let verdict = context::verdict(line);
+        let reply = bare_reply(line);
+        let failure = match verdict {
+            Some(Verdict::Bounced | Verdict::Expired) => true,
+            Some(Verdict::Deferred) => reply.is_some(),
+            None => false,
+        };
+        if failure
+            && context::mta(line).is_some()
+            && context::direction(line) == Direction::Outbound
+        {
+            hits.push(Hit::words_only(reply, None));
+        }
+    }
     if hits.is_empty() || noise::is_noise(line) {
         return;
     }
