@@ -231,9 +231,72 @@ pub fn quote(v: &str, shell: Shell) -> String {
     out
 }
 
-/// Fills a template's slots: each `{name}` of [`SLOTS`] becomes the finding's value quoted for
-/// `shell` (`escape` applied last, for the output format), or its placeholder. Other braces
-/// (`{$_.MessageCount -gt 0}`) stay as they are.
+/// A template cut at its slots: literal text, and slots (indexes into [`SLOTS`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Text(String),
+    Slot(usize),
+}
+
+/// Cuts a template at its slots: each `{name}` of [`SLOTS`]; other braces (`{$_.Count}`)
+/// stay text.
+pub fn segments(template: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let slot = after
+            .find('}')
+            .and_then(|close| SLOTS.iter().position(|n| *n == &after[..close]));
+        match slot {
+            Some(i) => {
+                if !text.is_empty() {
+                    out.push(Segment::Text(std::mem::take(&mut text)));
+                }
+                out.push(Segment::Slot(i));
+                rest = &after[SLOTS[i].len() + 1..];
+            }
+            None => {
+                text.push('{');
+                rest = after;
+            }
+        }
+    }
+    text.push_str(rest);
+    if !text.is_empty() {
+        out.push(Segment::Text(text));
+    }
+    out
+}
+
+/// Appends a cut template to `out` with its slots filled: each slot the finding's value
+/// quoted for `shell` (`escape` applied last, for the output format), or its placeholder.
+/// Each slot's value is made once.
+pub fn fill_into(
+    segments: &[Segment],
+    slots: &Slots<'_>,
+    shell: Shell,
+    escape: &dyn Fn(&str) -> String,
+    out: &mut String,
+) {
+    let mut made: [Option<String>; SLOTS.len()] = Default::default();
+    for seg in segments {
+        match seg {
+            Segment::Text(t) => out.push_str(t),
+            Segment::Slot(i) => {
+                let v = made[*i].get_or_insert_with(|| match slots.value(SLOTS[*i]) {
+                    Some(v) => escape(&quote(&v, shell)),
+                    None => escape(placeholder(SLOTS[*i])),
+                });
+                out.push_str(v);
+            }
+        }
+    }
+}
+
+/// Fills a template's slots (see [`fill_into`]).
 pub fn fill<'t>(
     template: &'t str,
     slots: &Slots<'_>,
@@ -244,29 +307,7 @@ pub fn fill<'t>(
         return Cow::Borrowed(template);
     }
     let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let name = after
-            .find('}')
-            .map(|close| &after[..close])
-            .filter(|n| SLOTS.contains(n));
-        match name {
-            Some(name) => {
-                match slots.value(name) {
-                    Some(v) => out.push_str(&escape(&quote(&v, shell))),
-                    None => out.push_str(&escape(placeholder(name))),
-                }
-                rest = &after[name.len() + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
+    fill_into(&segments(template), slots, shell, escape, &mut out);
     Cow::Owned(out)
 }
 

@@ -148,23 +148,14 @@ impl FindingTexts<'static> {
     }
 }
 
-/// Serialized texts with the finding's values put into their slots, JSON-escaped.
-fn filled(texts: &str, f: &Finding) -> String {
-    let escape = |v: &str| {
-        let s = serde_json::to_string(v).unwrap_or_default();
-        let s = s
-            .strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .unwrap_or("");
-        json_escape_extra(s).into_owned()
-    };
-    crate::runbook::fill(
-        texts,
-        &super::slots_of(f),
-        crate::runbook::Shell::of(f.platform),
-        &escape,
-    )
-    .into_owned()
+/// A value made safe inside a JSON string.
+fn json_inner(v: &str) -> String {
+    let s = serde_json::to_string(v).unwrap_or_default();
+    let s = s
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or("");
+    json_escape_extra(s).into_owned()
 }
 
 /// ndjson writes tens of thousands of findings that share a few entries: each entry's texts
@@ -176,7 +167,7 @@ pub struct TextCache {
     #[allow(clippy::type_complexity)]
     texts: std::collections::HashMap<
         (String, bool, Option<&'static str>, &'static str, bool, Lang),
-        String,
+        Vec<crate::runbook::Segment>,
     >,
 }
 
@@ -196,14 +187,22 @@ impl TextCache {
         );
         if !self.texts.contains_key(&key) {
             let t = to_safe_string(&FindingTexts::new(f, lang), false)?;
+            // `texts...}` without its opening brace, cut at the steps' slots
+            let t = crate::runbook::segments(t.strip_prefix('{').unwrap_or(&t));
             self.texts.insert(key.clone(), t);
         }
-        let texts = self.texts.get(&key).map_or("{}", String::as_str);
-        let texts = filled(texts, f);
-        // `{...fields}` + `,` + `texts...}` without its opening brace
+        // `{...fields}` + `,` + the texts with the finding's values in their slots
         out.push_str(head.strip_suffix('}').unwrap_or(&head));
         out.push(',');
-        out.push_str(texts.strip_prefix('{').unwrap_or(&texts));
+        if let Some(texts) = self.texts.get(&key) {
+            crate::runbook::fill_into(
+                texts,
+                &super::slots_of(f),
+                crate::runbook::Shell::of(f.platform),
+                &json_inner,
+                out,
+            );
+        }
         Ok(())
     }
 }
