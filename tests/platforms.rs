@@ -158,3 +158,24 @@ fn platform_can_be_given() {
         assert!(ndr_doctor::runbook::platform(n).is_some(), "{n}");
     }
 }
+
+#[test]
+fn a_hostile_remote_host_is_quoted_for_each_shell() {
+    let line = "450 4.4.315 Connection timed out [LastAttemptedServerName=mx.example.com;$(reboot)] [LastAttemptedIP=192.0.2.25:25]\n";
+    // Exchange Online's own steps: PowerShell
+    let v = common::ndjson(&[], line);
+    assert_eq!(v[0]["platform"], "exchange-online");
+    let text = steps(&v[0]);
+    assert!(
+        text.contains("Test-NetConnection 'mx.example.com;$(reboot)' -Port 25"),
+        "{text}"
+    );
+    // Postfix's: POSIX sh
+    let v = common::ndjson(&["--platform", "postfix"], line);
+    let text = steps(&v[0]);
+    assert!(
+        text.contains("nc -vz 'mx.example.com;$(reboot)' 25"),
+        "{text}"
+    );
+    assert!(!text.contains(" mx.example.com;"), "{text}");
+}
