@@ -286,6 +286,12 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         let warm = sources.len() > 1;
         let mut pool = pipeline::Pool::start(scope, pipeline::workers(), opts, warm);
         for src in &sources {
+            // opening a FIFO (or reading standard input) can wait for a writer: everything
+            // found in the inputs before it is shown first
+            if src.may_block() {
+                pool.flush(&mut |d| st.done(d))?;
+                st.out.flush()?;
+            }
             st.tally.inputs += 1;
             let path: std::sync::Arc<str> = std::sync::Arc::from(src.display());
             let mut each = |unit: input::Unit| -> io::Result<()> {
@@ -398,6 +404,9 @@ impl Output<'_> {
             for w in std::mem::take(&mut self.cuts).warnings() {
                 self.warning(format!("{}: {w}", sanitize::text(&path)))?;
             }
+            // an input's findings are out before the next input is waited for (a FIFO with
+            // no writer yet, a slow pipe)
+            self.out.flush()?;
         }
         Ok(())
     }

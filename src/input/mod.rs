@@ -211,6 +211,15 @@ pub enum Source {
 }
 
 impl Source {
+    /// Whether opening or reading it can wait on another process: standard input, a FIFO, a
+    /// device (a regular file never does).
+    pub fn may_block(&self) -> bool {
+        match self {
+            Source::Stdin => true,
+            Source::File(p) => std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()),
+        }
+    }
+
     /// The path as the user gave it (`-` for standard input).
     pub fn display(&self) -> String {
         match self {
@@ -427,6 +436,7 @@ pub fn read<E>(
     r.fill_live(sniff::SNIFF_BYTES).map_err(err)?;
     // gzip, by its magic bytes (a .gz name alone proves nothing)
     let bomb = Rc::new(Cell::new(false));
+    let damaged = Rc::new(std::cell::RefCell::new(None));
     if r.buf.starts_with(&[0x1f, 0x8b]) {
         r = r.wrap(|inner| {
             let compressed = Rc::new(Cell::new(0));
@@ -439,6 +449,7 @@ pub fn read<E>(
                 compressed,
                 inflated: 0,
                 cut: bomb.clone(),
+                damaged: damaged.clone(),
             })
         });
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
@@ -548,6 +559,14 @@ pub fn read<E>(
             Ok(stream_lines(&mut r, 1, &path, each).map_err(err)?)
         }
     };
+    let lost = damaged.borrow_mut().take();
+    if let (Some((at, why)), Ok(Ok(()))) = (lost, &done) {
+        return Ok(each(Unit::Warning(format!(
+            "{}: the gzip data is damaged near compressed byte {at} ({}): what came before it was read, the rest was not",
+            crate::sanitize::text(&path),
+            crate::sanitize::text(&why)
+        ))));
+    }
     if bomb.get() && matches!(done, Ok(Ok(()))) {
         return Ok(each(Unit::Warning(format!(
             "{}: inflates to more than {MAX_GZIP_RATIO} times its compressed size (a decompression bomb?): the rest is not read",
@@ -600,6 +619,9 @@ struct RatioLimit {
     compressed: Rc<Cell<u64>>,
     inflated: u64,
     cut: Rc<Cell<bool>>,
+    /// Where the compressed data turned out damaged (truncated, trailing bytes, a bad
+    /// block), and how: what came before is kept, the rest is not read.
+    damaged: Rc<std::cell::RefCell<Option<(u64, String)>>>,
 }
 
 impl Read for RatioLimit {
@@ -610,9 +632,17 @@ impl Read for RatioLimit {
             self.cut.set(true);
             return Ok(0);
         }
-        let n = self.inner.read(buf)?;
-        self.inflated += n as u64;
-        Ok(n)
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.inflated += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                *self.damaged.borrow_mut() = Some((self.compressed.get(), e.to_string()));
+                Ok(0)
+            }
+        }
     }
 }
 

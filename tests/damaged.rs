@@ -1,0 +1,133 @@
+//! Damaged and slow input: every finding that can be read is kept, what was lost is said, and
+//! an input's findings are out before the next input is waited for.
+
+mod common;
+use common::{cmd, ndjson_lines};
+use flate2::{Compression, write::GzEncoder};
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A scratch directory of this test process, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("ndr-doctor-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(path: &std::path::Path) -> (usize, String) {
+    let out = cmd()
+        .args(["--format", "ndjson", "--fail-on", "none"])
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        ndjson_lines(&out.stdout).len(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn gzip_with_trailing_bytes_gives_every_finding_and_a_warning() {
+    let dir = Scratch::new("gz-trailing");
+    let bounce = std::fs::read(fixture("postfix-dsn.eml")).unwrap();
+    let (healthy, _) = run(&fixture("postfix-dsn.eml"));
+    assert!(healthy > 0);
+    let mut data = gzip(&bounce);
+    data.extend_from_slice(b"\0\0\0\0");
+    let path = dir.0.join("bounce.eml.gz");
+    std::fs::write(&path, data).unwrap();
+    let (n, stderr) = run(&path);
+    assert_eq!(n, healthy, "{stderr}");
+    assert!(
+        stderr.contains("bounce.eml.gz: the gzip data is damaged"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_truncated_gzip_keeps_what_came_before_the_damage() {
+    let dir = Scratch::new("gz-cut");
+    let line = std::fs::read_to_string(fixture("postfix.log")).unwrap();
+    let log = line.repeat(2000);
+    let data = gzip(log.as_bytes());
+    let path = dir.0.join("mail.log.gz");
+    std::fs::write(&path, &data[..data.len() * 9 / 10]).unwrap();
+    let (n, stderr) = run(&path);
+    let (whole, _) = {
+        std::fs::write(dir.0.join("whole.gz"), &data).unwrap();
+        run(&dir.0.join("whole.gz"))
+    };
+    assert!(n > whole / 2 && n < whole, "{n} of {whole}");
+    assert!(
+        stderr.contains("mail.log.gz: the gzip data is damaged near compressed byte"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_inputs_findings_are_out_before_a_fifo_is_waited_for() {
+    let dir = Scratch::new("fifo");
+    let fifo = dir.0.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("no mkfifo here: skipped");
+        return;
+    }
+    let log = fixture("postfix.log");
+    let mut child = common::spawn(&[
+        "--format",
+        "ndjson",
+        "--fail-on",
+        "none",
+        log.to_str().unwrap(),
+        fifo.to_str().unwrap(),
+    ]);
+    // were the findings held back, the read below would wait forever: a watchdog ends the
+    // child after a minute, so the test fails instead of hanging
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (pid, flag) = (child.id().to_string(), done.clone());
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = std::process::Command::new("kill").arg(&pid).status();
+        }
+    });
+    // the first input's findings arrive while the FIFO still has no writer
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a finding before the FIFO").unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(first.contains("\"path\":"), "{first}");
+    // then a writer comes and goes: the run ends
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .unwrap()
+        .write_all(b"")
+        .unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(rest.len() + 1, 7);
+    assert!(child.wait().unwrap().success());
+}
