@@ -42,10 +42,23 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        Err(e) if e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::from(EXIT_ERROR);
+        }
+        // --help and --version: written like any output, so a failed write is an error
+        // (a closed pipe stays a quiet exit)
+        Err(e) => {
+            let text = e.render().to_string();
+            let mut out = io::stdout().lock();
+            return match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => ExitCode::from(EXIT_OK),
+                Err(w) if w.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+                Err(w) => {
+                    note(format_args!("{w}"));
+                    ExitCode::from(EXIT_ERROR)
+                }
+            };
         }
     };
     if let Err(e) = catalog::builtin() {
@@ -126,7 +139,7 @@ fn load_overlays(args: &[std::path::PathBuf]) -> Result<(), String> {
     }
     let mut cat = catalog::builtin().map_err(|e| e.to_string())?.clone();
     for p in &paths {
-        let name = p.display().to_string();
+        let name = input::path_text(p);
         let text = read_runbook(p).map_err(|e| format!("{}: {e}", sanitize::text(&name)))?;
         cat.overlay(&name, &text)
             .map_err(|e| sanitize::text(&e.to_string()).into_owned())?;
@@ -238,7 +251,7 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
             Some(d) => Some(d),
             None => {
                 return usage_error(&format!(
-                    "--retry-window {}: not a duration (expected e.g. 24h, 5d, 2d12h)",
+                    "--retry-window {}: not a duration of at most 100 years (expected e.g. 24h, 5d, 2d12h)",
                     sanitize::text(s)
                 ));
             }

@@ -10,8 +10,13 @@ use std::borrow::Cow;
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        // soft hyphen, Arabic letter mark, Mongolian vowel separator: invisible format
+        // characters
+        | '\u{ad}' | '\u{61c}' | '\u{180e}'
         | '\u{200b}'..='\u{200f}' | '\u{2028}' | '\u{2029}'
-        | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+        | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
+        // interlinear annotation controls, and the tag characters that can hide text
+        | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}')
 }
 
 fn push_escaped(out: &mut String, c: char) {
@@ -110,7 +115,8 @@ pub fn json_escape_extra(json: &str) -> Cow<'_, str> {
     // only be the pretty printer's layout
     let unsafe_in_json = |c: char| c != '\n' && is_unsafe(c);
     // fast path: every character to escape here is DEL, or starts with byte C2 (C1
-    // controls), E2 (U+2000 block) or EF (BOM); output without those bytes is left alone
+    // controls, soft hyphen), D8 (U+061C), E1 (U+180E), E2 (U+2000 block), EF (BOM,
+    // U+FFF9..) or F3 (tags); output without those bytes is left alone
     let b = json.as_bytes();
     let lead_at = |i: usize| {
         json.get(i..)
@@ -118,7 +124,8 @@ pub fn json_escape_extra(json: &str) -> Cow<'_, str> {
             .is_some_and(unsafe_in_json)
     };
     let found = memchr::memchr3_iter(0x7f, 0xc2, 0xe2, b).any(lead_at)
-        || memchr::memchr_iter(0xef, b).any(lead_at);
+        || memchr::memchr3_iter(0xef, 0xd8, 0xe1, b).any(lead_at)
+        || memchr::memchr_iter(0xf3, b).any(lead_at);
     if !found {
         return Cow::Borrowed(json);
     }
@@ -126,7 +133,11 @@ pub fn json_escape_extra(json: &str) -> Cow<'_, str> {
     for c in json.chars() {
         if unsafe_in_json(c) {
             use std::fmt::Write;
-            let _ = write!(out, "\\u{:04x}", c as u32);
+            // beyond the BMP (the tag characters): a UTF-16 surrogate pair, as JSON spells it
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{:04x}", u);
+            }
         } else {
             out.push(c);
         }
@@ -153,6 +164,26 @@ mod tests {
         assert_eq!(visible(b"bad \xff\xfe utf8"), "bad \\xff\\xfe utf8");
         assert_eq!(visible(b"tab\tok"), "tab\tok");
         assert_eq!(visible("日本語".as_bytes()), "日本語");
+    }
+
+    #[test]
+    fn invisible_format_and_tag_characters_are_shown() {
+        for (c, shown) in [
+            ('\u{ad}', "\\u{ad}"),
+            ('\u{61c}', "\\u{61c}"),
+            ('\u{180e}', "\\u{180e}"),
+            ('\u{fff9}', "\\u{fff9}"),
+            ('\u{e0041}', "\\u{e0041}"),
+        ] {
+            let s = format!("a{c}b");
+            assert_eq!(visible(s.as_bytes()), format!("a{shown}b"));
+            assert_eq!(text(&s), format!("a{shown}b"));
+        }
+        // in JSON, a tag character is escaped as its surrogate pair
+        let j = json_escape_extra("\"a\u{e0041}\u{ad}\"");
+        assert_eq!(j, "\"a\\udb40\\udc41\\u00ad\"");
+        let back: String = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, "a\u{e0041}\u{ad}");
     }
 
     #[test]

@@ -29,10 +29,21 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Days in a month of the proleptic Gregorian calendar.
+fn days_in_month(y: i64, mo: u32) -> u32 {
+    match mo {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 fn valid(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> bool {
     (1970..=9999).contains(&y)
         && (1..=12).contains(&mo)
-        && (1..=31).contains(&d)
+        && d >= 1
+        && d <= days_in_month(y, mo)
         && h < 24
         && mi < 60
         && s <= 60
@@ -102,22 +113,28 @@ impl<'a> Cursor<'a> {
 }
 
 /// A numeric zone (`Z`, `+0900`, `+09:00`, `-0400`) or a few RFC 5322 names, in seconds east.
-fn zone(c: &mut Cursor<'_>) -> Option<i64> {
+/// The zone after a time: its offset in seconds, `Some(None)` when there is none (UTC is
+/// assumed), `None` when an offset is there but malformed (`+99:99`).
+fn zone(c: &mut Cursor<'_>) -> Option<Option<i64>> {
     c.spaces();
     match c.s.get(c.i) {
         Some(b'Z') | Some(b'z') => {
             c.i += 1;
-            Some(0)
+            Some(Some(0))
         }
         Some(&sign @ (b'+' | b'-')) => {
             c.i += 1;
             let h = i64::from(c.num(2, 2)?);
             c.eat(b':');
             let m = i64::from(c.num(2, 2).unwrap_or(0));
+            // an offset is at most 23:59 (RFC 3339, RFC 5322)
+            if h > 23 || m > 59 {
+                return None;
+            }
             let off = h * 3600 + m * 60;
-            Some(if sign == b'-' { -off } else { off })
+            Some(Some(if sign == b'-' { -off } else { off }))
         }
-        _ => match c.word().to_ascii_uppercase().as_str() {
+        _ => Some(match c.word().to_ascii_uppercase().as_str() {
             "UT" | "UTC" | "GMT" => Some(0),
             "EST" => Some(-5 * 3600),
             "EDT" => Some(-4 * 3600),
@@ -129,7 +146,7 @@ fn zone(c: &mut Cursor<'_>) -> Option<i64> {
             "PDT" => Some(-7 * 3600),
             "JST" => Some(9 * 3600),
             _ => None,
-        },
+        }),
     }
 }
 
@@ -164,7 +181,7 @@ fn iso(s: &str) -> Option<i64> {
         return epoch(y, mo, d, 0, 0, 0);
     }
     let (h, mi, se) = hms(&mut c)?;
-    let off = zone(&mut c).unwrap_or(0);
+    let off = zone(&mut c)?.unwrap_or(0);
     Some(epoch(y, mo, d, h, mi, se)? - off)
 }
 
@@ -188,7 +205,7 @@ fn rfc5322(s: &str) -> Option<i64> {
     let y = i64::from(c.num(4, 4)?);
     c.spaces();
     let (h, mi, se) = hms(&mut c)?;
-    let off = zone(&mut c).unwrap_or(0);
+    let off = zone(&mut c)?.unwrap_or(0);
     Some(epoch(y, mo, d, h, mi, se)? - off)
 }
 
@@ -212,7 +229,7 @@ fn us(s: &str) -> Option<i64> {
         "PM" if h < 12 => h += 12,
         _ => {}
     }
-    let off = zone(&mut c).unwrap_or(0);
+    let off = zone(&mut c)?.unwrap_or(0);
     Some(epoch(y, mo, d, h, mi, se)? - off)
 }
 
@@ -281,8 +298,17 @@ pub fn human_duration(secs: i64) -> String {
     }
 }
 
+/// The longest duration taken (100 years): anything longer is a typo, and would overflow the
+/// time arithmetic it is added to.
+pub const MAX_DURATION: i64 = 100 * 366 * 86_400;
+
 /// Parses a duration: `24h`, `5d`, `90m`, `2d12h`, `3600s`, `1w`; a bare number is hours.
+/// None beyond [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Option<i64> {
+    parse_any_duration(s).filter(|d| (0..=MAX_DURATION).contains(d))
+}
+
+fn parse_any_duration(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.is_empty() {
         return None;

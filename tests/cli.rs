@@ -760,3 +760,54 @@ fn explain_and_codes_speak_every_format_they_accept() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a tar archive, not read"));
 }
+
+#[test]
+fn help_to_a_full_disk_and_impossible_times_are_errors() {
+    if std::path::Path::new("/dev/full").exists() {
+        for args in [&["--help"][..], &["--version"], &["probe", "--help"]] {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("ndr-doctor"))
+                .args(args)
+                .stdout(full)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert_eq!(status.code(), Some(2), "{args:?}");
+        }
+    }
+    for (flag, value) in [
+        ("--now", "2026-02-30T00:00:00Z"),
+        ("--now", "2026-02-10T00:00:00+99:99"),
+        ("--now", "2025-02-29T00:00:00Z"),
+        ("--retry-window", "9223372036854775807s"),
+    ] {
+        cmd()
+            .args([flag, value])
+            .write_stdin("")
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(value));
+    }
+    cmd()
+        .args(["--now", "2024-02-29T00:00:00+09:00", "--fail-on", "none"])
+        .write_stdin("")
+        .assert()
+        .code(0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_catalog_path_with_a_stray_byte_is_shown_as_that_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::OsStr::from_bytes(b"/nonexistent/run\xffbook.json");
+    cmd()
+        .arg("--catalog")
+        .arg(path)
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("run\\xffbook.json"));
+}

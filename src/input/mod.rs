@@ -231,7 +231,7 @@ impl Source {
 
 /// A path as text, its bytes kept: a byte that is not UTF-8 becomes `\xNN` (not U+FFFD,
 /// so that two such names stay apart). Control characters are escaped where it is shown.
-fn path_text(p: &Path) -> String {
+pub fn path_text(p: &Path) -> String {
     crate::sanitize::decode(p.as_os_str().as_encoded_bytes())
 }
 
