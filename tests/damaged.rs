@@ -131,3 +131,76 @@ fn an_inputs_findings_are_out_before_a_fifo_is_waited_for() {
     assert_eq!(rest.len() + 1, 7);
     assert!(child.wait().unwrap().success());
 }
+
+fn findings_of(bytes: &[u8]) -> Vec<serde_json::Value> {
+    let out = cmd()
+        .args(["--format", "ndjson", "--fail-on", "none"])
+        .write_stdin(bytes.to_vec())
+        .output()
+        .unwrap();
+    ndjson_lines(&out.stdout)
+}
+
+#[test]
+fn mbox_messages_of_every_shape_read_as_they_would_alone() {
+    let alone = b"From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\n550 5.1.1 <a@b.example>: User unknown\n";
+    assert_eq!(findings_of(alone).len(), 1);
+    // the same in an mbox: headers with no blank line after them, and no headers at all
+    let mut mbox = b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n".to_vec();
+    mbox.extend_from_slice(alone);
+    mbox.extend_from_slice(
+        b"From MAILER-DAEMON Thu Jan  1 00:00:01 2026\n550 5.1.1 <c@d.example>: User unknown\n",
+    );
+    let v = findings_of(&mbox);
+    let got: Vec<(u64, &str)> = v
+        .iter()
+        .map(|f| {
+            (
+                f["message"].as_u64().unwrap(),
+                f["recipient"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(1, "a@b.example"), (2, "c@d.example")]);
+}
+
+#[test]
+fn a_header_block_ended_by_bare_crs_among_lf_lines() {
+    let v = findings_of(
+        b"Subject: Undelivered Mail\r\r550 5.1.1 <a@b.example>: User unknown\nnext line\n",
+    );
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["recipient"], "a@b.example");
+    // CRLF stays one line end: the line numbers are the file's
+    let v = findings_of(b"one\r\ntwo\r\n550 5.1.1 <a@b.example>: User unknown\r\n");
+    assert_eq!(v[0]["line"], 3);
+}
+
+#[test]
+fn the_rest_of_a_message_cut_for_size_stays_in_that_message() {
+    let mut mbox = b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\nFrom: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\nContent-Type: text/plain\n\n".to_vec();
+    let filler = b"a line of the returned message, nothing failed in it\n";
+    while mbox.len() < 33 << 20 {
+        mbox.extend_from_slice(filler);
+    }
+    mbox.extend_from_slice(b"550 5.1.1 <late@b.example>: User unknown\n");
+    mbox.extend_from_slice(b"From MAILER-DAEMON Thu Jan  1 00:00:01 2026\nFrom: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\n\n550 5.1.1 <second@b.example>: User unknown\n");
+    let out = cmd()
+        .args(["--format", "ndjson", "--fail-on", "none"])
+        .write_stdin(mbox)
+        .output()
+        .unwrap();
+    let v = ndjson_lines(&out.stdout);
+    let got: Vec<(u64, &str)> = v
+        .iter()
+        .map(|f| {
+            (
+                f["message"].as_u64().unwrap(),
+                f["recipient"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(1, "late@b.example"), (2, "second@b.example")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("message 1 larger than 32 MiB"), "{stderr}");
+}

@@ -407,6 +407,8 @@ pub fn read<E>(
         error,
     };
     let mut size = None;
+    // bytes read from the file itself: fewer than its size at the end, and it shrank
+    let raw_read = Rc::new(Cell::new(0u64));
     let reader: Box<dyn Read> = match source {
         Source::Stdin => {
             grow_pipe();
@@ -419,7 +421,10 @@ pub fn read<E>(
                 return Err(err(io::Error::other("is a directory")));
             }
             size = Some(m.len());
-            Box::new(f)
+            Box::new(Counted {
+                inner: Box::new(f),
+                n: raw_read.clone(),
+            })
         }
     };
     // room for a small file whole (one read, no regrowth), else for the sniffed head
@@ -476,10 +481,11 @@ pub fn read<E>(
     if r.buf.starts_with(b"\xef\xbb\xbf") {
         r.buf.drain(..3);
     }
-    // CR-only line ends (classic Mac files): as LF, so that logs, traces and mboxes split
-    // into lines like any other input; the line count is unchanged
-    if memchr::memchr(b'\n', &r.buf).is_none() && memchr::memchr(b'\r', &r.buf).is_some() {
-        r = r.wrap(|inner| Box::new(CrToLf { inner }));
+    // bare CR line ends (classic Mac files, or a header block ended by CRs in a file of LF
+    // lines): as LF, so that logs, traces and mboxes split into lines like any other input;
+    // CRLF stays as it is
+    if has_bare_cr(&r.buf) {
+        r = r.wrap(|inner| Box::new(BareCrToLf { inner, held: false }));
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
     let warn = |each: &mut dyn FnMut(Unit) -> Result<(), E>, msg: String| each(Unit::Warning(msg));
@@ -567,6 +573,15 @@ pub fn read<E>(
             crate::sanitize::text(&why)
         ))));
     }
+    if let (Some(n), false, Ok(Ok(()))) = (size, bomb.get(), &done)
+        && raw_read.get() < n
+    {
+        return Ok(each(Unit::Warning(format!(
+            "{}: the file shrank while it was read ({} of its {n} bytes were there): it was read as far as it went",
+            crate::sanitize::text(&path),
+            raw_read.get()
+        ))));
+    }
     if bomb.get() && matches!(done, Ok(Ok(()))) {
         return Ok(each(Unit::Warning(format!(
             "{}: inflates to more than {MAX_GZIP_RATIO} times its compressed size (a decompression bomb?): the rest is not read",
@@ -585,7 +600,15 @@ pub fn decode_message(
     message: usize,
     in_mbox: bool,
 ) -> (Document, Vec<String>) {
-    let mut doc = mime::document(raw, first_line);
+    // an mbox message is read as the same text in a file of its own would be: without a
+    // header block ended by a blank line it is plain text, not a message
+    let mut doc = if in_mbox && !sniff::is_message(raw) {
+        let mut d = Document::text(raw.to_vec());
+        d.parts[0].start_line = first_line;
+        d
+    } else {
+        mime::document(raw, first_line)
+    };
     let at = if in_mbox {
         format!(" message {message}:")
     } else {
@@ -660,6 +683,9 @@ fn stream_mbox<E>(
     // the current message starts at `start`; `searched` of its bytes hold no `From ` line
     let mut start = 0usize;
     let mut searched = 0usize;
+    // after a message was cut at `MAX_MESSAGE`: the rest of it, up to the next `From ` line,
+    // is scanned line by line as part of that message, not taken for a new one
+    let mut rest_of_cut = false;
     loop {
         if !r.eof && r.buf.len() - start - searched < CHUNK {
             r.buf.drain(..start);
@@ -667,19 +693,26 @@ fn stream_mbox<E>(
             r.fill(searched + 2 * CHUNK)?;
         }
         let from = start + searched.saturating_sub(6);
+        let mut by_size = false;
         let cut = match finder.find(&r.buf[from..]) {
             Some(i) => Some(from + i + 1),
             None if r.eof => Some(r.buf.len()),
             None if r.buf.len() - start >= MAX_MESSAGE => {
-                if let Err(e) = each(Unit::Warning(format!(
-                    "{}: message {} larger than {} MiB: cut there",
-                    crate::sanitize::text(path),
-                    message + 1,
-                    MAX_MESSAGE >> 20
-                ))) {
+                if !rest_of_cut
+                    && let Err(e) = each(Unit::Warning(format!(
+                        "{}: message {} larger than {} MiB: the rest of it is scanned line by line",
+                        crate::sanitize::text(path),
+                        message + 1,
+                        MAX_MESSAGE >> 20
+                    )))
+                {
                     return Ok(Err(e));
                 }
-                Some(r.buf.len())
+                // at the end of its last whole line
+                by_size = true;
+                let end =
+                    memchr::memrchr(b'\n', &r.buf[start..]).map_or(r.buf.len(), |i| start + i + 1);
+                Some(end)
             }
             None => None,
         };
@@ -690,7 +723,15 @@ fn stream_mbox<E>(
         searched = 0;
         let raw = &r.buf[start..cut];
         let lines = memchr::memchr_iter(b'\n', raw).count() as u64;
-        if !raw.iter().all(u8::is_ascii_whitespace) {
+        if rest_of_cut {
+            // the rest of a cut message: its lines, in that message
+            if let Err(e) = each(Unit::Lines {
+                buf: raw.to_vec(),
+                first_line,
+            }) {
+                return Ok(Err(e));
+            }
+        } else if !raw.iter().all(u8::is_ascii_whitespace) {
             message += 1;
             // the envelope `From ` line is not part of the message
             let (body, skip) = match memchr::memchr(b'\n', raw) {
@@ -709,6 +750,8 @@ fn stream_mbox<E>(
         }
         first_line += lines;
         start = cut;
+        // a cut for size (not at a `From ` line) leaves the message's rest to come
+        rest_of_cut = by_size;
         if r.eof && start == r.buf.len() {
             return Ok(Ok(()));
         }
@@ -716,19 +759,51 @@ fn stream_mbox<E>(
 }
 
 /// Turns every CR into LF as it reads (for input whose lines end in CR alone).
-struct CrToLf {
-    inner: Box<dyn Read>,
+/// Whether a buffer holds a CR that does not start a CRLF.
+fn has_bare_cr(buf: &[u8]) -> bool {
+    memchr::memchr_iter(b'\r', buf).any(|i| buf.get(i + 1).is_some_and(|&b| b != b'\n'))
 }
 
-impl Read for CrToLf {
+/// Turns each bare CR (not followed by LF) into LF as it reads; a CR at the end of one read
+/// is held until the next byte tells.
+struct BareCrToLf {
+    inner: Box<dyn Read>,
+    held: bool,
+}
+
+impl Read for BareCrToLf {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for b in &mut buf[..n] {
-            if *b == b'\r' {
-                *b = b'\n';
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let start = usize::from(self.held);
+        if self.held {
+            buf[0] = b'\r';
+            self.held = false;
+        }
+        let n = self.inner.read(&mut buf[start..])?;
+        let mut len = start + n;
+        if n == 0 {
+            // the end: a held CR ended the last line
+            if len == 1 {
+                buf[0] = b'\n';
+            }
+            return Ok(len);
+        }
+        if buf[len - 1] == b'\r' {
+            self.held = true;
+            len -= 1;
+        }
+        for i in 0..len {
+            if buf[i] == b'\r' && buf.get(i + 1).is_some_and(|&b| b != b'\n') {
+                buf[i] = b'\n';
             }
         }
-        Ok(n)
+        if len == 0 {
+            // only the held CR came: read again rather than look like the end
+            return self.read(buf);
+        }
+        Ok(len)
     }
 }
 

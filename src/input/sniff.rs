@@ -45,7 +45,7 @@ static MESSAGE_HEADER: LazyLock<Line> = LazyLock::new(|| {
     )
 });
 
-fn is_message(head: &[u8]) -> bool {
+pub(crate) fn is_message(head: &[u8]) -> bool {
     let mut known = false;
     for (i, line) in super::lines(head).enumerate().take(200) {
         if line.is_empty() {
