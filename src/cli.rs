@@ -194,6 +194,11 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub timeout: String,
 
+    /// Time limit for the whole probe, every address and step included [default: four times
+    /// --timeout].
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+
     /// Name to send with EHLO [default: the local address literal, e.g. [192.0.2.1]].
     #[arg(long, value_name = "NAME")]
     pub helo: Option<String>,

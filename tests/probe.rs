@@ -689,3 +689,100 @@ fn mx_lookup_probes_the_preferred_host() {
         "{v}"
     );
 }
+
+#[test]
+fn a_ca_true_self_signed_certificate_named_in_ca_file_is_trusted_as_itself() {
+    // what `openssl req -x509 -newkey ... -subj /CN=localhost` makes: CA:TRUE, self-signed
+    let key = KeyPair::generate().unwrap();
+    let mut p = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(DnType::CommonName, "localhost");
+    let cert = p.self_signed(&key).unwrap();
+    let ca = temp_file("self.pem", &cert.pem());
+    let ca = ca.to_str().unwrap().to_string();
+    let chain = vec![cert.der().clone()];
+    let (port, _) = tls_server(chain.clone(), key.serialize_der());
+    let (code, v) = probe(&[&addr(port), "--cert-name", "localhost", "--ca-file", &ca]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["code"], Value::Null, "{v}");
+    // pinned, its name is still checked
+    let (port, _) = tls_server(chain, key.serialize_der());
+    let (_, v) = probe(&[
+        &addr(port),
+        "--cert-name",
+        "mx.other.test",
+        "--ca-file",
+        &ca,
+    ]);
+    assert_eq!(v["code"], "4.7.320", "{v}");
+    assert!(
+        !failed_step(&v)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("OtherError"),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_server_that_drips_its_tls_records_ends_at_the_deadline() {
+    let pki = test_ca();
+    let (chain, key) = leaf(&pki, &[NAME, "127.0.0.1"], 2020, 2090);
+    let ca = pki.ca_file.to_str().unwrap().to_string();
+    let log: Log = Arc::default();
+    let l2 = log.clone();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
+    .unwrap();
+    let port = server(move |mut s| {
+        let _ = s.write_all(b"220 mx.probe.test ESMTP test\r\n");
+        if !dialogue(&mut s, true, &l2) {
+            return;
+        }
+        let Ok(conn) = rustls::ServerConnection::new(Arc::new(config)) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(conn, s);
+        let Some(_ehlo) = read_line(&mut tls) else {
+            return;
+        };
+        // the reply, encrypted, one byte every 200 ms: 12 s and more for the whole record
+        let _ = tls
+            .conn
+            .writer()
+            .write_all(b"250-mx.probe.test hello\r\n250 8BITMIME\r\n");
+        let mut records = Vec::new();
+        while tls.conn.wants_write() {
+            if tls.conn.write_tls(&mut records).is_err() {
+                return;
+            }
+        }
+        for b in records {
+            if tls.sock.write_all(&[b]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let started = Instant::now();
+    let (code, v) = probe(&[
+        &addr(port),
+        "--cert-name",
+        NAME,
+        "--ca-file",
+        &ca,
+        "--timeout",
+        "1s",
+    ]);
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(failed_step(&v)["step"], "ehlo-tls", "{v}");
+    assert_eq!(v["code"], "4.4.315", "{v}");
+    // the drip would take 12 s and more: the 1 s step limit ended it
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}

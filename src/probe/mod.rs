@@ -40,6 +40,8 @@ pub struct Options {
     pub require_tls: bool,
     pub cert_name: Option<String>,
     pub timeout: Duration,
+    /// The whole probe's time limit: no step goes on past it.
+    pub deadline: Duration,
     pub helo: Option<String>,
     pub roots: tls::Roots,
 }
@@ -214,6 +216,10 @@ impl Options {
     /// Checks the command line. An error is one line for the user (exit status 2).
     pub fn from_args(a: &ProbeArgs) -> Result<Options, String> {
         let timeout = parse_duration(&a.timeout)?;
+        let deadline = match &a.deadline {
+            Some(d) => parse_duration(d).map_err(|e| e.replacen("--timeout", "--deadline", 1))?,
+            None => timeout.saturating_mul(4),
+        };
         let target = match (&a.host, &a.mx) {
             (Some(h), None) => {
                 let (host, p) = parse_host_port(h)?;
@@ -267,6 +273,7 @@ impl Options {
             require_tls: a.require_tls,
             cert_name: a.cert_name.clone(),
             timeout,
+            deadline,
             helo: a.helo.clone(),
             roots,
         })
@@ -343,11 +350,38 @@ fn refused_reply(what: &str, r: &smtp::Reply) -> Failure {
 /// TCP connect to each address in turn; the first that answers wins. Every failure is
 /// listed; the predicted code is 4.4.316 when every address refused, 4.4.315 when one
 /// timed out, else 4.4.317.
-pub fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<(TcpStream, String), Failure> {
+/// Addresses tried at most, as MTAs cap them (Postfix's `smtp_mx_address_limit` is 5, Exim
+/// tries each host's addresses until its own limit): the rest are named, not tried.
+pub const MAX_ADDRESSES: usize = 10;
+
+/// Tries the addresses in turn (duplicates once, at most `MAX_ADDRESSES`), each for
+/// `timeout` and none past `end`; reports every attempt.
+pub fn connect(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+    end: Instant,
+) -> Result<(TcpStream, String), Failure> {
+    let mut unique: Vec<SocketAddr> = Vec::new();
+    for a in addrs {
+        if !unique.contains(a) {
+            unique.push(*a);
+        }
+    }
+    let skipped = unique.len().saturating_sub(MAX_ADDRESSES);
+    unique.truncate(MAX_ADDRESSES);
     let mut tried = Vec::new();
     let (mut refused, mut timed_out) = (0, 0);
-    for a in addrs {
-        match TcpStream::connect_timeout(a, timeout) {
+    for (i, a) in unique.iter().enumerate() {
+        let left = timeout.min(end.saturating_duration_since(Instant::now()));
+        if left.is_zero() {
+            timed_out += 1;
+            tried.push(format!(
+                "{} more not tried: the probe's deadline passed",
+                unique.len() - i
+            ));
+            break;
+        }
+        match TcpStream::connect_timeout(a, left) {
             Ok(s) => {
                 let mut d = format!("connected to {a}");
                 if !tried.is_empty() {
@@ -363,7 +397,7 @@ pub fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<(TcpStream, St
                     }
                     io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
                         timed_out += 1;
-                        format!("no answer within {}", show_duration(timeout))
+                        format!("no answer within {}", show_duration(left))
                     }
                     _ => e.to_string(),
                 };
@@ -371,9 +405,15 @@ pub fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<(TcpStream, St
             }
         }
     }
+    if skipped > 0 {
+        tried.push(format!(
+            "{skipped} more address{} not tried (at most {MAX_ADDRESSES})",
+            if skipped == 1 { "" } else { "es" }
+        ));
+    }
     let code = if timed_out > 0 {
         TIMED_OUT
-    } else if refused == addrs.len() {
+    } else if refused == unique.len() {
         REFUSED
     } else {
         CANNOT_CONNECT
@@ -415,10 +455,16 @@ pub fn run(opts: &Options, on_step: &mut dyn FnMut(&Step)) -> Report {
 }
 
 fn probe_steps(opts: &Options, run: &mut Run<'_>) {
+    let end = Instant::now() + opts.deadline;
+    // each step's time limit: --timeout, and never past the whole probe's deadline
+    let left = || {
+        opts.timeout
+            .min(end.saturating_duration_since(Instant::now()))
+    };
     let timeout = opts.timeout;
     // 1. resolve
     let Some((host, addrs)) = run.step("resolve", || {
-        resolve::resolve(&opts.target, timeout).map(|r| {
+        resolve::resolve(&opts.target, left()).map(|r| {
             let d = r.detail.clone();
             ((r.host, r.addrs), d)
         })
@@ -427,7 +473,7 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
     };
     run.report.host = host.clone();
     // 2. connect
-    let Some(tcp) = run.step("connect", || connect(&addrs, timeout)) else {
+    let Some(tcp) = run.step("connect", || connect(&addrs, timeout, end)) else {
         return;
     };
     run.report.address = tcp.peer_addr().ok();
@@ -437,7 +483,7 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
             .unwrap_or_else(|_| "[127.0.0.1]".into())
     });
     let _ = tcp.set_nodelay(true);
-    let mut conn = Conn::new(Stream::Plain(tcp), timeout);
+    let mut conn = Conn::new(Stream::Plain(tcp), timeout).until(end);
     // 3. banner and EHLO
     // after a refusing reply the session is still up: end it as a client should (RFC 5321
     // section 3.1: a server that refuses with 554 waits for QUIT), without a step of its own
@@ -510,7 +556,7 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
     };
     let name = opts.cert_name.clone().unwrap_or_else(|| host.clone());
     let Some(session) = run.step("tls", || {
-        let s = tls::handshake(tcp, &name, &opts.roots, timeout).map_err(|e| match e {
+        let s = tls::handshake(tcp, &name, &opts.roots, left()).map_err(|e| match e {
             tls::TlsError::Certificate { reason, detail } => Failure {
                 code: CERTIFICATE,
                 reason: Some(reason),
@@ -536,7 +582,7 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
     }) else {
         return;
     };
-    let mut conn = Conn::new(Stream::Tls(Box::new(session.stream)), timeout);
+    let mut conn = Conn::new(Stream::Tls(Box::new(session.stream)), timeout).until(end);
     let ok = run.step("ehlo-tls", || match conn.command(&format!("EHLO {helo}")) {
         Ok(r) if r.code == 250 => Ok(((), r.first_line())),
         Ok(r) => {
@@ -753,11 +799,33 @@ mod tests {
             .unwrap();
         let open = TcpListener::bind("127.0.0.1:0").unwrap();
         let addrs = [closed, open.local_addr().unwrap()];
-        let (_s, detail) = connect(&addrs, Duration::from_secs(5)).unwrap();
+        let end = Instant::now() + Duration::from_secs(60);
+        let (_s, detail) = connect(&addrs, Duration::from_secs(5), end).unwrap();
         assert!(detail.contains("refused"), "{detail}");
-        let f = connect(&[closed, closed], Duration::from_secs(5)).unwrap_err();
+        // the same address twice is tried once
+        let f = connect(&[closed, closed], Duration::from_secs(5), end).unwrap_err();
         assert_eq!(f.code, REFUSED);
-        assert_eq!(f.detail.matches("refused").count(), 2);
+        assert_eq!(f.detail.matches("refused").count(), 1);
+        // at most MAX_ADDRESSES are tried, the rest named
+        let many: Vec<SocketAddr> = (0..MAX_ADDRESSES + 2)
+            .map(|_| {
+                TcpListener::bind("127.0.0.1:0")
+                    .unwrap()
+                    .local_addr()
+                    .unwrap()
+            })
+            .collect();
+        let f = connect(&many, Duration::from_secs(5), end).unwrap_err();
+        assert_eq!(f.detail.matches("refused").count(), MAX_ADDRESSES);
+        assert!(
+            f.detail.contains("2 more addresses not tried"),
+            "{}",
+            f.detail
+        );
+        // past the probe's deadline nothing more is tried
+        let f = connect(&many, Duration::from_secs(5), Instant::now()).unwrap_err();
+        assert_eq!(f.code, TIMED_OUT);
+        assert!(f.detail.contains("deadline passed"), "{}", f.detail);
     }
 
     #[test]

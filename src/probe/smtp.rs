@@ -3,8 +3,10 @@
 //! in time. The probe never sends MAIL FROM, RCPT TO or DATA: `Conn::command` refuses to.
 
 use rustls::{ClientConnection, StreamOwned};
+use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// A reply line longer than this (RFC 5321 allows 512) is not an SMTP server talking.
@@ -115,26 +117,83 @@ pub fn parse_line(line: &[u8]) -> Result<(u16, bool, &[u8]), String> {
     }
 }
 
+/// A TCP stream whose every read and write ends by a shared deadline: the socket's time
+/// limit is set to what is left before each of them, so a server that drips its TLS records
+/// a byte at a time cannot hold one operation past its deadline (TLS reads many times to
+/// complete one record).
+pub struct Deadlined {
+    pub tcp: TcpStream,
+    pub deadline: Rc<Cell<Option<Instant>>>,
+}
+
+impl Deadlined {
+    pub fn new(tcp: TcpStream) -> Deadlined {
+        Deadlined {
+            tcp,
+            deadline: Rc::new(Cell::new(None)),
+        }
+    }
+
+    fn arm(&self) -> io::Result<()> {
+        if let Some(d) = self.deadline.get() {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            self.tcp.set_read_timeout(Some(left))?;
+            self.tcp.set_write_timeout(Some(left))?;
+        }
+        Ok(())
+    }
+}
+
+impl Read for Deadlined {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Deadlined {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
 /// The connection, plain or after STARTTLS.
 pub enum Stream {
     Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Tls(Box<StreamOwned<ClientConnection, Deadlined>>),
 }
 
 impl Stream {
     fn tcp(&self) -> &TcpStream {
         match self {
             Stream::Plain(s) => s,
-            Stream::Tls(s) => &s.sock,
+            Stream::Tls(s) => &s.sock.tcp,
+        }
+    }
+
+    /// Bounds every socket operation of the stream by `deadline` (TLS: each record read).
+    fn bound(&self, deadline: Instant) {
+        if let Stream::Tls(s) = self {
+            s.sock.deadline.set(Some(deadline));
         }
     }
 }
 
-/// An SMTP client connection with its own read buffer and a time limit per operation.
+/// An SMTP client connection with its own read buffer and a time limit per operation (and
+/// none past the end of the whole probe).
 pub struct Conn {
     stream: Stream,
     buf: Vec<u8>,
     timeout: Duration,
+    end: Option<Instant>,
 }
 
 impl Conn {
@@ -143,7 +202,20 @@ impl Conn {
             stream,
             buf: Vec::new(),
             timeout,
+            end: None,
         }
+    }
+
+    /// No operation goes on past `end` (the probe's total deadline).
+    pub fn until(mut self, end: Instant) -> Conn {
+        self.end = Some(end);
+        self
+    }
+
+    /// The deadline of an operation starting now.
+    fn deadline(&self) -> Instant {
+        let d = Instant::now() + self.timeout;
+        self.end.map_or(d, |e| d.min(e))
     }
 
     /// Gives the TCP stream back for the TLS handshake after a 220 to STARTTLS. Anything the
@@ -174,7 +246,8 @@ impl Conn {
 
     /// Reads one complete reply, within the time limit as a whole.
     pub fn read_reply(&mut self) -> Result<Reply, DialogueError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.deadline();
+        self.stream.bound(deadline);
         let mut code = None;
         let mut lines = Vec::new();
         loop {
@@ -252,7 +325,8 @@ impl Conn {
                 "the probe never sends mail transaction commands",
             )));
         }
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.deadline();
+        self.stream.bound(deadline);
         let left = Self::remaining(deadline)?;
         self.set_timeouts(left).map_err(DialogueError::from_io)?;
         let bytes = format!("{line}\r\n");

@@ -25,6 +25,9 @@ pub struct Roots {
     store: Arc<RootCertStore>,
     /// `None` for the built-in set.
     pub file: Option<PathBuf>,
+    /// The certificates of `--ca-file` as they are: one of them presented by the server is
+    /// trusted as itself (pinned), whatever its CA flag, as openssl and curl do.
+    pinned: Arc<Vec<Vec<u8>>>,
 }
 
 impl Roots {
@@ -34,6 +37,7 @@ impl Roots {
                 webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
             )),
             file: None,
+            pinned: Arc::default(),
         }
     }
 
@@ -42,14 +46,16 @@ impl Roots {
         let shown = crate::sanitize::visible(path.as_os_str().as_encoded_bytes());
         let bytes = std::fs::read(path).map_err(|e| format!("--ca-file {shown}: {e}"))?;
         let mut store = RootCertStore::empty();
+        let mut pinned = Vec::new();
         let mut bad = 0usize;
         for cert in CertificateDer::pem_slice_iter(&bytes) {
             let cert = cert.map_err(|e| format!("--ca-file {shown}: not a PEM file: {e}"))?;
+            pinned.push(cert.as_ref().to_vec());
             if store.add(cert).is_err() {
                 bad += 1;
             }
         }
-        if store.is_empty() {
+        if store.is_empty() && pinned.is_empty() {
             return Err(if bad > 0 {
                 format!("--ca-file {shown}: none of its {bad} certificates can be used as a root")
             } else {
@@ -59,6 +65,7 @@ impl Roots {
         Ok(Roots {
             store: Arc::new(store),
             file: Some(path.to_path_buf()),
+            pinned: Arc::new(pinned),
         })
     }
 
@@ -83,6 +90,7 @@ struct Seen {
 struct Recorder {
     inner: Arc<WebPkiServerVerifier>,
     seen: Mutex<Option<Seen>>,
+    pinned: Arc<Vec<Vec<u8>>>,
 }
 
 impl ServerCertVerifier for Recorder {
@@ -100,8 +108,43 @@ impl ServerCertVerifier for Recorder {
                 intermediates: intermediates.len(),
             });
         }
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        let verdict = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        match verdict {
+            // the very certificate the user trusts (pinned in --ca-file): its issuer and CA
+            // flag do not matter, its dates and name still do
+            Err(rustls::Error::InvalidCertificate(ref ce))
+                if self
+                    .pinned
+                    .iter()
+                    .any(|p| p.as_slice() == end_entity.as_ref())
+                    && !matches!(
+                        ce,
+                        CertificateError::Expired
+                            | CertificateError::ExpiredContext { .. }
+                            | CertificateError::NotValidYet
+                            | CertificateError::NotValidYetContext { .. }
+                            | CertificateError::NotValidForName
+                            | CertificateError::NotValidForNameContext { .. }
+                            | CertificateError::Revoked
+                    ) =>
+            {
+                let ee = webpki::EndEntityCert::try_from(end_entity).map_err(|_| {
+                    rustls::Error::InvalidCertificate(CertificateError::BadEncoding)
+                })?;
+                ee.verify_is_valid_for_subject_name(server_name)
+                    .map_err(|_| {
+                        rustls::Error::InvalidCertificate(CertificateError::NotValidForName)
+                    })?;
+                Ok(ServerCertVerified::assertion())
+            }
+            v => v,
+        }
     }
 
     fn verify_tls12_signature(
@@ -146,7 +189,7 @@ pub enum TlsError {
 
 /// A completed handshake.
 pub struct Session {
-    pub stream: StreamOwned<ClientConnection, TcpStream>,
+    pub stream: StreamOwned<ClientConnection, super::smtp::Deadlined>,
     /// `TLS 1.3, TLS13_AES_256_GCM_SHA384; certificate CN=... issued by CN=..., valid until ...`
     pub summary: String,
 }
@@ -166,6 +209,7 @@ pub fn handshake(
     let recorder = Arc::new(Recorder {
         inner,
         seen: Mutex::new(None),
+        pinned: roots.pinned.clone(),
     });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -218,7 +262,7 @@ pub fn handshake(
     }
     let summary = describe(&conn);
     Ok(Session {
-        stream: StreamOwned::new(conn, tcp),
+        stream: StreamOwned::new(conn, super::smtp::Deadlined::new(tcp)),
         summary,
     })
 }
@@ -353,7 +397,13 @@ fn classify(e: &rustls::Error, seen: Option<&Seen>) -> TlsError {
                     format!("invalid purpose: {who} is not for server authentication"),
                 )
             }
-            other => cert("invalid", format!("invalid: {who} was refused: {other:?}")),
+            CertificateError::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity") => cert(
+                "ca as server certificate",
+                format!(
+                    "a CA certificate as the server's: {who} is a certificate authority's (CA:TRUE), not a server's; name it in --ca-file to trust it as itself"
+                ),
+            ),
+            other => cert("invalid", format!("invalid: {who} was refused ({other})")),
         },
         rustls::Error::AlertReceived(alert) => TlsError::Negotiation(format!(
             "the server ended the TLS handshake with the alert {alert:?}"
