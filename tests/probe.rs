@@ -627,7 +627,18 @@ fn dns_server() -> u16 {
                     answers.push((15, rd));
                 }
                 ("mx.probe.test", 1) => answers.push((1, vec![127, 0, 0, 1])),
-                ("probe.test" | "mx.probe.test", _) => {}
+                // a host of 25 addresses, 12 of them distinct
+                ("many.test", 15) => {
+                    let mut rd = 10u16.to_be_bytes().to_vec();
+                    rd.extend(labels("mx.many.test"));
+                    answers.push((15, rd));
+                }
+                ("mx.many.test", 1) => {
+                    for i in 0..25u8 {
+                        answers.push((1, vec![127, 0, 0, 1 + i % 12]));
+                    }
+                }
+                ("probe.test" | "mx.probe.test" | "many.test" | "mx.many.test", _) => {}
                 _ => rcode = 3, // NXDOMAIN
             }
             let mut r = Vec::new();
@@ -785,4 +796,31 @@ fn a_server_that_drips_its_tls_records_ends_at_the_deadline() {
     assert_eq!(v["code"], "4.4.315", "{v}");
     // the drip would take 12 s and more: the 1 s step limit ended it
     assert!(took < Duration::from_secs(8), "{took:?}");
+}
+
+#[test]
+fn a_name_of_many_addresses_is_tried_once_each_and_at_most_ten() {
+    let dns = format!("127.0.0.1:{}", dns_server());
+    // a port nothing listens on, at every 127.0.0.x
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "many.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &closed,
+        "--timeout",
+        "2s",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["code"], "4.4.316", "{v}");
+    let d = failed_step(&v)["detail"].as_str().unwrap();
+    assert_eq!(d.matches(" refused").count(), 10, "{d}");
+    assert!(d.contains("2 more addresses not tried"), "{d}");
 }
