@@ -346,6 +346,19 @@ fn markdown_report() {
     // escaped for Markdown with backslashes, never HTML (no entities to show in plain text)
     assert!(s.contains("\\| \\<script\\> \\`x\\`"), "{s}");
     assert!(!s.contains("&gt;") && !s.contains("<script>"), "{s}");
+    // nothing the input holds becomes a link where the report is pasted
+    let out = cmd()
+        .args(["--format", "markdown"])
+        .write_stdin("450 4.4.316 see https://evil.example/x www.evil.example m@evil.example\n")
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("https\\://evil.example/x"), "{s}");
+    assert!(
+        s.contains("www\\.evil.example") && s.contains("m\\@evil.example"),
+        "{s}"
+    );
+    assert!(!s.contains("https://evil"), "{s}");
 }
 
 #[test]

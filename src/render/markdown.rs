@@ -22,6 +22,11 @@ pub fn md(s: &str) -> String {
         .replace('_', "\\_")
         .replace('[', "\\[")
         .replace(']', "\\]")
+        // what GitHub-flavoured Markdown would turn into links where it is pasted: a URL,
+        // a `www.` name, an address
+        .replace("://", "\\://")
+        .replace("www.", "www\\.")
+        .replace('@', "\\@")
 }
 
 pub struct Markdown {
