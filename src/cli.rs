@@ -104,6 +104,11 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "WHICH", value_enum, default_value_t = DirectionArg::Both)]
     pub direction: DirectionArg,
 
+    /// With --format json or ndjson: only these keys of each finding, in this order (a comma
+    /// list, e.g. path,line,code,reason,recipient).
+    #[arg(long, value_name = "KEYS")]
+    pub fields: Option<String>,
+
     /// The system whose queue holds the messages, for its own steps (default: told by each
     /// input: the log's MTA, the bounce's layout, the trace's kind).
     #[arg(long, value_name = "NAME", value_enum)]

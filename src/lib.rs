@@ -245,6 +245,31 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
             }
         },
     };
+    let fields = match &args.fields {
+        None => None,
+        Some(list) => {
+            let mut keys = Vec::new();
+            for k in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                match render::json::FINDING_KEYS.iter().find(|f| **f == k) {
+                    Some(f) => keys.push(*f),
+                    None => {
+                        return usage_error(&format!(
+                            "--fields: `{}` is not a key of a finding (keys: {})",
+                            sanitize::text(k),
+                            render::json::FINDING_KEYS.join(", ")
+                        ));
+                    }
+                }
+            }
+            if keys.is_empty() {
+                return usage_error("--fields: no key given");
+            }
+            if !matches!(cli.format, Format::Json | Format::Ndjson) {
+                return usage_error("--fields works with --format json or ndjson");
+            }
+            Some(keys)
+        }
+    };
     let retry_window = match &args.retry_window {
         None => None,
         Some(s) => match time::parse_duration(s) {
@@ -280,7 +305,7 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
     }
     let mut st = Output {
         out,
-        renderer: render::renderer(cli.format, style, args.summary),
+        renderer: render::renderer(cli.format, style, args.summary, fields),
         timeline: grouping.then(|| queue::Timeline::new(retry_window, now)),
         redactor: args.redact.then(redact::Redactor::new),
         tally,

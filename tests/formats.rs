@@ -988,3 +988,73 @@ fn exim_verdicts_are_failures_even_in_words_not_known() {
     assert_eq!(v[0]["reply"], 550);
     assert_eq!(v[0]["platform"], "exim");
 }
+
+#[test]
+fn fields_keeps_only_the_keys_asked_for_in_their_order() {
+    let log = fixture("postfix.log");
+    let out = cmd()
+        .args([
+            "--format",
+            "ndjson",
+            "--fail-on",
+            "none",
+            "--fields",
+            "line,reason,recipient",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().nth(1).unwrap();
+    assert_eq!(
+        first,
+        r#"{"line":3,"reason":"networkerror","recipient":"dana@example.com"}"#
+    );
+    // json: the same objects in the document
+    let out = cmd()
+        .args([
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--fields",
+            "code,fixes",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &doc["findings"][1];
+    assert_eq!(f.as_object().unwrap().len(), 2);
+    assert_eq!(f["code"], "4.4.1");
+    assert!(
+        f["fixes"][1].as_str().unwrap().contains("dana@example.com")
+            || f["fixes"].to_string().contains("mail.example.com")
+    );
+    // every key of a whole finding can be named, and only those
+    let whole = run(&log);
+    let keys: Vec<&str> = whole[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut known = ndr_doctor::render::json::FINDING_KEYS.to_vec();
+    let mut seen = keys.clone();
+    known.sort_unstable();
+    seen.sort_unstable();
+    assert_eq!(known, seen);
+    // an unknown key: a usage error naming the valid ones
+    let out = cmd()
+        .args(["--format", "ndjson", "--fields", "line,bogus"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`bogus` is not a key") && err.contains("recipient"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}

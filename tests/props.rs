@@ -98,7 +98,7 @@ fn json_of(findings: &[Finding]) -> Vec<u8> {
     findings.iter().for_each(|f| tally.add(f));
     tally.warnings.push("a \x1b[2J warning".into());
     let mut w = Vec::new();
-    let mut r = render::renderer(Format::Json, style, false);
+    let mut r = render::renderer(Format::Json, style, false, None);
     r.findings(&mut w, findings).unwrap();
     r.finish(&mut w, &tally, None).unwrap();
     w

@@ -44,6 +44,98 @@ impl<'a> FindingJson<'a> {
     }
 }
 
+/// The keys of a finding object, in their order: what `--fields` may name.
+pub const FINDING_KEYS: &[&str] = &[
+    "path",
+    "message",
+    "line",
+    "code",
+    "reply",
+    "entry",
+    "known",
+    "category",
+    "severity",
+    "state",
+    "root_cause",
+    "recipient",
+    "remote_host",
+    "remote_ip",
+    "timestamp",
+    "message_id",
+    "excerpt",
+    "remote_reply",
+    "symptom",
+    "nested",
+    "time",
+    "reason",
+    "hard_bounce",
+    "basis",
+    "stage",
+    "direction",
+    "platform",
+    "title",
+    "causes",
+    "fixes",
+    "verify",
+];
+
+/// The keys that come from the catalog: a selection without them needs no texts.
+const TEXT_KEYS: &[&str] = &["title", "causes", "fixes", "verify"];
+
+/// A finding object with only some of its keys, in the order asked for.
+struct Selected(Vec<(&'static str, serde_json::Value)>);
+
+impl Serialize for Selected {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// A finding object in the document: whole, or with the `--fields` asked for.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum FindingOut<'a> {
+    Whole(Box<FindingJson<'a>>),
+    Some(Selected),
+}
+
+/// A finding object with only the `fields` asked for (`--fields`), in their order.
+fn selected(f: &Finding, lang: Lang, fields: &[&'static str]) -> io::Result<Selected> {
+    let whole = if fields.iter().any(|k| TEXT_KEYS.contains(k)) {
+        serde_json::to_value(FindingJson::new(f, lang))
+    } else {
+        serde_json::to_value(FindingFields::new(f))
+    }
+    .map_err(io::Error::other)?;
+    Ok(Selected(
+        fields
+            .iter()
+            .map(|k| {
+                (
+                    *k,
+                    whole.get(*k).cloned().unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// One line of ndjson with only the `fields` asked for, in their order.
+fn selected_line(
+    f: &Finding,
+    lang: Lang,
+    fields: &[&'static str],
+    out: &mut String,
+) -> io::Result<()> {
+    out.push_str(&to_safe_string(&selected(f, lang, fields)?, false)?);
+    Ok(())
+}
+
 /// The part of a finding object that comes from the input (everything but the texts).
 #[derive(Serialize)]
 struct FindingFields<'a> {
@@ -336,6 +428,8 @@ pub struct Json {
     collected: Vec<Finding>,
     warnings: Vec<String>,
     texts: TextCache,
+    /// `--fields`: only these keys of each finding, in this order.
+    fields: Option<Vec<&'static str>>,
 }
 
 impl Json {
@@ -347,7 +441,14 @@ impl Json {
             collected: Vec::new(),
             warnings: Vec::new(),
             texts: TextCache::default(),
+            fields: None,
         }
+    }
+
+    /// Keeps only these keys of each finding (`--fields`; each one of [`FINDING_KEYS`]).
+    pub fn with_fields(mut self, fields: Option<Vec<&'static str>>) -> Json {
+        self.fields = fields;
+        self
     }
 }
 
@@ -386,7 +487,7 @@ struct Summary<'a> {
 #[derive(Serialize)]
 struct Document<'a> {
     schema: u32,
-    findings: Vec<FindingJson<'a>>,
+    findings: Vec<FindingOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     deliveries: Option<Vec<DeliveryJson<'a>>>,
     summary: Summary<'a>,
@@ -402,7 +503,10 @@ impl Renderer for Json {
             let mut line = String::new();
             for f in batch {
                 line.clear();
-                self.texts.finding_line(f, self.style.lang, &mut line)?;
+                match &self.fields {
+                    Some(k) => selected_line(f, self.style.lang, k, &mut line)?,
+                    None => self.texts.finding_line(f, self.style.lang, &mut line)?,
+                }
                 line.push('\n');
                 w.write_all(line.as_bytes())?;
             }
@@ -439,8 +543,11 @@ impl Renderer for Json {
             findings: self
                 .collected
                 .iter()
-                .map(|f| FindingJson::new(f, lang))
-                .collect(),
+                .map(|f| match &self.fields {
+                    Some(k) => selected(f, lang, k).map(FindingOut::Some),
+                    None => Ok(FindingOut::Whole(Box::new(FindingJson::new(f, lang)))),
+                })
+                .collect::<io::Result<_>>()?,
             deliveries: report.map(|r| {
                 r.deliveries
                     .iter()

@@ -276,11 +276,16 @@ pub trait Renderer {
 
 /// The renderer of a format. `summary`: the user asked for deliveries and summary tables
 /// rather than one entry per finding.
-pub fn renderer(format: Format, style: Style, summary: bool) -> Box<dyn Renderer> {
+pub fn renderer(
+    format: Format,
+    style: Style,
+    summary: bool,
+    fields: Option<Vec<&'static str>>,
+) -> Box<dyn Renderer> {
     match format {
         Format::Human => Box::new(human::Human::new(style, summary)),
-        Format::Json => Box::new(json::Json::new(style, false, summary)),
-        Format::Ndjson => Box::new(json::Json::new(style, true, summary)),
+        Format::Json => Box::new(json::Json::new(style, false, summary).with_fields(fields)),
+        Format::Ndjson => Box::new(json::Json::new(style, true, summary).with_fields(fields)),
         Format::Github => Box::new(github::Github::new(style)),
         Format::Markdown => Box::new(markdown::Markdown::new(style)),
     }
