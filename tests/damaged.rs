@@ -204,3 +204,20 @@ fn the_rest_of_a_message_cut_for_size_stays_in_that_message() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("message 1 larger than 32 MiB"), "{stderr}");
 }
+
+#[test]
+fn a_file_shorter_than_its_size_says_so() {
+    // a /sys attribute stands in for a file that shrank while read: its size says 4096 bytes,
+    // it holds a few
+    let sys = std::path::Path::new("/sys/class/net/lo/mtu");
+    let size = std::fs::metadata(sys).map(|m| m.len()).unwrap_or(0);
+    if size == 0 || std::fs::read(sys).map_or(true, |b| b.len() as u64 >= size) {
+        eprintln!("no /sys attribute shorter than its size here: skipped");
+        return;
+    }
+    let (_, stderr) = run(sys);
+    assert!(
+        stderr.contains("mtu: the file shrank while it was read"),
+        "{stderr}"
+    );
+}

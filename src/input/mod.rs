@@ -546,23 +546,24 @@ pub fn read<E>(
             r.fill(MAX_DOCUMENT).map_err(err)?;
             if r.eof {
                 let text = std::mem::take(&mut r.buf);
-                return Ok(each(Unit::Document {
+                Ok(each(Unit::Document {
                     doc: Document::text(text),
                     message: 1,
-                }));
+                }))
+            } else {
+                // Too big for a pasted message: whatever it is, it is scanned line by line.
+                match warn(
+                    each,
+                    format!(
+                        "{}: more than {} MiB of unstructured text: scanned line by line",
+                        crate::sanitize::text(&path),
+                        MAX_DOCUMENT >> 20
+                    ),
+                ) {
+                    Err(e) => Ok(Err(e)),
+                    Ok(()) => Ok(stream_lines(&mut r, 1, &path, each).map_err(err)?),
+                }
             }
-            // Too big for a pasted message: whatever it is, it is scanned line by line.
-            if let Err(e) = warn(
-                each,
-                format!(
-                    "{}: more than {} MiB of unstructured text: scanned line by line",
-                    crate::sanitize::text(&path),
-                    MAX_DOCUMENT >> 20
-                ),
-            ) {
-                return Ok(Err(e));
-            }
-            Ok(stream_lines(&mut r, 1, &path, each).map_err(err)?)
         }
     };
     let lost = damaged.borrow_mut().take();
