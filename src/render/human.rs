@@ -482,11 +482,6 @@ fn cols(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
 }
 
-/// A cell cut to `max` display columns, marked with `…` when cut.
-fn fit(s: &str, max: usize) -> String {
-    super::wrap::cut(s, max).into_owned()
-}
-
 /// Writes rows as columns padded to the widest cell (in display columns), within `max`
 /// columns: the widest columns are cut (with `…`) until the table fits; when even that
 /// cannot make it fit, each row is written as `HEADER: value` lines instead.
@@ -525,7 +520,7 @@ fn table(
     let line = |cells: Vec<String>| -> String {
         let mut out = String::from(" ");
         for (i, c) in cells.iter().enumerate() {
-            let c = fit(c, width[i]);
+            let c = super::wrap::cut(c, width[i]);
             out.push(' ');
             out.push_str(&c);
             if i + 1 < cells.len() {

@@ -219,16 +219,23 @@ pub fn explain_finding(f: &Finding, lang: Lang) -> Explanation<'_> {
 
 /// A finding's values for the steps' slots.
 pub fn slots_of(f: &Finding) -> Slots<'_> {
+    let (queue_id, message_id) = split_id(f.message_id.as_deref());
     Slots {
         recipient: f.recipient.as_deref(),
         remote_host: f.remote_host.as_deref(),
         remote_ip: f.remote_ip.as_deref(),
-        // a log's message id is the MTA's queue id; a bounce's is the original Message-ID
-        queue_id: f
-            .message_id
-            .as_deref()
-            .filter(|m| !m.contains('@') && *m != "NOQUEUE"),
-        message_id: f.message_id.as_deref().filter(|m| m.contains('@')),
+        queue_id,
+        message_id,
+    }
+}
+
+/// A finding's or delivery's message id as the slot it fills: a log's is the MTA's queue id
+/// (Postfix's `NOQUEUE` is none), a bounce's the original `Message-ID` (it holds an `@`).
+fn split_id(id: Option<&str>) -> (Option<&str>, Option<&str>) {
+    match id {
+        Some(m) if m.contains('@') => (None, Some(m)),
+        Some(m) if m != "NOQUEUE" => (Some(m), None),
+        _ => (None, None),
     }
 }
 
@@ -350,16 +357,14 @@ pub fn explain_delivery(d: &Delivery, lang: Lang) -> Explanation<'_> {
         d.state == State::Queued,
         lang,
     );
+    let (queue_id, message_id) = split_id(d.message_id.as_deref());
     x.slots = Some((
         Slots {
             recipient: d.recipient.as_deref(),
             remote_host: d.destination.as_deref().filter(|h| h.contains('.')),
             remote_ip: None,
-            queue_id: d
-                .message_id
-                .as_deref()
-                .filter(|m| !m.contains('@') && *m != "NOQUEUE"),
-            message_id: d.message_id.as_deref().filter(|m| m.contains('@')),
+            queue_id,
+            message_id,
         },
         Shell::of(d.platform),
     ));
