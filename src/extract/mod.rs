@@ -731,11 +731,11 @@ pub fn scan_record(
     out: &mut Vec<Finding>,
 ) {
     let mut hits = analyze(line, line, false, opts);
+    let mut verdict = context::verdict(line);
     if hits.is_empty() {
         // the MTA's own verdict on a delivery is a failure even when its words are not
         // recognised: Exim's `**` (failed for good), Postfix's `status=bounced|expired`, and a
         // deferral that quotes the remote server's reply code
-        let verdict = context::verdict(line);
         let reply = bare_reply(line);
         let failure = match verdict {
             Some(Verdict::Bounced | Verdict::Expired) => true,
@@ -754,7 +754,6 @@ pub fn scan_record(
     }
     let ctx = context::line_context(line);
     let direction = context::direction(line);
-    let mut verdict = context::verdict(line);
     // our server refusing an incoming client says so for good unless it says `temporarily`
     if direction == Direction::Inbound
         && verdict.is_none()
