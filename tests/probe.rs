@@ -150,17 +150,20 @@ fn smtp_server(starttls: bool) -> (u16, Log) {
 }
 
 /// An SMTP server that offers STARTTLS and presents `chain` with `key`.
+/// A TLS server configuration presenting `chain` with `key`.
+fn server_config(chain: Vec<CertificateDer<'static>>, key: Vec<u8>) -> rustls::ServerConfig {
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
+        .unwrap()
+}
+
 fn tls_server(chain: Vec<CertificateDer<'static>>, key: Vec<u8>) -> (u16, Log) {
     let log: Log = Arc::default();
     let l2 = log.clone();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
-    .unwrap();
+    let config = server_config(chain, key);
     let port = server(move |mut s| {
         let _ = s.write_all(b"220 mx.probe.test ESMTP test\r\n");
         if !dialogue(&mut s, true, &l2) {
@@ -742,14 +745,7 @@ fn a_server_that_drips_its_tls_records_ends_at_the_deadline() {
     let ca = pki.ca_file.to_str().unwrap().to_string();
     let log: Log = Arc::default();
     let l2 = log.clone();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
-    .unwrap();
+    let config = server_config(chain, key);
     let port = server(move |mut s| {
         let _ = s.write_all(b"220 mx.probe.test ESMTP test\r\n");
         if !dialogue(&mut s, true, &l2) {
