@@ -158,6 +158,26 @@ fn analyze_with(
         .filter(|h| h.anchored() || (bare_ok && !h.weak))
         .map(|h| h.hit)
         .collect();
+    // a success report (`--all`, and the summary's deliveries) is only its code: the words
+    // and symptoms that explain failures have nothing to say about it
+    if !found.is_empty() && found.iter().all(|h| h.code.class == 2) {
+        let mut hits: Vec<Hit> = Vec::new();
+        for h in &found {
+            if !hits.iter().any(|x| x.code == Some(h.code)) {
+                hits.push(Hit {
+                    code: Some(h.code),
+                    reply: h.reply,
+                    anchored: h.anchored(),
+                    symptom: None,
+                    overridden: false,
+                    nested: false,
+                    remote_reply: None,
+                    words: None,
+                });
+            }
+        }
+        return hits;
+    }
     let sym = if found.iter().any(|h| h.anchored()) || mail() {
         symptom::find(line)
     } else {
