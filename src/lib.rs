@@ -392,15 +392,19 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         }
         pool.flush(&mut |d| st.done(d))
     })?;
-    let report = st.timeline.take().map(|t| t.report());
+    let timeline = st.timeline.take();
+    let report = timeline.as_ref().map(queue::Timeline::report);
     st.renderer.finish(st.out, &st.tally, report.as_ref())?;
     let mut failed = st.failed;
     if let (Some(n), Some(r)) = (args.fail_on_count, report.as_ref()) {
-        let matching = r
-            .deliveries
-            .iter()
+        let mut matching = r
+            .deliveries()
             .filter(|d| policy.matches_delivery(d))
-            .count() as u64;
+            .count();
+        if policy.matches_clean_delivery() {
+            matching += r.delivered_without_failure;
+        }
+        let matching = matching as u64;
         failed = matching >= n.max(1);
     }
     Ok(if had_error {

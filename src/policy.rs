@@ -70,7 +70,13 @@ impl FailOn {
 
     /// Whether a delivery (its last error and its state) matches.
     pub fn matches_delivery(&self, d: &crate::queue::Delivery) -> bool {
-        self.matches_parts(d.last_code, &d.entry, &d.category, d.severity, d.state)
+        self.matches_parts(d.last_code, d.entry, d.category, d.severity, d.state)
+    }
+
+    /// Whether a delivery that went out without a failure (counted, not kept) matches: it
+    /// has no code, entry or failure severity.
+    pub fn matches_clean_delivery(&self) -> bool {
+        self.matches_parts(None, "", "delivered", Severity::Success, State::Delivered)
     }
 
     fn matches_parts(

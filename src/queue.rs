@@ -2,10 +2,18 @@
 //! last error, a state and the expiry countdown; and the summary figures over them.
 //!
 //! Sits between extraction and rendering: reads findings, knows nothing of output.
+//!
+//! Memory grows with the deliveries that failed, not with the log: each keeps one compact
+//! record (strings that repeat, such as categories, entries, destinations and paths, are
+//! stored once and referred to by number; times are plain integers); a delivery that went
+//! out without a failure is only counted, and remembered for a while in case a failure of
+//! it turns up later in the input (logs read newest file first). Distinct messages and
+//! recipients are counted by hash.
 
 use crate::catalog::{Code, Severity};
 use crate::extract::{Finding, State};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher, RandomState};
 
 /// Exchange Online keeps retrying a queued message for 24 hours.
 pub const DEFAULT_RETRY_WINDOW: i64 = 24 * 3600;
@@ -25,21 +33,22 @@ pub fn retry_window_of(mta: Option<&str>) -> i64 {
     }
 }
 
-/// One delivery: a message to one recipient, as far as the input shows it.
+/// One delivery: a message to one recipient, as far as the input shows it. A view of the
+/// timeline's record, made when asked for.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Delivery {
+pub struct Delivery<'a> {
     /// Network message id, message id or queue id, whichever the input has.
-    pub message_id: Option<String>,
-    pub recipient: Option<String>,
+    pub message_id: Option<&'a str>,
+    pub recipient: Option<&'a str>,
     /// The remote host or IP of the last error, else the recipient's domain.
-    pub destination: Option<String>,
+    pub destination: Option<&'a str>,
     pub first_attempt: Option<i64>,
     pub last_attempt: Option<i64>,
     pub attempts: usize,
     pub last_code: Option<Code>,
-    pub category: String,
+    pub category: &'a str,
     /// Catalog entry of the last error.
-    pub entry: String,
+    pub entry: &'a str,
     pub known: bool,
     /// The system whose queue holds the message (whose steps explain the last error).
     pub platform: &'static str,
@@ -52,29 +61,186 @@ pub struct Delivery {
     /// When retries run out (queued) or ran out (expired); None otherwise.
     pub expires_at: Option<i64>,
     /// Where the last error was found.
-    pub path: String,
+    pub path: &'a str,
     pub line: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Key {
-    id: String,
-    recipient: String,
+/// A time in a record: `NO_TIME` for none.
+const NO_TIME: i64 = i64::MIN;
+/// A name in a record: `NO_NAME` for none.
+const NO_NAME: u32 = u32::MAX;
+
+fn time_of(t: i64) -> Option<i64> {
+    (t != NO_TIME).then_some(t)
 }
 
+fn raw_time(t: Option<i64>) -> i64 {
+    t.unwrap_or(NO_TIME)
+}
+
+fn min_time(a: i64, b: i64) -> i64 {
+    match (a, b) {
+        (NO_TIME, y) => y,
+        (x, NO_TIME) => x,
+        (x, y) => x.min(y),
+    }
+}
+
+fn max_time(a: i64, b: i64) -> i64 {
+    a.max(b) // NO_TIME is the smallest
+}
+
+/// Strings that many records share, each stored once.
+#[derive(Default)]
+struct Names {
+    index: HashMap<std::sync::Arc<str>, u32>,
+    all: Vec<std::sync::Arc<str>>,
+}
+
+impl Names {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let a: std::sync::Arc<str> = std::sync::Arc::from(s);
+        let i = u32::try_from(self.all.len()).unwrap_or(NO_NAME - 1);
+        self.all.push(a.clone());
+        self.index.insert(a, i);
+        i
+    }
+
+    fn get(&self, i: u32) -> &str {
+        self.all.get(i as usize).map_or("", |s| s)
+    }
+
+    fn opt(&self, i: u32) -> Option<&str> {
+        (i != NO_NAME).then(|| self.get(i))
+    }
+}
+
+/// The few `&'static str` values a record holds (platforms, reasons, MTAs), by number.
+#[derive(Default)]
+struct Statics(Vec<&'static str>);
+
+impl Statics {
+    fn id(&mut self, s: &'static str) -> u16 {
+        if let Some(i) = self.0.iter().position(|x| *x == s) {
+            return i as u16;
+        }
+        self.0.push(s);
+        u16::try_from(self.0.len() - 1).unwrap_or(u16::MAX)
+    }
+
+    fn get(&self, i: u16) -> &'static str {
+        self.0.get(i as usize).copied().unwrap_or("")
+    }
+}
+
+/// One failing delivery, as compact as it goes (about 150 bytes and its two names).
 #[derive(Debug)]
-struct Acc {
-    d: Delivery,
-    times: BTreeSet<i64>,
-    roots: usize,
+struct Rec {
+    /// The message id followed by the recipient.
+    names: Box<str>,
+    /// Length of the message id in `names`; `u32::MAX`: no message id.
+    id_len: u32,
+    has_recipient: bool,
+    destination: u32,
+    category: u32,
+    entry: u32,
+    path: u32,
+    first: i64,
+    last: i64,
+    retry_until: i64,
+    /// the latest success report: its time and input order (0: none)
+    delivered_at: i64,
+    delivered_seq: u64,
     /// input order of the last error, for inputs without times
     last_seq: u64,
-    delivered_after: Option<(Option<i64>, u64)>,
-    /// the MTA whose log the delivery's errors come from
-    mta: Option<&'static str>,
-    retry_until: Option<i64>,
+    line: u64,
+    /// distinct event times (attempts), and root causes
+    times: u32,
+    roots: u32,
+    /// the next record of the same message id (`NO_NAME`: none)
+    next_same_id: u32,
+    last_code: Option<Code>,
+    platform: u16,
+    reason: u16,
+    /// the MTA whose log the delivery's errors come from (`u16::MAX`: unknown)
+    mta: u16,
+    severity: Severity,
+    known: bool,
+    hard_bounce: bool,
     any_expired: bool,
     any_failed: bool,
+}
+
+impl Rec {
+    fn message_id(&self) -> Option<&str> {
+        match self.id_len {
+            u32::MAX => None,
+            n => self.names.get(..n as usize),
+        }
+    }
+
+    fn recipient(&self) -> Option<&str> {
+        if !self.has_recipient {
+            return None;
+        }
+        match self.id_len {
+            u32::MAX => Some(&self.names),
+            n => self.names.get(n as usize..),
+        }
+    }
+
+    /// Whether this is the delivery of `id` (as keyed: none is empty) to `rcpt`.
+    fn is(&self, id: &str, rcpt: &str) -> bool {
+        self.message_id().unwrap_or("") == id
+            && self.recipient().unwrap_or("").eq_ignore_ascii_case(rcpt)
+    }
+
+    /// Takes an event's time into first/last attempt; `new`: the time was not seen before
+    /// for this delivery (an attempt of its own).
+    fn saw(&mut self, t: i64, new: bool) {
+        self.first = min_time(self.first, t);
+        self.last = max_time(self.last, t);
+        if new && self.times < 10_000 {
+            self.times += 1;
+        }
+    }
+}
+
+/// Success reports of deliveries without a failure: counted, and the latest ones kept by
+/// key hash (two generations of at most `RECENT` each) so a failure of the same delivery
+/// found later in the input still meets its success.
+#[derive(Default)]
+struct Delivered {
+    count: usize,
+    young: HashMap<u64, (i64, u64)>,
+    old: HashMap<u64, (i64, u64)>,
+}
+
+const RECENT: usize = 32 * 1024;
+
+impl Delivered {
+    fn take(&mut self, key: u64) -> Option<(i64, u64)> {
+        let hit = self.young.remove(&key).or_else(|| self.old.remove(&key));
+        if hit.is_some() {
+            self.count -= 1;
+        }
+        hit
+    }
+
+    fn record(&mut self, key: u64, at: i64, seq: u64) {
+        if let Some(e) = self.young.get_mut(&key).or_else(|| self.old.get_mut(&key)) {
+            *e = (max_time(e.0, at), seq);
+            return;
+        }
+        if self.young.len() >= RECENT {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(key, (at, seq));
+        self.count += 1;
+    }
 }
 
 /// A row of the summary by category and code.
@@ -108,16 +274,16 @@ pub struct DestinationRow {
     pub top_platform: &'static str,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct CatAcc {
-    entry: String,
+    entry: u32,
     known: bool,
     platform: &'static str,
     findings: usize,
-    messages: BTreeSet<String>,
-    recipients: BTreeSet<String>,
-    first: Option<i64>,
-    last: Option<i64>,
+    messages: HashSet<u64>,
+    recipients: HashSet<u64>,
+    first: i64,
+    last: i64,
 }
 
 /// Collects findings as they come and turns them into deliveries and summary rows.
@@ -125,28 +291,20 @@ pub struct Timeline {
     /// `--retry-window`; without it each delivery takes its MTA's queue lifetime
     retry_window: Option<i64>,
     now: i64,
-    index: HashMap<Key, usize>,
-    /// the deliveries of each message id
-    by_id: HashMap<String, Vec<usize>>,
-    accs: Vec<Acc>,
-    cats: BTreeMap<(String, Option<Code>), CatAcc>,
+    hasher: RandomState,
+    /// key hash (probed onwards on a collision) → record
+    index: HashMap<u64, u32>,
+    /// message id hash → its first record (the rest chained by `next_same_id`)
+    by_id: HashMap<u64, u32>,
+    recs: Vec<Rec>,
+    names: Names,
+    statics: Statics,
+    cats: HashMap<(u32, Option<Code>), CatAcc>,
+    /// the distinct event times of each record (attempts: one line can report an attempt
+    /// twice, and the same log can be read twice)
+    times: HashSet<(u32, i64)>,
+    delivered: Delivered,
     seq: u64,
-}
-
-fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, None) => x,
-        (None, y) => y,
-    }
-}
-
-fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.max(y)),
-        (x, None) => x,
-        (None, y) => y,
-    }
 }
 
 fn domain_of(addr: &str) -> Option<String> {
@@ -159,200 +317,337 @@ impl Timeline {
         Timeline {
             retry_window,
             now,
+            hasher: RandomState::new(),
             index: HashMap::new(),
             by_id: HashMap::new(),
-            accs: Vec::new(),
-            cats: BTreeMap::new(),
+            recs: Vec::new(),
+            names: Names::default(),
+            statics: Statics::default(),
+            cats: HashMap::new(),
+            times: HashSet::new(),
+            delivered: Delivered::default(),
             seq: 0,
         }
+    }
+
+    fn hash(&self, s: &str) -> u64 {
+        self.hasher.hash_one(s)
+    }
+
+    /// The hash of a string in ASCII lower case.
+    fn hash_lower(&self, s: &str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        s.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+        h.finish()
+    }
+
+    /// The hash of a delivery's key: the message id (none is empty) and the recipient in
+    /// ASCII lower case.
+    fn hash_key(&self, id: &str, rcpt: &str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        h.write(id.as_bytes());
+        h.write_u8(0xff);
+        rcpt.bytes()
+            .for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+        h.finish()
+    }
+
+    /// The record of a key, else the free slot of the index to file it under (a collision
+    /// of hashes moves on to the next slot).
+    fn lookup(&self, key: u64, id: &str, rcpt: &str) -> Result<u32, u64> {
+        let mut slot = key;
+        loop {
+            match self.index.get(&slot) {
+                Some(&i) if self.recs.get(i as usize).is_some_and(|r| r.is(id, rcpt)) => {
+                    return Ok(i);
+                }
+                Some(_) => slot = slot.wrapping_add(1),
+                None => return Err(slot),
+            }
+        }
+    }
+
+    /// The records of a message id.
+    fn of_id<'t>(&'t self, id: &'t str) -> impl Iterator<Item = &'t Rec> + 't {
+        let mut next = self.by_id.get(&self.hash(id)).copied().unwrap_or(NO_NAME);
+        std::iter::from_fn(move || {
+            let r = self.recs.get(next as usize)?;
+            next = r.next_same_id;
+            Some(r)
+        })
+        .filter(move |r| r.message_id() == Some(id))
     }
 
     /// Takes one finding. Only root causes and success reports shape deliveries; every
     /// root cause counts in the summary.
     pub fn add(&mut self, f: &Finding) {
         self.seq += 1;
+        let seq = self.seq;
         let delivered = f.state == State::Delivered;
         if !f.root_cause && !delivered {
             return;
         }
+        let t = raw_time(f.time);
         // a queue-level verdict (Postfix's `ID: from=<...>, status=expired, returned to
         // sender`, an Exim line of the message id alone) settles the message's deliveries
         // already seen, rather than making one of its own
         if !delivered
             && f.recipient.is_none()
-            && let Some(ids) = f.message_id.as_ref().and_then(|id| self.by_id.get(id))
+            && let Some(id) = f.message_id.as_deref()
         {
-            for &i in ids {
-                let a = &mut self.accs[i];
-                a.d.last_attempt = max_opt(a.d.last_attempt, f.time);
-                a.any_expired |= f.state == State::Expired;
-                a.any_failed |= f.state == State::Failed;
-            }
-            return;
-        }
-        let id = f.message_id.clone().unwrap_or_else(|| {
-            if f.recipient.is_some() {
-                String::new()
-            } else {
-                format!("{}:{}:{}", f.path, f.message, f.line)
-            }
-        });
-        let key = Key {
-            id,
-            recipient: f.recipient.clone().unwrap_or_default().to_ascii_lowercase(),
-        };
-        let idx = match self.index.get(&key) {
-            Some(&i) => i,
-            None => {
-                self.accs.push(Acc {
-                    d: Delivery {
-                        message_id: f.message_id.clone(),
-                        recipient: f.recipient.clone(),
-                        destination: None,
-                        first_attempt: None,
-                        last_attempt: None,
-                        attempts: 0,
-                        last_code: None,
-                        category: String::new(),
-                        entry: String::new(),
-                        known: false,
-                        platform: f.platform,
-                        severity: f.severity,
-                        state: State::Queued,
-                        reason: crate::reasons::UNDEFINED,
-                        hard_bounce: false,
-                        expires_at: None,
-                        path: f.path.clone(),
-                        line: f.line,
-                    },
-                    times: BTreeSet::new(),
-                    roots: 0,
-                    last_seq: 0,
-                    delivered_after: None,
-                    mta: None,
-                    retry_until: None,
-                    any_expired: false,
-                    any_failed: false,
-                });
-                if let Some(id) = &f.message_id {
-                    self.by_id
-                        .entry(id.clone())
-                        .or_default()
-                        .push(self.accs.len() - 1);
+            let mut next = self.by_id.get(&self.hash(id)).copied().unwrap_or(NO_NAME);
+            let mut settled = false;
+            while let Some(r) = self.recs.get_mut(next as usize) {
+                next = r.next_same_id;
+                if r.message_id() == Some(id) {
+                    r.last = max_time(r.last, t);
+                    r.any_expired |= f.state == State::Expired;
+                    r.any_failed |= f.state == State::Failed;
+                    settled = true;
                 }
-                self.index.insert(key, self.accs.len() - 1);
-                self.accs.len() - 1
             }
-        };
-        let a = &mut self.accs[idx];
-        a.d.first_attempt = min_opt(a.d.first_attempt, f.time);
-        a.d.last_attempt = max_opt(a.d.last_attempt, f.time);
-        if let Some(t) = f.time
-            && a.times.len() < 10_000
-        {
-            a.times.insert(t);
+            if settled {
+                return;
+            }
         }
+        let (id, rcpt) = (f.message_id.as_deref(), f.recipient.as_deref());
+        // a finding with neither is a delivery of its own
+        let key = (id.is_some() || rcpt.is_some())
+            .then(|| self.hash_key(id.unwrap_or(""), rcpt.unwrap_or("")));
+        let found = key.map(|k| (k, self.lookup(k, id.unwrap_or(""), rcpt.unwrap_or(""))));
         if delivered {
-            a.delivered_after = Some((f.time, self.seq));
+            match found {
+                Some((_, Ok(i))) => {
+                    let new = t != NO_TIME && self.times.insert((i, t));
+                    if let Some(r) = self.recs.get_mut(i as usize) {
+                        r.saw(t, new);
+                        r.delivered_at = t;
+                        r.delivered_seq = seq;
+                    }
+                }
+                Some((k, Err(_))) => self.delivered.record(k, t, seq),
+                None => self.delivered.count += 1,
+            }
             return;
         }
-        a.roots += 1;
-        a.mta = a.mta.or(f.mta);
-        a.retry_until = max_opt(a.retry_until, f.retry_until);
-        a.any_expired |= f.state == State::Expired;
-        a.any_failed |= f.state == State::Failed;
-        // the last error: latest in time, else latest in the input
-        let later = match (f.time, a.d.last_attempt) {
-            (Some(t), Some(last)) => t >= last,
-            _ => true,
-        };
-        if a.d.entry.is_empty() || later {
-            a.last_seq = self.seq;
-            a.d.last_code = f.code;
-            a.d.category = f.category.clone();
-            a.d.entry = f.entry.clone();
-            a.d.platform = f.platform;
-            a.d.reason = f.reason;
-            a.d.hard_bounce = f.hard_bounce;
-            a.d.known = f.known;
-            a.d.severity = f.severity;
-            a.d.path = f.path.clone();
-            a.d.line = f.line;
-            if let Some(dest) = f.remote_host.clone().or_else(|| f.remote_ip.clone()) {
-                a.d.destination = Some(dest);
+        let idx = match found {
+            Some((_, Ok(i))) => i,
+            _ => {
+                let slot = found.and_then(|(_, r)| r.err());
+                let earlier = key.and_then(|k| self.delivered.take(k));
+                self.push(f, slot, earlier)
             }
+        };
+        let Some(r) = self.recs.get(idx as usize) else {
+            return;
+        };
+        // the last error: latest in time, else latest in the input
+        let last = max_time(r.last, t);
+        let later = t == NO_TIME || last == NO_TIME || t >= last;
+        let take = r.roots == 0 || later;
+        let ids = take.then(|| {
+            (
+                self.names.id(&f.category),
+                self.names.id(&f.entry),
+                self.names.id(&f.path),
+                self.statics.id(f.platform),
+                self.statics.id(f.reason),
+            )
+        });
+        let dest = if take {
+            f.remote_host.as_deref().or(f.remote_ip.as_deref())
+        } else {
+            None
+        };
+        let dest = match dest {
+            Some(d) => Some(self.names.id(d)),
+            None if r.destination == NO_NAME => rcpt.and_then(domain_of).map(|d| self.names.id(&d)),
+            None => None,
+        };
+        let mta = match (r.mta, f.mta) {
+            (u16::MAX, Some(m)) => self.statics.id(m),
+            (m, _) => m,
+        };
+        let new = t != NO_TIME && self.times.insert((idx, t));
+        let Some(r) = self.recs.get_mut(idx as usize) else {
+            return;
+        };
+        r.saw(t, new);
+        r.roots += 1;
+        r.mta = mta;
+        r.retry_until = max_time(r.retry_until, raw_time(f.retry_until));
+        r.any_expired |= f.state == State::Expired;
+        r.any_failed |= f.state == State::Failed;
+        if let Some((category, entry, path, platform, reason)) = ids {
+            r.last_seq = seq;
+            r.last_code = f.code;
+            r.category = category;
+            r.entry = entry;
+            r.path = path;
+            r.platform = platform;
+            r.reason = reason;
+            r.hard_bounce = f.hard_bounce;
+            r.known = f.known;
+            r.severity = f.severity;
+            r.line = f.line;
         }
-        if a.d.destination.is_none() {
-            a.d.destination = f.recipient.as_deref().and_then(domain_of);
+        if let Some(d) = dest {
+            r.destination = d;
         }
-        let c = self.cats.entry((f.category.clone(), f.code)).or_default();
-        c.entry = f.entry.clone();
+        self.count_category(f);
+    }
+
+    /// A new record for a failing delivery, filed under `slot` of the index.
+    fn push(&mut self, f: &Finding, slot: Option<u64>, earlier: Option<(i64, u64)>) -> u32 {
+        let id = f
+            .message_id
+            .as_deref()
+            .filter(|s| s.len() < (u32::MAX - 1) as usize);
+        let rcpt = f.recipient.as_deref();
+        let idx = u32::try_from(self.recs.len()).unwrap_or(NO_NAME - 1);
+        let next_same_id = match id {
+            Some(s) => {
+                let h = self.hash(s);
+                self.by_id.insert(h, idx).unwrap_or(NO_NAME)
+            }
+            None => NO_NAME,
+        };
+        let (delivered_at, delivered_seq) = earlier.unwrap_or((NO_TIME, 0));
+        let mut r = Rec {
+            names: [id.unwrap_or(""), rcpt.unwrap_or("")]
+                .concat()
+                .into_boxed_str(),
+            id_len: id.map_or(u32::MAX, |s| s.len() as u32),
+            has_recipient: rcpt.is_some(),
+            destination: NO_NAME,
+            category: NO_NAME,
+            entry: NO_NAME,
+            path: NO_NAME,
+            first: NO_TIME,
+            last: NO_TIME,
+            retry_until: NO_TIME,
+            delivered_at,
+            delivered_seq,
+            last_seq: 0,
+            line: f.line,
+            times: 0,
+            roots: 0,
+            next_same_id,
+            last_code: None,
+            platform: self.statics.id(f.platform),
+            reason: self.statics.id(crate::reasons::UNDEFINED),
+            mta: u16::MAX,
+            severity: f.severity,
+            known: false,
+            hard_bounce: false,
+            any_expired: false,
+            any_failed: false,
+        };
+        if delivered_seq != 0 {
+            let new = delivered_at != NO_TIME && self.times.insert((idx, delivered_at));
+            r.saw(delivered_at, new);
+        }
+        self.recs.push(r);
+        if let Some(s) = slot {
+            self.index.insert(s, idx);
+        }
+        idx
+    }
+
+    fn count_category(&mut self, f: &Finding) {
+        let category = self.names.id(&f.category);
+        let entry = self.names.id(&f.entry);
+        let message = f.message_id.as_deref().map(|m| self.hash(m));
+        let recipient = f.recipient.as_deref().map(|r| self.hash_lower(r));
+        let c = self
+            .cats
+            .entry((category, f.code))
+            .or_insert_with(|| CatAcc {
+                entry,
+                known: f.known,
+                platform: f.platform,
+                findings: 0,
+                messages: HashSet::new(),
+                recipients: HashSet::new(),
+                first: NO_TIME,
+                last: NO_TIME,
+            });
+        c.entry = entry;
         c.known = f.known;
         c.platform = f.platform;
         c.findings += 1;
-        if let Some(m) = &f.message_id {
-            c.messages.insert(m.clone());
-        }
-        if let Some(r) = &f.recipient {
-            c.recipients.insert(r.to_ascii_lowercase());
-        }
-        c.first = min_opt(c.first, f.time);
-        c.last = max_opt(c.last, f.time);
+        c.messages.extend(message);
+        c.recipients.extend(recipient);
+        c.first = min_time(c.first, raw_time(f.time));
+        c.last = max_time(c.last, raw_time(f.time));
     }
 
-    /// The deliveries, in the order they first appeared, with states and expiry settled.
-    pub fn deliveries(&self) -> Vec<Delivery> {
-        let mut out = Vec::with_capacity(self.accs.len());
-        for a in &self.accs {
-            if a.roots == 0 && a.delivered_after.is_none() {
-                continue;
-            }
-            // a message-level error seen before the message's recipients: theirs tell more
-            let has_recipients = |id: &String| {
-                self.by_id
-                    .get(id)
-                    .is_some_and(|v| v.iter().any(|&j| self.accs[j].d.recipient.is_some()))
-            };
-            if a.d.recipient.is_none() && a.d.message_id.as_ref().is_some_and(has_recipients) {
-                continue;
-            }
-            let mut d = a.d.clone();
-            d.attempts = a.roots.max(a.times.len()).max(1);
-            let delivered = match a.delivered_after {
-                Some((Some(t), _)) => d.last_attempt.is_none_or(|last| t >= last) || a.roots == 0,
-                Some((None, seq)) => seq > a.last_seq,
-                None => false,
-            };
-            d.state = if delivered {
-                State::Delivered
-            } else if a.any_expired {
-                State::Expired
-            } else if a.any_failed {
-                State::Failed
-            } else {
-                State::Queued
-            };
-            if a.roots == 0 {
-                d.category = "delivered".into();
-            }
-            if d.state == State::Delivered {
-                d.reason = "delivered";
-            }
-            d.hard_bounce &= d.state == State::Failed;
-            d.expires_at = match d.state {
-                State::Queued | State::Expired => a.retry_until.or_else(|| {
-                    let window = self.retry_window.unwrap_or_else(|| retry_window_of(a.mta));
-                    d.first_attempt.map(|t| t.saturating_add(window))
-                }),
-                _ => None,
-            };
-            // a queued delivery past its window has expired by now
-            if d.state == State::Queued && d.expires_at.is_some_and(|e| e <= self.now) {
-                d.state = State::Expired;
-            }
-            out.push(d);
+    /// A record as a delivery, with its state and expiry settled; None for a message-level
+    /// error of a message whose recipients have deliveries of their own (theirs tell more).
+    fn delivery<'t>(&'t self, r: &'t Rec) -> Option<Delivery<'t>> {
+        if let (false, Some(id)) = (r.has_recipient, r.message_id())
+            && self.of_id(id).any(|x| x.has_recipient)
+        {
+            return None;
         }
-        out
+        let delivered = match (r.delivered_seq, r.delivered_at) {
+            (0, _) => false,
+            (_, NO_TIME) => r.delivered_seq > r.last_seq,
+            (_, at) => r.last == NO_TIME || at >= r.last || r.roots == 0,
+        };
+        let mut state = if delivered {
+            State::Delivered
+        } else if r.any_expired {
+            State::Expired
+        } else if r.any_failed {
+            State::Failed
+        } else {
+            State::Queued
+        };
+        let mta = (r.mta != u16::MAX).then(|| self.statics.get(r.mta));
+        let expires_at = match state {
+            State::Queued | State::Expired => time_of(r.retry_until).or_else(|| {
+                let window = self.retry_window.unwrap_or_else(|| retry_window_of(mta));
+                time_of(r.first).map(|t| t.saturating_add(window))
+            }),
+            _ => None,
+        };
+        let hard_bounce = r.hard_bounce && state == State::Failed;
+        // a queued delivery past its window has expired by now
+        if state == State::Queued && expires_at.is_some_and(|e| e <= self.now) {
+            state = State::Expired;
+        }
+        Some(Delivery {
+            message_id: r.message_id(),
+            recipient: r.recipient(),
+            destination: self.names.opt(r.destination),
+            first_attempt: time_of(r.first),
+            last_attempt: time_of(r.last),
+            attempts: (r.roots.max(r.times).max(1)) as usize,
+            last_code: r.last_code,
+            category: self.names.get(r.category),
+            entry: self.names.get(r.entry),
+            known: r.known,
+            platform: self.statics.get(r.platform),
+            severity: r.severity,
+            state,
+            reason: if state == State::Delivered {
+                "delivered"
+            } else {
+                self.statics.get(r.reason)
+            },
+            hard_bounce,
+            expires_at,
+            path: self.names.get(r.path),
+            line: r.line,
+        })
+    }
+
+    /// The deliveries with a failure, in the order they first appeared, with states and
+    /// expiry settled. Deliveries that went out without one are only counted (see
+    /// [`Report::count`]).
+    pub fn deliveries(&self) -> impl Iterator<Item = Delivery<'_>> + '_ {
+        self.recs.iter().filter_map(|r| self.delivery(r))
     }
 
     /// Rows by category and code, most findings first.
@@ -361,16 +656,16 @@ impl Timeline {
             .cats
             .iter()
             .map(|((category, code), c)| CategoryRow {
-                category: category.clone(),
+                category: self.names.get(*category).to_string(),
                 code: *code,
-                entry: c.entry.clone(),
+                entry: self.names.get(c.entry).to_string(),
                 known: c.known,
                 platform: c.platform,
                 findings: c.findings,
                 messages: c.messages.len(),
                 recipients: c.recipients.len(),
-                first_seen: c.first,
-                last_seen: c.last,
+                first_seen: time_of(c.first),
+                last_seen: time_of(c.last),
             })
             .collect();
         rows.sort_by(|a, b| {
@@ -385,112 +680,178 @@ impl Timeline {
     pub fn now(&self) -> i64 {
         self.now
     }
-}
 
-/// Everything the summary shows, settled at the end of a run.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub now: i64,
-    pub retry_window: i64,
-    pub deliveries: Vec<Delivery>,
-    pub categories: Vec<CategoryRow>,
-    pub destinations: Vec<DestinationRow>,
-}
-
-impl Report {
-    /// Deliveries per state.
-    pub fn by_state(&self) -> BTreeMap<&'static str, usize> {
-        let mut m = BTreeMap::new();
-        for d in &self.deliveries {
-            *m.entry(d.state.as_str()).or_default() += 1;
+    /// Everything the summary shows, settled now.
+    pub fn report(&self) -> Report<'_> {
+        let mut by_state: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let mut count = 0;
+        let mut soonest = Soonest::new(EXPIRING);
+        let mut dests = Destinations::default();
+        for d in self.deliveries() {
+            count += 1;
+            *by_state.entry(d.state.as_str()).or_default() += 1;
+            if d.state == State::Queued {
+                soonest.push(d.clone());
+            }
+            if d.state != State::Delivered {
+                dests.add(self, &d);
+            }
         }
-        m
-    }
-}
-
-impl Timeline {
-    pub fn report(&self) -> Report {
-        let deliveries = self.deliveries();
-        let destinations = destinations(&deliveries);
+        if self.delivered.count > 0 {
+            *by_state.entry(State::Delivered.as_str()).or_default() += self.delivered.count;
+            count += self.delivered.count;
+        }
         Report {
             now: self.now,
             retry_window: self.retry_window.unwrap_or(DEFAULT_RETRY_WINDOW),
-            deliveries,
+            timeline: self,
+            count,
+            delivered_without_failure: self.delivered.count,
+            by_state,
             categories: self.categories(),
-            destinations,
+            destinations: dests.rows(),
+            expiring: soonest.take(),
         }
     }
 }
 
-/// Rows by destination, most deliveries first.
-pub fn destinations(deliveries: &[Delivery]) -> Vec<DestinationRow> {
-    #[derive(Default)]
-    struct D {
-        deliveries: usize,
-        messages: BTreeSet<String>,
-        recipients: BTreeSet<String>,
-        first: Option<i64>,
-        last: Option<i64>,
-        cats: BTreeMap<String, (usize, String, bool, &'static str)>,
+/// How many queued deliveries the summary lists, soonest to expire first.
+pub const EXPIRING: usize = 10;
+
+/// The queued deliveries that expire soonest (those without an expiry time last; among
+/// equals, the first seen), kept to `limit` as they come.
+struct Soonest<'t> {
+    limit: usize,
+    v: Vec<Delivery<'t>>,
+}
+
+impl<'t> Soonest<'t> {
+    fn new(limit: usize) -> Self {
+        Soonest {
+            limit,
+            v: Vec::new(),
+        }
     }
-    let mut by: BTreeMap<String, D> = BTreeMap::new();
-    for d in deliveries.iter().filter(|d| d.state != State::Delivered) {
-        let key = d.destination.clone().unwrap_or_else(|| "(unknown)".into());
-        let e = by.entry(key).or_default();
+
+    fn push(&mut self, d: Delivery<'t>) {
+        self.v.push(d);
+        if self.v.len() >= 4 * self.limit.max(1) {
+            self.settle();
+        }
+    }
+
+    fn settle(&mut self) {
+        self.v
+            .sort_by_key(|d| (d.expires_at.is_none(), d.expires_at));
+        self.v.truncate(self.limit);
+    }
+
+    fn take(mut self) -> Vec<Delivery<'t>> {
+        self.settle();
+        self.v
+    }
+}
+
+/// Per destination, over the failing deliveries.
+#[derive(Default)]
+struct Destinations<'t> {
+    by: HashMap<&'t str, DestAcc<'t>>,
+}
+
+#[derive(Default)]
+struct DestAcc<'t> {
+    deliveries: usize,
+    messages: HashSet<u64>,
+    recipients: HashSet<u64>,
+    first: i64,
+    last: i64,
+    /// category, how many, and the entry, knownness and platform first seen with it
+    cats: Vec<(&'t str, usize, &'t str, bool, &'static str)>,
+}
+
+impl<'t> Destinations<'t> {
+    fn add(&mut self, t: &Timeline, d: &Delivery<'t>) {
+        let e = self
+            .by
+            .entry(d.destination.unwrap_or("(unknown)"))
+            .or_insert_with(|| DestAcc {
+                first: NO_TIME,
+                last: NO_TIME,
+                ..DestAcc::default()
+            });
         e.deliveries += 1;
-        if let Some(m) = &d.message_id {
-            e.messages.insert(m.clone());
+        e.messages.extend(d.message_id.map(|m| t.hash(m)));
+        e.recipients.extend(d.recipient.map(|r| t.hash_lower(r)));
+        e.first = min_time(e.first, raw_time(d.first_attempt));
+        e.last = max_time(e.last, raw_time(d.last_attempt));
+        match e.cats.iter_mut().find(|c| c.0 == d.category) {
+            Some(c) => c.1 += 1,
+            None => e.cats.push((d.category, 1, d.entry, d.known, d.platform)),
         }
-        if let Some(r) = &d.recipient {
-            e.recipients.insert(r.to_ascii_lowercase());
-        }
-        e.first = min_opt(e.first, d.first_attempt);
-        e.last = max_opt(e.last, d.last_attempt);
-        let c =
-            e.cats
-                .entry(d.category.clone())
-                .or_insert((0, d.entry.clone(), d.known, d.platform));
-        c.0 += 1;
     }
-    let mut rows: Vec<DestinationRow> = by
-        .into_iter()
-        .map(|(destination, d)| {
-            let (top_category, (_, top_entry, top_known, top_platform)) = d
-                .cats
-                .into_iter()
-                .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.0.cmp(&a.0)))
-                .unwrap_or_default();
-            DestinationRow {
-                destination,
-                deliveries: d.deliveries,
-                messages: d.messages.len(),
-                recipients: d.recipients.len(),
-                first_seen: d.first,
-                last_seen: d.last,
-                top_category,
-                top_entry,
-                top_known,
-                top_platform,
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        b.deliveries
-            .cmp(&a.deliveries)
-            .then(a.destination.cmp(&b.destination))
-    });
-    rows
+
+    /// Rows, most deliveries first.
+    fn rows(self) -> Vec<DestinationRow> {
+        let mut rows: Vec<DestinationRow> = self
+            .by
+            .into_iter()
+            .map(|(destination, d)| {
+                // the most frequent category; among equals, the first by name
+                let top = d
+                    .cats
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                    .copied()
+                    .unwrap_or(("", 0, "", false, ""));
+                DestinationRow {
+                    destination: destination.to_string(),
+                    deliveries: d.deliveries,
+                    messages: d.messages.len(),
+                    recipients: d.recipients.len(),
+                    first_seen: time_of(d.first),
+                    last_seen: time_of(d.last),
+                    top_category: top.0.to_string(),
+                    top_entry: top.2.to_string(),
+                    top_known: top.3,
+                    top_platform: top.4,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.deliveries
+                .cmp(&a.deliveries)
+                .then(a.destination.cmp(&b.destination))
+        });
+        rows
+    }
 }
 
-/// Queued deliveries, the soonest to expire first (those without an expiry time last).
-pub fn expiring(deliveries: &[Delivery], limit: usize) -> Vec<&Delivery> {
-    let mut q: Vec<&Delivery> = deliveries
-        .iter()
-        .filter(|d| d.state == State::Queued)
-        .collect();
-    q.sort_by_key(|d| (d.expires_at.is_none(), d.expires_at));
-    q.truncate(limit);
-    q
+/// Everything the summary shows, settled at the end of a run.
+pub struct Report<'t> {
+    pub now: i64,
+    pub retry_window: i64,
+    timeline: &'t Timeline,
+    /// Every delivery, those without a failure included.
+    pub count: usize,
+    /// Deliveries that went out without a failure: counted, not listed.
+    pub delivered_without_failure: usize,
+    by_state: BTreeMap<&'static str, usize>,
+    pub categories: Vec<CategoryRow>,
+    pub destinations: Vec<DestinationRow>,
+    /// Queued deliveries, the soonest to expire first (at most [`EXPIRING`]).
+    pub expiring: Vec<Delivery<'t>>,
+}
+
+impl<'t> Report<'t> {
+    /// Deliveries per state.
+    pub fn by_state(&self) -> BTreeMap<&'static str, usize> {
+        self.by_state.clone()
+    }
+
+    /// The deliveries with a failure, in the order they first appeared.
+    pub fn deliveries(&self) -> impl Iterator<Item = Delivery<'t>> + 't {
+        self.timeline.deliveries()
+    }
 }
 
 #[cfg(test)]
@@ -575,7 +936,7 @@ mod tests {
             State::Delivered,
             81 * h,
         ));
-        let d = t.deliveries();
+        let d: Vec<Delivery> = t.deliveries().collect();
         assert_eq!(d.len(), 3);
         assert_eq!(
             (d[0].attempts, d[0].state, d[0].expires_at),
@@ -590,13 +951,13 @@ mod tests {
             (State::Queued, Some(114 * h))
         );
         assert_eq!((d[2].state, d[2].expires_at), (State::Delivered, None));
-        assert_eq!(d[1].destination.as_deref(), Some("mail.example.com"));
-        let e = expiring(&d, 10);
-        assert_eq!(e.len(), 1);
+        assert_eq!(d[1].destination, Some("mail.example.com"));
+        let r = t.report();
+        assert_eq!(r.expiring.len(), 1);
         let cats = t.categories();
         assert_eq!(cats[0].findings, 7);
         assert_eq!(cats[0].messages, 3);
-        let dest = destinations(&d);
+        let dest = &r.destinations;
         assert_eq!(
             (dest[0].deliveries, dest[0].top_category.as_str()),
             (2, "connection-refused")
@@ -609,6 +970,80 @@ mod tests {
         let mut x = f(1, "m", "a@example.com", "4.4.7", State::Queued, -3600);
         x.retry_until = Some(7200);
         t.add(&x);
-        assert_eq!(t.deliveries()[0].expires_at, Some(7200));
+        assert_eq!(t.deliveries().next().unwrap().expires_at, Some(7200));
+    }
+
+    #[test]
+    fn deliveries_without_a_failure_are_counted_not_kept() {
+        let h = 3600;
+        let mut t = Timeline::new(None, 10 * h);
+        for i in 0..100 {
+            let rcpt = format!("u{i}@example.com");
+            t.add(&f(i, &format!("m{i}"), &rcpt, "2.0.0", State::Delivered, h));
+        }
+        // the same success twice is one delivery
+        t.add(&f(
+            200,
+            "m7",
+            "U7@example.com",
+            "2.0.0",
+            State::Delivered,
+            h,
+        ));
+        t.add(&f(201, "x", "a@example.com", "4.4.316", State::Queued, h));
+        assert_eq!(t.recs.len(), 1);
+        let r = t.report();
+        assert_eq!(r.count, 101);
+        assert_eq!(r.delivered_without_failure, 100);
+        assert_eq!(r.by_state().get("delivered"), Some(&100));
+        assert_eq!(r.by_state().get("queued"), Some(&1));
+        assert_eq!(r.deliveries().count(), 1);
+    }
+
+    #[test]
+    fn a_success_read_before_its_failures_still_settles_the_delivery() {
+        // the newest log first: the success, then the deferrals that came before it
+        let h = 3600;
+        let mut t = Timeline::new(None, 10 * h);
+        t.add(&f(
+            1,
+            "m",
+            "a@example.com",
+            "2.0.0",
+            State::Delivered,
+            3 * h,
+        ));
+        t.add(&f(2, "m", "A@example.com", "4.4.316", State::Queued, h));
+        t.add(&f(3, "m", "a@example.com", "4.4.316", State::Queued, 2 * h));
+        let r = t.report();
+        assert_eq!((r.count, r.delivered_without_failure), (1, 0));
+        let d: Vec<Delivery> = r.deliveries().collect();
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].state, State::Delivered);
+        assert_eq!(d[0].attempts, 3);
+        assert_eq!(
+            (d[0].first_attempt, d[0].last_attempt),
+            (Some(h), Some(3 * h))
+        );
+    }
+
+    #[test]
+    fn a_success_reported_twice_is_one_attempt() {
+        // an Exchange tracking log reports a SEND twice (two findings of one line)
+        let mut t = Timeline::new(None, 0);
+        t.add(&f(1, "m", "a@example.com", "4.4.316", State::Queued, 10));
+        t.add(&f(2, "m", "a@example.com", "2.0.0", State::Delivered, 20));
+        t.add(&f(2, "m", "a@example.com", "2.0.0", State::Delivered, 20));
+        let d = t.deliveries().next().unwrap();
+        assert_eq!((d.attempts, d.state), (2, State::Delivered));
+    }
+
+    #[test]
+    fn a_failing_delivery_costs_a_few_hundred_bytes() {
+        assert!(
+            std::mem::size_of::<Rec>() <= 160,
+            "{}",
+            std::mem::size_of::<Rec>()
+        );
     }
 }

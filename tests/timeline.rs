@@ -569,3 +569,127 @@ fn exchange_server_tracking_logs_count_down_two_days() {
     assert_eq!(d[0]["first_attempt"], "2026-03-04T12:20:01Z");
     assert_eq!(d[0]["expires_at"], "2026-03-06T12:20:01Z");
 }
+
+/// The json document is written as the findings are found: its findings are the ndjson
+/// objects, in the same order, laid out as one pretty-printed document.
+#[test]
+fn the_streamed_json_document_holds_the_ndjson_findings() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let run = |format: &str| {
+        cmd()
+            .args(["--format", format, "--now", NOW, "--fail-on", "none"])
+            .arg(dir)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let doc = run("json");
+    let v: Value = serde_json::from_slice(&doc).unwrap();
+    let lines = common::ndjson_lines(&run("ndjson"));
+    assert!(lines.len() > 50);
+    assert_eq!(v["findings"].as_array().unwrap(), &lines);
+    // laid out as serde_json's pretty printer does: two spaces per level of nesting
+    pretty_layout(&String::from_utf8(doc).unwrap());
+    // no findings: an empty array, and still a document
+    let empty = cmd()
+        .args(["--format", "json", "--fail-on", "none"])
+        .write_stdin("nothing to see\n")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&empty.stdout).unwrap();
+    assert_eq!(v["findings"], serde_json::json!([]));
+    assert_eq!(v["deliveries"], serde_json::json!([]));
+}
+
+/// Checks that every line of a JSON document is indented two spaces per level of nesting.
+fn pretty_layout(doc: &str) {
+    let mut depth: usize = 0;
+    for (n, line) in doc.lines().enumerate() {
+        let body = line.trim_start_matches(' ');
+        let closes = body.starts_with('}') || body.starts_with(']');
+        let want = 2 * (depth - usize::from(closes && depth > 0));
+        assert_eq!(line.len() - body.len(), want, "line {}: {line}", n + 1);
+        let mut in_string = false;
+        let mut escaped = false;
+        for c in body.chars() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_string => escaped = true,
+                '"' => in_string = !in_string,
+                '{' | '[' if !in_string => depth += 1,
+                '}' | ']' if !in_string => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(depth, 0);
+}
+
+/// A delivery that went out without a failure is counted in the summary, not listed; one
+/// delivered after failures is listed with no failure title.
+#[test]
+fn deliveries_without_a_failure_are_counted_not_listed() {
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/postfix.log");
+    let out = cmd()
+        .args(["--format", "json", "--now", NOW, "--fail-on", "none", log])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = v["deliveries"].as_array().unwrap();
+    assert!(listed.iter().all(|d| d["recipient"] != "sam@example.com"));
+    let by_state = &v["summary"]["deliveries_by_state"];
+    assert_eq!(by_state["delivered"], 1);
+    let total: u64 = by_state
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(v["summary"]["deliveries"].as_u64(), Some(total));
+    assert_eq!(total, listed.len() as u64 + 1);
+    // the trace: kim's delivery failed twice, then went out
+    let d = deliveries(&[]);
+    let kim = d
+        .iter()
+        .find(|d| d["recipient"] == "kim@example.net")
+        .unwrap();
+    assert_eq!(kim["state"], "delivered");
+    assert_eq!(
+        (&kim["title"], &kim["top_fix"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(kim["last_code"], "4.7.320");
+    assert!(
+        d.iter()
+            .all(|d| d["state"] == "delivered" || d["title"].is_string())
+    );
+}
+
+/// The human and markdown summaries list the 20 destinations with the most deliveries and
+/// count the rest; json lists them all.
+#[test]
+fn summaries_list_the_top_destinations() {
+    let log: String = (0..30)
+        .map(|i| {
+            format!(
+                "Mar  4 12:33:{i:02} mx1 postfix/smtp[1]: Q{i:04}: to=<u@d{i}.example.com>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to mx.d{i}.example.com[192.0.2.{i}]:25: Connection refused)\n"
+            )
+        })
+        .collect();
+    let run = |args: &[&str]| {
+        let out = cmd()
+            .args(["--fail-on", "none", "--now", NOW, "--width", "100"])
+            .args(args)
+            .write_stdin(log.clone())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let human = run(&["--summary"]);
+    assert!(human.contains("... and 10 more destinations"), "{human}");
+    assert_eq!(human.matches("DESTINATION: mx.d").count(), 20, "{human}");
+    let md = run(&["--format", "markdown"]);
+    assert!(md.contains("... and 10 more destinations."), "{md}");
+    let v: Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    assert_eq!(v["summary"]["by_destination"].as_array().unwrap().len(), 30);
+}

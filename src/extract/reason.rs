@@ -107,7 +107,7 @@ static PREFIXES: LazyLock<Option<Prefixes>> = LazyLock::new(|| {
     // searched in the lower-cased line; a noncontiguous NFA is the quickest to build, and the
     // lines it is run on are few and short
     let ac = AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
         .build(&literals)
         .ok()?;
     Some(Prefixes { ac, alternative })

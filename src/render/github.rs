@@ -73,7 +73,7 @@ impl Renderer for Github {
         if let Some(r) = report {
             line.push_str(&format!(
                 "; {} deliveries ({})",
-                r.deliveries.len(),
+                r.count,
                 super::state_counts(r, self.style.lang)
             ));
         }

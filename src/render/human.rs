@@ -605,6 +605,7 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
     let rows: Vec<Vec<String>> = r
         .destinations
         .iter()
+        .take(super::TOP_DESTINATIONS)
         .map(|d| {
             vec![
                 cell(&d.destination, 48),
@@ -637,8 +638,17 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
         color,
         style.width,
     )?;
+    if let Some(more) = r.destinations.len().checked_sub(super::TOP_DESTINATIONS)
+        && more > 0
+    {
+        let more = match lang {
+            Lang::En => format!("  ... and {more} more destinations (all of them: --format json)"),
+            Lang::Ja => format!("  ... ほか {more} 件の宛先 (すべて: --format json)"),
+        };
+        writeln!(w, "{more}")?;
+    }
     writeln!(w)?;
-    let soon = crate::queue::expiring(&r.deliveries, 10);
+    let soon = &r.expiring;
     writeln!(
         w,
         "{}",
@@ -655,11 +665,11 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
             .iter()
             .map(|d| {
                 vec![
-                    cell(d.message_id.as_deref().unwrap_or("-"), 40),
-                    cell(d.recipient.as_deref().unwrap_or("-"), 40),
-                    cell(d.destination.as_deref().unwrap_or("-"), 40),
+                    cell(d.message_id.unwrap_or("-"), 40),
+                    cell(d.recipient.unwrap_or("-"), 40),
+                    cell(d.destination.unwrap_or("-"), 40),
                     d.last_code
-                        .map_or_else(|| d.category.clone(), |c| c.to_string()),
+                        .map_or_else(|| d.category.to_string(), |c| c.to_string()),
                     d.attempts.to_string(),
                     expiry_text(d, r.now, lang),
                 ]
@@ -691,7 +701,7 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
         w,
         "{}: {} ({states}{} {})",
         h("Deliveries", "配信"),
-        r.deliveries.len(),
+        r.count,
         h("as of", "基準時刻"),
         rfc3339(r.now)
     )

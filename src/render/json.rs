@@ -96,14 +96,6 @@ impl Serialize for Selected {
     }
 }
 
-/// A finding object in the document: whole, or with the `--fields` asked for.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum FindingOut<'a> {
-    Whole(Box<FindingJson<'a>>),
-    Some(Selected),
-}
-
 /// A finding object with only the `fields` asked for (`--fields`), in their order.
 fn selected(f: &Finding, lang: Lang, fields: &[&'static str]) -> io::Result<Selected> {
     let whole = if fields.iter().any(|k| TEXT_KEYS.contains(k)) {
@@ -327,8 +319,9 @@ pub struct DeliveryJson<'a> {
     pub entry: &'a str,
     pub known: bool,
     pub severity: &'static str,
-    pub title: &'a str,
-    pub top_fix: String,
+    /// The last error's title and first fix; null once delivered (no failure is left).
+    pub title: Option<&'a str>,
+    pub top_fix: Option<String>,
     pub path: &'a str,
     pub line: u64,
     /// The reason of the last error, in the shared vocabulary (`delivered` once delivered).
@@ -338,26 +331,27 @@ pub struct DeliveryJson<'a> {
 }
 
 impl<'a> DeliveryJson<'a> {
-    pub fn new(d: &'a Delivery, now: i64, lang: Lang) -> DeliveryJson<'a> {
-        let x = super::explain_delivery(d, lang);
+    pub fn new(d: &Delivery<'a>, now: i64, lang: Lang) -> DeliveryJson<'a> {
+        let failing = d.state != crate::extract::State::Delivered;
+        let x = failing.then(|| super::explain_delivery(d, lang));
         DeliveryJson {
-            message_id: d.message_id.as_deref(),
-            recipient: d.recipient.as_deref(),
-            destination: d.destination.as_deref(),
+            message_id: d.message_id,
+            recipient: d.recipient,
+            destination: d.destination,
             first_attempt: d.first_attempt.map(rfc3339),
             last_attempt: d.last_attempt.map(rfc3339),
             attempts: d.attempts,
             last_code: d.last_code.map(|c| c.to_string()),
-            category: &d.category,
+            category: d.category,
             state: d.state.as_str(),
             expires_at: d.expires_at.map(rfc3339),
             expires_in_seconds: d.expires_at.map(|e| e - now),
-            entry: &d.entry,
+            entry: d.entry,
             known: d.known,
             severity: d.severity.as_str(),
-            title: x.title,
-            top_fix: x.top_fix(),
-            path: &d.path,
+            title: x.as_ref().map(|x| x.title),
+            top_fix: x.as_ref().map(|x| x.top_fix()),
+            path: d.path,
             line: d.line,
             reason: d.reason,
             hard_bounce: d.hard_bounce,
@@ -425,7 +419,8 @@ pub struct Json {
     style: Style,
     stream: bool,
     summary: bool,
-    collected: Vec<Finding>,
+    /// json: findings written so far (the document's head goes before the first one)
+    written: usize,
     warnings: Vec<String>,
     texts: TextCache,
     /// `--fields`: only these keys of each finding, in this order.
@@ -438,7 +433,7 @@ impl Json {
             style,
             stream,
             summary,
-            collected: Vec::new(),
+            written: 0,
             warnings: Vec::new(),
             texts: TextCache::default(),
             fields: None,
@@ -484,13 +479,55 @@ struct Summary<'a> {
     expiring_soonest: Option<Vec<DeliveryJson<'a>>>,
 }
 
-#[derive(Serialize)]
-struct Document<'a> {
-    schema: u32,
-    findings: Vec<FindingOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deliveries: Option<Vec<DeliveryJson<'a>>>,
-    summary: Summary<'a>,
+/// The json document's opening, up to its findings array.
+const HEAD: &str = "{\n  \"schema\": 1,\n  \"findings\": [";
+
+/// Writes `v` pretty-printed as a value nested in the document, its lines indented by
+/// `indent` (JSON strings hold no raw line ends, so every line end is the layout's).
+fn write_nested<T: Serialize>(w: &mut dyn Write, v: &T, indent: &str) -> io::Result<()> {
+    let s = to_safe_string(v, true)?;
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            w.write_all(b"\n")?;
+            w.write_all(indent.as_bytes())?;
+        }
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Writes the elements of an array nested in the document as `serde_json`'s pretty printer
+/// lays them out (`[]` when empty).
+fn write_array<T: Serialize>(
+    w: &mut dyn Write,
+    items: impl Iterator<Item = io::Result<T>>,
+) -> io::Result<()> {
+    w.write_all(b"[")?;
+    let mut n = 0;
+    for item in items {
+        w.write_all(if n == 0 { b"\n    " } else { b",\n    " })?;
+        write_nested(w, &item?, "    ")?;
+        n += 1;
+    }
+    w.write_all(if n == 0 { b"]" } else { b"\n  ]" })
+}
+
+impl Json {
+    /// json: one finding of the document's findings array, written as found.
+    fn document_finding(&mut self, w: &mut dyn Write, f: &Finding) -> io::Result<()> {
+        w.write_all(if self.written == 0 {
+            HEAD.as_bytes()
+        } else {
+            b","
+        })?;
+        w.write_all(b"\n    ")?;
+        match &self.fields {
+            Some(k) => write_nested(w, &selected(f, self.style.lang, k)?, "    ")?,
+            None => write_nested(w, &FindingJson::new(f, self.style.lang), "    ")?,
+        }
+        self.written += 1;
+        Ok(())
+    }
 }
 
 impl Renderer for Json {
@@ -511,7 +548,9 @@ impl Renderer for Json {
                 w.write_all(line.as_bytes())?;
             }
         } else {
-            self.collected.extend_from_slice(batch);
+            for f in batch {
+                self.document_finding(w, f)?;
+            }
         }
         Ok(())
     }
@@ -530,68 +569,67 @@ impl Renderer for Json {
         let lang = self.style.lang;
         if self.stream {
             if let (true, Some(r)) = (self.summary, report) {
-                for d in &r.deliveries {
-                    let line = to_safe_string(&DeliveryJson::new(d, r.now, lang), false)?;
+                for d in r.deliveries() {
+                    let line = to_safe_string(&DeliveryJson::new(&d, r.now, lang), false)?;
                     w.write_all(line.as_bytes())?;
                     w.write_all(b"\n")?;
                 }
             }
             return w.flush();
         }
-        let doc = Document {
-            schema: 1,
-            findings: self
-                .collected
-                .iter()
-                .map(|f| match &self.fields {
-                    Some(k) => selected(f, lang, k).map(FindingOut::Some),
-                    None => Ok(FindingOut::Whole(Box::new(FindingJson::new(f, lang)))),
-                })
-                .collect::<io::Result<_>>()?,
-            deliveries: report.map(|r| {
-                r.deliveries
+        // the findings were written as found: close their array, then the deliveries (from
+        // the timeline's records) and the summary
+        if self.written == 0 {
+            w.write_all(HEAD.as_bytes())?;
+            w.write_all(b"]")?;
+        } else {
+            w.write_all(b"\n  ]")?;
+        }
+        if let Some(r) = report {
+            w.write_all(b",\n  \"deliveries\": ")?;
+            write_array(
+                w,
+                r.deliveries()
+                    .map(|d| Ok(DeliveryJson::new(&d, r.now, lang))),
+            )?;
+        }
+        let summary = Summary {
+            inputs: tally.inputs,
+            findings: tally.findings,
+            root_causes: tally.root_causes,
+            by_code: &tally.by_code,
+            by_category: &tally.by_category,
+            by_state: &tally.by_state,
+            inbound: tally.inbound,
+            client_disconnects: tally.client_disconnects,
+            errors: &tally.errors,
+            warnings: &self.warnings,
+            now: report.map(|r| rfc3339(r.now)),
+            retry_window_seconds: report.map(|r| r.retry_window),
+            deliveries: report.map(|r| r.count),
+            deliveries_by_state: report.map(Report::by_state),
+            by_category_and_code: report.map(|r| {
+                r.categories
+                    .iter()
+                    .map(|c| CategoryJson::new(c, lang))
+                    .collect()
+            }),
+            by_destination: report.map(|r| {
+                r.destinations
+                    .iter()
+                    .map(|d| DestinationJson::new(d, lang))
+                    .collect()
+            }),
+            expiring_soonest: report.map(|r| {
+                r.expiring
                     .iter()
                     .map(|d| DeliveryJson::new(d, r.now, lang))
                     .collect()
             }),
-            summary: Summary {
-                inputs: tally.inputs,
-                findings: tally.findings,
-                root_causes: tally.root_causes,
-                by_code: &tally.by_code,
-                by_category: &tally.by_category,
-                by_state: &tally.by_state,
-                inbound: tally.inbound,
-                client_disconnects: tally.client_disconnects,
-                errors: &tally.errors,
-                warnings: &self.warnings,
-                now: report.map(|r| rfc3339(r.now)),
-                retry_window_seconds: report.map(|r| r.retry_window),
-                deliveries: report.map(|r| r.deliveries.len()),
-                deliveries_by_state: report.map(Report::by_state),
-                by_category_and_code: report.map(|r| {
-                    r.categories
-                        .iter()
-                        .map(|c| CategoryJson::new(c, lang))
-                        .collect()
-                }),
-                by_destination: report.map(|r| {
-                    r.destinations
-                        .iter()
-                        .map(|d| DestinationJson::new(d, lang))
-                        .collect()
-                }),
-                expiring_soonest: report.map(|r| {
-                    crate::queue::expiring(&r.deliveries, 10)
-                        .into_iter()
-                        .map(|d| DeliveryJson::new(d, r.now, lang))
-                        .collect()
-                }),
-            },
         };
-        let s = to_safe_string(&doc, true)?;
-        w.write_all(s.as_bytes())?;
-        w.write_all(b"\n")?;
+        w.write_all(b",\n  \"summary\": ")?;
+        write_nested(w, &summary, "  ")?;
+        w.write_all(b"\n}\n")?;
         w.flush()
     }
 }

@@ -83,7 +83,7 @@ impl Renderer for Markdown {
             write!(
                 w,
                 "; {} {} ({})",
-                r.deliveries.len(),
+                r.count,
                 h("deliveries", "配信"),
                 super::state_counts(r, lang)
             )?;
@@ -137,7 +137,7 @@ impl Renderer for Markdown {
                 h("Last seen", "最終")
             )?;
             writeln!(w, "|---|---:|---|---|")?;
-            for d in &r.destinations {
+            for d in r.destinations.iter().take(super::TOP_DESTINATIONS) {
                 writeln!(
                     w,
                     "| {} | {} | {} | {} |",
@@ -147,8 +147,17 @@ impl Renderer for Markdown {
                     when(d.last_seen)
                 )?;
             }
+            if let Some(more) = r.destinations.len().checked_sub(super::TOP_DESTINATIONS)
+                && more > 0
+            {
+                writeln!(w)?;
+                match lang {
+                    Lang::En => writeln!(w, "... and {more} more destinations.")?,
+                    Lang::Ja => writeln!(w, "... ほか {more} 件の宛先。")?,
+                }
+            }
         }
-        let soon = crate::queue::expiring(&r.deliveries, 10);
+        let soon = &r.expiring;
         if !soon.is_empty() {
             writeln!(w)?;
             writeln!(w, "### {}", h("Expiring soonest", "期限切れが近い配信"))?;
@@ -157,10 +166,10 @@ impl Renderer for Markdown {
                 writeln!(
                     w,
                     "- {} → {} ({}, {}, {} {}): {}",
-                    md(d.message_id.as_deref().unwrap_or("-")),
-                    md(d.recipient.as_deref().unwrap_or("-")),
+                    md(d.message_id.unwrap_or("-")),
+                    md(d.recipient.unwrap_or("-")),
                     d.last_code
-                        .map_or_else(|| md(&d.category), |c| c.to_string()),
+                        .map_or_else(|| md(d.category), |c| c.to_string()),
                     d.reason,
                     d.attempts,
                     h("attempts", "回試行"),

@@ -298,6 +298,10 @@ pub fn renderer(
     }
 }
 
+/// How many destinations the human and markdown summaries list, most deliveries first
+/// (json lists them all).
+pub const TOP_DESTINATIONS: usize = 20;
+
 /// Whether a format needs the deliveries grouped at the end of the run.
 pub fn needs_report(format: Format, summary: bool) -> bool {
     summary || matches!(format, Format::Json | Format::Markdown)
@@ -349,19 +353,13 @@ pub fn top_fix(entry: &str, known: bool, platform: &str, lang: Lang) -> String {
 }
 
 /// A delivery's explanation on its platform, with its values for the steps' slots.
-pub fn explain_delivery(d: &Delivery, lang: Lang) -> Explanation<'_> {
-    let mut x = explain_on(
-        &d.entry,
-        d.known,
-        d.platform,
-        d.state == State::Queued,
-        lang,
-    );
-    let (queue_id, message_id) = split_id(d.message_id.as_deref());
+pub fn explain_delivery<'a>(d: &Delivery<'a>, lang: Lang) -> Explanation<'a> {
+    let mut x = explain_on(d.entry, d.known, d.platform, d.state == State::Queued, lang);
+    let (queue_id, message_id) = split_id(d.message_id);
     x.slots = Some((
         Slots {
-            recipient: d.recipient.as_deref(),
-            remote_host: d.destination.as_deref().filter(|h| h.contains('.')),
+            recipient: d.recipient,
+            remote_host: d.destination.filter(|h| h.contains('.')),
             remote_ip: None,
             queue_id,
             message_id,
