@@ -10,6 +10,7 @@
 
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::captures::Captures;
+use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet, hybrid, meta};
 
@@ -87,6 +88,22 @@ impl Probe {
         self.dfa.create_cache()
     }
 
+    /// Whether a match of the pattern starts exactly at `at` (what is before `at` still
+    /// counts for a `\b` at the start).
+    pub fn is_match_at(&self, cache: &mut hybrid::dfa::Cache, hay: &[u8], at: usize) -> bool {
+        if at > hay.len() {
+            return false;
+        }
+        let input = Input::new(hay)
+            .range(at..)
+            .anchored(Anchored::Yes)
+            .earliest(true);
+        match self.dfa.try_search_fwd(cache, &input) {
+            Ok(m) => m.is_some(),
+            Err(_) => line(&self.pattern).captures_at_anchored(hay, at).is_some(),
+        }
+    }
+
     /// Whether the pattern matches anywhere in `hay`.
     pub fn is_match(&self, cache: &mut hybrid::dfa::Cache, hay: &[u8]) -> bool {
         match self
@@ -144,19 +161,41 @@ impl<'h> Piece<'h> {
     }
 }
 
+/// The most slots (two per group, group 0 included) a match keeps inline; a pattern with
+/// more groups keeps them on the heap.
+const INLINE_SLOTS: usize = 16;
+
 /// The groups of one match (group 0 is the whole match).
 #[derive(Debug)]
 pub struct Groups<'h> {
     hay: &'h [u8],
-    caps: Captures,
+    slots: Slots,
+}
+
+/// Where a match's groups start and end: inline for the crate's patterns (no allocation per
+/// search on the hot path), else as the regex engine's own captures.
+#[derive(Debug)]
+enum Slots {
+    Inline([Option<NonMaxUsize>; INLINE_SLOTS]),
+    Heap(Captures),
 }
 
 impl<'h> Groups<'h> {
     pub fn get(&self, i: usize) -> Option<Piece<'h>> {
-        self.caps.get_group(i).map(|s| Piece {
+        let (start, end) = match &self.slots {
+            Slots::Inline(s) => (
+                s.get(2 * i)?.as_ref()?.get(),
+                s.get(2 * i + 1)?.as_ref()?.get(),
+            ),
+            Slots::Heap(c) => {
+                let g = c.get_group(i)?;
+                (g.start, g.end)
+            }
+        };
+        Some(Piece {
             hay: self.hay,
-            start: s.start,
-            end: s.end,
+            start,
+            end,
         })
     }
 }
@@ -197,18 +236,30 @@ impl Line {
 
     /// The groups of the match `input` (a search of `hay`) finds.
     fn search<'h>(&self, hay: &'h [u8], input: &Input<'_>) -> Option<Groups<'h>> {
+        let n = self.0.group_info().implicit_slot_len() + self.0.group_info().explicit_slot_len();
+        if let Some(mut inline) = (n <= INLINE_SLOTS).then_some([None; INLINE_SLOTS]) {
+            self.0.search_slots(input, &mut inline[..n])?;
+            return Some(Groups {
+                hay,
+                slots: Slots::Inline(inline),
+            });
+        }
         let mut caps = self.0.create_captures();
         self.0.search_captures(input, &mut caps);
-        caps.is_match().then_some(Groups { hay, caps })
+        caps.is_match().then_some(Groups {
+            hay,
+            slots: Slots::Heap(caps),
+        })
     }
 
     pub fn captures_iter<'r, 'h>(&'r self, hay: &'h [u8]) -> impl Iterator<Item = Groups<'h>> + 'r
     where
         'h: 'r,
     {
-        self.0
-            .captures_iter(hay)
-            .map(move |caps| Groups { hay, caps })
+        self.0.captures_iter(hay).map(move |caps| Groups {
+            hay,
+            slots: Slots::Heap(caps),
+        })
     }
 }
 

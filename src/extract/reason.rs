@@ -127,11 +127,15 @@ pub fn find(line: &[u8]) -> Option<&'static str> {
     // the patterns and their literals are written in lower case (a test checks): matching
     // them against the line in ASCII lower case is `(?i)` at half the automaton
     let lower = line.to_ascii_lowercase();
-    // the alternatives that can match: those whose literals the line holds
-    let mut candidates: Vec<usize> = pre
+    // the alternatives that can match, and where: every match of an alternative starts with
+    // one of its literals, so each is tried anchored where one of its literals starts
+    let mut candidates: Vec<(usize, usize)> = pre
         .ac
         .find_overlapping_iter(&lower)
-        .filter_map(|m| pre.alternative.get(m.pattern().as_usize()).copied())
+        .filter_map(|m| {
+            let alt = pre.alternative.get(m.pattern().as_usize()).copied()?;
+            Some((alt, m.start()))
+        })
         .collect();
     if candidates.is_empty() {
         return None;
@@ -144,11 +148,11 @@ pub fn find(line: &[u8]) -> Option<&'static str> {
         if caches.len() < ALTERNATIVES.len() {
             caches.resize_with(ALTERNATIVES.len(), || None);
         }
-        candidates.into_iter().find_map(|i| {
+        candidates.into_iter().find_map(|(i, at)| {
             let (phrase, pattern, _) = ALTERNATIVES.get(i)?;
             let probe = EACH.get(i)?.get_or_init(|| crate::re::probe(pattern));
             let cache = caches.get_mut(i)?.get_or_insert_with(|| probe.cache());
-            probe.is_match(cache, &lower).then_some(*phrase)
+            probe.is_match_at(cache, &lower, at).then_some(*phrase)
         })
     })?;
     Some(reasons::intern(&reasons::get().phrases.get(phrase)?.reason))
