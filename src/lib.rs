@@ -286,6 +286,7 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
     // success reports settle deliveries; they are shown only with --all
     let opts = extract::Options {
         all: args.all || grouping,
+        successes_settle_only: grouping && !args.all,
         now,
     };
     let (sources, errors) = input::expand(&args.paths);

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 const OPTS: Options = Options {
     all: true,
+    successes_settle_only: false,
     now: 1_772_700_000,
 };
 
@@ -149,7 +150,10 @@ proptest! {
             None => format!("dsn={code}"),
         };
         let line = format!("{before} {spelled} {after}\n");
-        let opts = Options { all: false, now: 0 };
+        let opts = Options {
+            all: false,
+            ..Options::default()
+        };
         // as a log line
         let mut out = Vec::new();
         extract::scan_log(line.as_bytes(), 1, &origin(), &opts, &mut out);

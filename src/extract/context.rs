@@ -448,8 +448,20 @@ fn looks_like_ip(s: &str) -> bool {
 /// sender's, never the recipient.
 pub fn line_context(line: &[u8]) -> LineContext {
     let lower_line = line.to_ascii_lowercase();
+    let (remote_host, remote_ip) = remote_in(line, &lower_line);
+    LineContext {
+        recipient: recipient_in(line, &lower_line),
+        remote_host,
+        remote_ip,
+        timestamp: first_capture(&TIMESTAMP, line, &lower_line),
+        message_id: first_capture(&QUEUE_ID, line, &lower_line),
+    }
+}
+
+/// The recipient a line names: by a field, else the first address that is not a sender's.
+fn recipient_in(line: &[u8], lower_line: &[u8]) -> Option<String> {
     let has_at = memchr::memchr(b'@', line).is_some();
-    let recipient = keyed_recipient_in(line, &lower_line).or_else(|| {
+    keyed_recipient_in(line, lower_line).or_else(|| {
         if !has_at {
             return None;
         }
@@ -467,12 +479,17 @@ pub fn line_context(line: &[u8]) -> LineContext {
                 || lower.ends_with(b"(by ");
             (!senderish).then(|| decode(m.as_bytes()))
         })
-    });
-    let (remote_host, remote_ip) = remote_in(line, &lower_line);
+    })
+}
+
+/// What settles a delivery from a line reporting its success: the recipient, the message
+/// id and the time (the remote host is only wanted for failures).
+pub fn success_context(line: &[u8]) -> LineContext {
+    let lower_line = line.to_ascii_lowercase();
     LineContext {
-        recipient,
-        remote_host,
-        remote_ip,
+        recipient: recipient_in(line, &lower_line),
+        remote_host: None,
+        remote_ip: None,
         timestamp: first_capture(&TIMESTAMP, line, &lower_line),
         message_id: first_capture(&QUEUE_ID, line, &lower_line),
     }

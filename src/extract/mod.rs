@@ -30,6 +30,9 @@ use std::sync::LazyLock;
 pub struct Options {
     /// Also report 2.x.x success codes.
     pub all: bool,
+    /// Success reports are wanted only to settle deliveries (the summary, not `--all`):
+    /// a log line of one is read for its delivery's key and time alone.
+    pub successes_settle_only: bool,
     /// The reference time (UTC seconds): supplies the year of a BSD syslog timestamp.
     pub now: i64,
 }
@@ -772,8 +775,25 @@ pub fn scan_record(
     if hits.is_empty() || noise::is_noise(line) {
         return;
     }
-    let ctx = context::line_context(line);
     let direction = context::direction(line);
+    if opts.successes_settle_only && hits.iter().all(|h| h.code.is_some_and(|c| c.class == 2)) {
+        // a success that only settles its delivery: its key and time, nothing to explain
+        let site = Site {
+            line,
+            line_no,
+            origin,
+            ctx: context::success_context(line),
+            verdict: None,
+            now: opts.now,
+            stage: None,
+            direction,
+            mta: None,
+            platform: None,
+        };
+        out.extend(hits.into_iter().map(|h| finding_of(h, &site)));
+        return;
+    }
+    let ctx = context::line_context(line);
     // our server refusing an incoming client says so for good unless it says `temporarily`
     if direction == Direction::Inbound
         && verdict.is_none()
@@ -1523,7 +1543,11 @@ mod tests {
                 path: "t",
                 message: 1,
             },
-            &Options { all: true, now: 0 },
+            &Options {
+                all: true,
+                now: 0,
+                ..Options::default()
+            },
             &mut out,
         );
         assert_eq!(out.len(), 1);

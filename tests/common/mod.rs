@@ -94,7 +94,10 @@ pub fn root_of_text(example: &str, bounce: bool, all: bool) -> Option<Finding> {
             path: "example",
             message: 1,
         },
-        &Options { all, now: 0 },
+        &Options {
+            all,
+            ..Options::default()
+        },
         &mut out,
     );
     out.into_iter().find(|f| f.root_cause)
