@@ -14,7 +14,14 @@ pub struct Wrap<W: Write> {
     inner: W,
     width: usize,
     line: Vec<u8>,
+    /// Long lines already wrapped, and how: a log's findings repeat their entries' causes
+    /// and steps thousands of times (bounded: cleared when full).
+    wrapped: std::collections::HashMap<Vec<u8>, Vec<u8>>,
+    wrapped_bytes: usize,
 }
+
+/// How much wrapped text `Wrap` remembers.
+const WRAPPED_BYTES: usize = 4 << 20;
 
 impl<W: Write> Wrap<W> {
     pub fn new(inner: W, width: usize) -> Wrap<W> {
@@ -22,22 +29,38 @@ impl<W: Write> Wrap<W> {
             inner,
             width: width.max(20),
             line: Vec::new(),
+            wrapped: std::collections::HashMap::new(),
+            wrapped_bytes: 0,
         }
     }
 
     fn emit(&mut self) -> io::Result<()> {
         let line = std::mem::take(&mut self.line);
-        match std::str::from_utf8(&line) {
-            Ok(text) if textwrap::core::display_width(text) > self.width => {
-                for l in wrap_line(text, self.width) {
-                    self.inner.write_all(l.as_bytes())?;
-                    self.inner.write_all(b"\n")?;
+        // no wider than its bytes: a line that short fits
+        if line.len() <= self.width {
+            self.inner.write_all(&line)?;
+            self.inner.write_all(b"\n")?;
+        } else if let Some(out) = self.wrapped.get(&line) {
+            self.inner.write_all(out)?;
+        } else {
+            let out = match std::str::from_utf8(&line) {
+                Ok(text) if textwrap::core::display_width(text) > self.width => {
+                    let mut out = Vec::with_capacity(line.len() + 64);
+                    for l in wrap_line(text, self.width) {
+                        out.extend_from_slice(l.as_bytes());
+                        out.push(b'\n');
+                    }
+                    out
                 }
+                _ => [&line[..], b"\n"].concat(),
+            };
+            self.inner.write_all(&out)?;
+            if self.wrapped_bytes > WRAPPED_BYTES {
+                self.wrapped.clear();
+                self.wrapped_bytes = 0;
             }
-            _ => {
-                self.inner.write_all(&line)?;
-                self.inner.write_all(b"\n")?;
-            }
+            self.wrapped_bytes += 2 * line.len() + 64;
+            self.wrapped.insert(line.clone(), out);
         }
         self.line = line;
         self.line.clear();
