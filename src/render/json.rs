@@ -250,16 +250,36 @@ fn json_inner(v: &str) -> String {
 pub struct TextCache {
     #[allow(clippy::type_complexity)]
     texts: std::collections::HashMap<
-        (String, bool, Option<&'static str>, &'static str, bool, Lang),
+        (
+            String,
+            bool,
+            Option<&'static str>,
+            &'static str,
+            bool,
+            Lang,
+            bool,
+        ),
         Vec<crate::runbook::Segment>,
     >,
 }
 
 impl TextCache {
-    /// Appends one finding object to `out`.
+    /// Appends one finding object to `out` (ndjson's line).
     pub fn finding_line(&mut self, f: &Finding, lang: Lang, out: &mut String) -> io::Result<()> {
+        self.finding(f, lang, false, out)
+    }
+
+    /// Appends one finding object to `out`, compact or laid out by serde_json's pretty
+    /// printer.
+    pub fn finding(
+        &mut self,
+        f: &Finding,
+        lang: Lang,
+        pretty: bool,
+        out: &mut String,
+    ) -> io::Result<()> {
         let fields = FindingFields::new(f);
-        let head = to_safe_string(&fields, false)?;
+        let head = to_safe_string(&fields, pretty)?;
         let inbound = super::inbound_of(f);
         let key = (
             f.entry.clone(),
@@ -268,16 +288,19 @@ impl TextCache {
             f.platform,
             f.state == crate::extract::State::Queued,
             lang,
+            pretty,
         );
         if !self.texts.contains_key(&key) {
-            let t = to_safe_string(&FindingTexts::new(f, lang), false)?;
+            let t = to_safe_string(&FindingTexts::new(f, lang), pretty)?;
             // `texts...}` without its opening brace, cut at the steps' slots
-            let t = crate::runbook::segments(t.strip_prefix('{').unwrap_or(&t));
+            let open = if pretty { "{\n" } else { "{" };
+            let t = crate::runbook::segments(t.strip_prefix(open).unwrap_or(&t));
             self.texts.insert(key.clone(), t);
         }
         // `{...fields}` + `,` + the texts with the finding's values in their slots
-        out.push_str(head.strip_suffix('}').unwrap_or(&head));
-        out.push(',');
+        let (close, comma) = if pretty { ("\n}", ",\n") } else { ("}", ",") };
+        out.push_str(head.strip_suffix(close).unwrap_or(&head));
+        out.push_str(comma);
         if let Some(texts) = self.texts.get(&key) {
             crate::runbook::fill_into(
                 texts,
@@ -514,7 +537,12 @@ fn write_array<T: Serialize>(
 
 impl Json {
     /// json: one finding of the document's findings array, written as found.
-    fn document_finding(&mut self, w: &mut dyn Write, f: &Finding) -> io::Result<()> {
+    fn document_finding(
+        &mut self,
+        w: &mut dyn Write,
+        f: &Finding,
+        buf: &mut String,
+    ) -> io::Result<()> {
         w.write_all(if self.written == 0 {
             HEAD.as_bytes()
         } else {
@@ -523,7 +551,16 @@ impl Json {
         w.write_all(b"\n    ")?;
         match &self.fields {
             Some(k) => write_nested(w, &selected(f, self.style.lang, k)?, "    ")?,
-            None => write_nested(w, &FindingJson::new(f, self.style.lang), "    ")?,
+            None => {
+                buf.clear();
+                self.texts.finding(f, self.style.lang, true, buf)?;
+                for (i, line) in buf.split('\n').enumerate() {
+                    if i > 0 {
+                        w.write_all(b"\n    ")?;
+                    }
+                    w.write_all(line.as_bytes())?;
+                }
+            }
         }
         self.written += 1;
         Ok(())
@@ -548,8 +585,9 @@ impl Renderer for Json {
                 w.write_all(line.as_bytes())?;
             }
         } else {
+            let mut buf = String::new();
             for f in batch {
-                self.document_finding(w, f)?;
+                self.document_finding(w, f, &mut buf)?;
             }
         }
         Ok(())
@@ -706,6 +744,12 @@ mod tests {
                 .unwrap();
                 assert_eq!(fast, full);
                 assert!(!line.contains('\u{202e}'));
+                let mut pretty = String::new();
+                cache.finding(f, lang, true, &mut pretty).unwrap();
+                assert_eq!(
+                    pretty,
+                    to_safe_string(&FindingJson::new(f, lang), true).unwrap()
+                );
             }
         }
     }
