@@ -453,7 +453,7 @@ pub fn line_context(line: &[u8]) -> LineContext {
         recipient: recipient_in(line, &lower_line),
         remote_host,
         remote_ip,
-        timestamp: first_capture(&TIMESTAMP, line, &lower_line),
+        timestamp: timestamp_in(line, &lower_line),
         message_id: first_capture(&QUEUE_ID, line, &lower_line),
     }
 }
@@ -482,6 +482,60 @@ fn recipient_in(line: &[u8], lower_line: &[u8]) -> Option<String> {
     })
 }
 
+/// The time a line was written, as the line has it.
+fn timestamp_in(line: &[u8], lower: &[u8]) -> Option<String> {
+    match bsd_stamp(line) {
+        Some(s) => Some(decode(s)),
+        None => first_capture(&TIMESTAMP, line, lower),
+    }
+}
+
+/// The BSD syslog stamp (`Mar  4 12:33:10`, after an optional `<PRI>`) a line starts with,
+/// read by hand: most log lines have one, and it is what the second pattern of `TIMESTAMP`
+/// captures (the first, RFC 3339, cannot match a line that starts so).
+fn bsd_stamp(line: &[u8]) -> Option<&[u8]> {
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let digit = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
+    let mut i = line
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
+    if line.get(i) == Some(&b'<') {
+        let n = line[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if !(1..=3).contains(&n) || line.get(i + 1 + n) != Some(&b'>') {
+            return None;
+        }
+        i += n + 2;
+    }
+    let start = i;
+    if !MONTHS.contains(&line.get(i..i + 3)?) {
+        return None;
+    }
+    i += 3;
+    let spaces = line[i..].iter().take_while(|b| **b == b' ').count();
+    if !(1..=2).contains(&spaces) {
+        return None;
+    }
+    i += spaces;
+    let days = line[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if !(1..=2).contains(&days) {
+        return None;
+    }
+    i += days;
+    // ` dd:dd:dd`
+    let time = line.get(i..i + 9)?;
+    let shape = time[0] == b' '
+        && time[3] == b':'
+        && time[6] == b':'
+        && [1, 2, 4, 5, 7, 8].iter().all(|&k| digit(i + k));
+    shape.then(|| &line[start..i + 9])
+}
+
 /// What settles a delivery from a line reporting its success: the recipient, the message
 /// id and the time (the remote host is only wanted for failures).
 pub fn success_context(line: &[u8]) -> LineContext {
@@ -490,7 +544,7 @@ pub fn success_context(line: &[u8]) -> LineContext {
         recipient: recipient_in(line, &lower_line),
         remote_host: None,
         remote_ip: None,
-        timestamp: first_capture(&TIMESTAMP, line, &lower_line),
+        timestamp: timestamp_in(line, &lower_line),
         message_id: first_capture(&QUEUE_ID, line, &lower_line),
     }
 }
@@ -584,6 +638,34 @@ pub fn platform_of_bounce(text: &[u8]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bsd_stamp_is_read_as_the_pattern_reads_it() {
+        let lines: [&[u8]; 12] = [
+            b"Mar  4 12:33:10 mx1 postfix/smtp[1]: x",
+            b"Mar 14 12:33:10 mx1",
+            b"<13>Mar  4 12:33:10 mx1",
+            b"  \tDec 31 23:59:59",
+            b"Mar   4 12:33:10 three spaces",
+            b"Mar 4 12:33:1 short",
+            b"Mar 123 12:33:10",
+            b"<1234>Mar  4 12:33:10",
+            b"Mars 4 12:33:10",
+            b"2026-03-04T12:33:10Z Mar  4 12:33:10",
+            b"<13>1 2026-03-04T12:33:10Z host",
+            b"Mar  4 12:33:10",
+        ];
+        for l in lines {
+            let by_hand = bsd_stamp(l).map(decode);
+            let by_pattern = TIMESTAMP[1]
+                .captures(l, &l.to_ascii_lowercase())
+                .and_then(|c| c.get(1))
+                .map(|m| decode(m.as_bytes()));
+            assert_eq!(by_hand, by_pattern, "{}", String::from_utf8_lossy(l));
+            let first = first_capture(&TIMESTAMP, l, &l.to_ascii_lowercase());
+            assert_eq!(timestamp_in(l, &l.to_ascii_lowercase()), first);
+        }
+    }
 
     #[test]
     fn postfix_line() {

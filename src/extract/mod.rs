@@ -754,7 +754,15 @@ pub fn scan_record(
     out: &mut Vec<Finding>,
 ) {
     let mut hits = analyze(line, line, false, opts);
-    let mut verdict = context::verdict(line);
+    // a success that only settles its delivery: its key and time, nothing to explain
+    let settles_only = opts.successes_settle_only
+        && !hits.is_empty()
+        && hits.iter().all(|h| h.code.is_some_and(|c| c.class == 2));
+    let mut verdict = if settles_only {
+        None
+    } else {
+        context::verdict(line)
+    };
     if hits.is_empty() {
         // the MTA's own verdict on a delivery is a failure even when its words are not
         // recognised: Exim's `**` (failed for good), Postfix's `status=bounced|expired`, and a
@@ -776,8 +784,7 @@ pub fn scan_record(
         return;
     }
     let direction = context::direction(line);
-    if opts.successes_settle_only && hits.iter().all(|h| h.code.is_some_and(|c| c.class == 2)) {
-        // a success that only settles its delivery: its key and time, nothing to explain
+    if settles_only {
         let site = Site {
             line,
             line_no,
