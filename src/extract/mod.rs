@@ -754,7 +754,8 @@ pub fn scan_record(
     out: &mut Vec<Finding>,
 ) {
     let mut hits = analyze(line, line, false, opts);
-    // a success that only settles its delivery: its key and time, nothing to explain
+    // a success that only settles its delivery (never shown): its key, time and direction
+    // are all it is read for, and all its finding holds
     let settles_only = opts.successes_settle_only
         && !hits.is_empty()
         && hits.iter().all(|h| h.code.is_some_and(|c| c.class == 2));
@@ -785,19 +786,43 @@ pub fn scan_record(
     }
     let direction = context::direction(line);
     if settles_only {
-        let site = Site {
-            line,
-            line_no,
-            origin,
-            ctx: context::success_context(line),
-            verdict: None,
-            now: opts.now,
+        let ctx = context::success_context(line);
+        let time = ctx
+            .timestamp
+            .as_deref()
+            .and_then(|t| crate::time::parse(t, opts.now));
+        out.extend(hits.iter().map(|h| Finding {
+            path: String::new(),
+            message: origin.message,
+            line: line_no,
+            code: h.code,
+            reply: h.reply,
+            entry: String::new(),
+            known: false,
+            category: String::new(),
+            severity: Severity::Success,
+            state: State::Delivered,
+            root_cause: false,
+            recipient: ctx.recipient.clone(),
+            remote_host: None,
+            remote_ip: None,
+            timestamp: None,
+            message_id: ctx.message_id.clone(),
+            excerpt: String::new(),
+            remote_reply: None,
+            symptom: None,
+            nested: false,
+            time,
+            retry_until: None,
+            reason: crate::reasons::UNDEFINED,
+            hard_bounce: false,
+            words: None,
+            basis: Basis::Code,
             stage: None,
             direction,
             mta: None,
-            platform: None,
-        };
-        out.extend(hits.into_iter().map(|h| finding_of(h, &site)));
+            platform: crate::runbook::GENERIC,
+        }));
         return;
     }
     let ctx = context::line_context(line);
