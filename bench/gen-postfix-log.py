@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Writes a deterministic synthetic Postfix mail log for the benchmark.
 
-usage: gen-postfix-log.py OUT SIZE_MIB [FAIL_PERCENT]
+usage: gen-postfix-log.py OUT SIZE_MIB [FAIL_PERCENT [MAX_LINES]]
 
 99% of the records are ordinary traffic (deliveries with dsn=2.0.0, queue manager and
 cleanup chatter, smtpd connects, daemon start lines with version numbers and kernel /
-device-mapper look-alikes); FAIL_PERCENT (default 1) are deferrals and bounces. Prints the
-number of failure lines written, which ndr-doctor must report exactly.
+device-mapper look-alikes); FAIL_PERCENT (default 1) are deferrals and bounces. The log
+stops at SIZE_MIB or MAX_LINES lines, whichever comes first. Prints the number of failure
+lines written, which ndr-doctor must report exactly.
 """
 import random, sys
 
 out, size_mib = sys.argv[1], int(sys.argv[2])
 fail_pct = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
+max_lines = int(sys.argv[4]) if len(sys.argv) > 4 else None
 rnd = random.Random(20260304)
 limit = size_mib * 1024 * 1024
 MON = ["Mar", "Apr"]
@@ -54,7 +56,7 @@ fails = 0
 written = 0
 i = 0
 with open(out, "w", buffering=1 << 20) as f:
-    while written < limit:
+    while written < limit and (max_lines is None or i < max_lines):
         q, r = qid(), rcpt()
         if rnd.random() * 100 < fail_pct:
             body = rnd.choice(FAILS)(q, r)
