@@ -163,30 +163,8 @@ fn analyze_with(
         .collect();
     // a success report (`--all`, and the summary's deliveries) is only its code: the words
     // and symptoms that explain failures have nothing to say about it
-    if !found.is_empty() && found.iter().all(|h| h.code.class == 2) {
-        let mut hits: Vec<Hit> = Vec::new();
-        for h in &found {
-            if !hits.iter().any(|x| x.code == Some(h.code)) {
-                hits.push(Hit {
-                    code: Some(h.code),
-                    reply: h.reply,
-                    anchored: h.anchored(),
-                    symptom: None,
-                    overridden: false,
-                    nested: false,
-                    remote_reply: None,
-                    words: None,
-                });
-            }
-        }
-        return hits;
-    }
-    let sym = if found.iter().any(|h| h.anchored()) || mail() {
-        symptom::find(line)
-    } else {
-        None
-    };
-    let spans = if found.len() > 1 {
+    let success_only = !found.is_empty() && found.iter().all(|h| h.code.class == 2);
+    let spans = if found.len() > 1 && !success_only {
         nested_spans(line)
     } else {
         Vec::new()
@@ -212,6 +190,14 @@ fn analyze_with(
             words: None,
         });
     }
+    if success_only {
+        return hits;
+    }
+    let sym = if found.iter().any(|h| h.anchored()) || mail() {
+        symptom::find(line)
+    } else {
+        None
+    };
     // an outer code carries the reply it quotes
     if hits.iter().any(|h| h.nested) {
         let quoted = spans.iter().find_map(|&(s, e)| {
