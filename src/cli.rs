@@ -80,7 +80,8 @@ pub struct DiagnoseArgs {
 
     /// Group findings into deliveries (message, recipient) and print a summary: by category
     /// and code, by destination, and the deliveries that expire soonest. With
-    /// `--format ndjson`: one object per delivery.
+    /// `--format ndjson`: one object per delivery that had a failure (those that went out
+    /// without one are counted, not listed).
     #[arg(long)]
     pub summary: bool,
 
