@@ -5,6 +5,7 @@ use super::{Renderer, Style, Tally, top_fix};
 use crate::catalog::{Entry, Lang};
 use crate::extract::Finding;
 use crate::queue::{CategoryRow, Delivery, DestinationRow, Report};
+use crate::runbook::Segment;
 use crate::sanitize::json_escape_extra;
 use crate::time::rfc3339;
 use serde::Serialize;
@@ -248,19 +249,20 @@ fn json_inner(v: &str) -> String {
 /// checks it).
 #[derive(Default)]
 pub struct TextCache {
-    #[allow(clippy::type_complexity)]
-    texts: std::collections::HashMap<
-        (
-            String,
-            bool,
-            Option<&'static str>,
-            &'static str,
-            bool,
-            Lang,
-            bool,
-        ),
-        Vec<crate::runbook::Segment>,
-    >,
+    /// By entry (looked up by the finding's `&str`, so a finding costs no key of its own),
+    /// then by what else the texts depend on.
+    texts: std::collections::HashMap<String, std::collections::HashMap<TextsOf, Vec<Segment>>>,
+}
+
+/// What a finding's texts depend on beside its entry.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct TextsOf {
+    known: bool,
+    inbound: Option<&'static str>,
+    platform: &'static str,
+    queued: bool,
+    lang: Lang,
+    pretty: bool,
 }
 
 impl TextCache {
@@ -280,28 +282,32 @@ impl TextCache {
     ) -> io::Result<()> {
         let fields = FindingFields::new(f);
         let head = to_safe_string(&fields, pretty)?;
-        let inbound = super::inbound_of(f);
-        let key = (
-            f.entry.clone(),
-            f.known,
-            inbound.map(|i| i.name.as_str()),
-            f.platform,
-            f.state == crate::extract::State::Queued,
+        let of = TextsOf {
+            known: f.known,
+            inbound: super::inbound_of(f).map(|i| i.name.as_str()),
+            platform: f.platform,
+            queued: f.state == crate::extract::State::Queued,
             lang,
             pretty,
-        );
-        if !self.texts.contains_key(&key) {
+        };
+        let cached = |c: &Self| {
+            c.texts
+                .get(f.entry.as_str())
+                .and_then(|m| m.get(&of))
+                .is_some()
+        };
+        if !cached(self) {
             let t = to_safe_string(&FindingTexts::new(f, lang), pretty)?;
             // `texts...}` without its opening brace, cut at the steps' slots
             let open = if pretty { "{\n" } else { "{" };
             let t = crate::runbook::segments(t.strip_prefix(open).unwrap_or(&t));
-            self.texts.insert(key.clone(), t);
+            self.texts.entry(f.entry.clone()).or_default().insert(of, t);
         }
         // `{...fields}` + `,` + the texts with the finding's values in their slots
         let (close, comma) = if pretty { ("\n}", ",\n") } else { ("}", ",") };
         out.push_str(head.strip_suffix(close).unwrap_or(&head));
         out.push_str(comma);
-        if let Some(texts) = self.texts.get(&key) {
+        if let Some(texts) = self.texts.get(f.entry.as_str()).and_then(|m| m.get(&of)) {
             crate::runbook::fill_into(
                 texts,
                 &super::slots_of(f),
