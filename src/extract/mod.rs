@@ -152,6 +152,12 @@ fn analyze_with(
     let mut mail = || *mail_known.get_or_insert_with(|| symptom::is_mail_line(line));
     let mut all = codes::find_all(line);
     if !opts.all {
+        // a success report (a 2.x.x code where a status goes, and no other code) is no
+        // failure, whatever words its reply text holds
+        let success = all.iter().any(|h| h.anchored()) && all.iter().all(|h| h.hit.code.class == 2);
+        if success {
+            return Vec::new();
+        }
         all.retain(|h| h.hit.code.class != 2);
     }
     let needs_context = all.iter().any(|h| !h.anchored());
@@ -754,7 +760,7 @@ pub fn scan_record(
         // the MTA's own verdict on a delivery is a failure even when its words are not
         // recognised: Exim's `**` (failed for good), Postfix's `status=bounced|expired`, and a
         // deferral that quotes the remote server's reply code
-        let reply = bare_reply(line);
+        let reply = verdict.and_then(|_| bare_reply(line));
         let failure = match verdict {
             Some(Verdict::Bounced | Verdict::Expired) => true,
             Some(Verdict::Deferred) => reply.is_some(),
