@@ -367,6 +367,16 @@ impl Timeline {
         }
     }
 
+    /// Whether `t` is a time not seen before for record `idx` (an attempt of its own);
+    /// a delivery's times are remembered up to the 10,000 its count goes to.
+    fn new_time(&mut self, idx: u32, t: i64) -> bool {
+        let room = self
+            .recs
+            .get(idx as usize)
+            .is_some_and(|r| r.times < 10_000);
+        t != NO_TIME && room && self.times.insert((idx, t))
+    }
+
     /// The records of a message id.
     fn of_id<'t>(&'t self, id: &'t str) -> impl Iterator<Item = &'t Rec> + 't {
         let mut next = self.by_id.get(&self.hash(id)).copied().unwrap_or(NO_NAME);
@@ -418,7 +428,7 @@ impl Timeline {
         if delivered {
             match found {
                 Some((_, Ok(i))) => {
-                    let new = t != NO_TIME && self.times.insert((i, t));
+                    let new = self.new_time(i, t);
                     if let Some(r) = self.recs.get_mut(i as usize) {
                         r.saw(t, new);
                         r.delivered_at = t;
@@ -468,7 +478,7 @@ impl Timeline {
             (u16::MAX, Some(m)) => self.statics.id(m),
             (m, _) => m,
         };
-        let new = t != NO_TIME && self.times.insert((idx, t));
+        let new = self.new_time(idx, t);
         let Some(r) = self.recs.get_mut(idx as usize) else {
             return;
         };
@@ -544,8 +554,11 @@ impl Timeline {
             any_failed: false,
         };
         if delivered_seq != 0 {
-            let new = delivered_at != NO_TIME && self.times.insert((idx, delivered_at));
-            r.saw(delivered_at, new);
+            // a new record: its first time is new
+            r.saw(delivered_at, delivered_at != NO_TIME);
+            if delivered_at != NO_TIME {
+                self.times.insert((idx, delivered_at));
+            }
         }
         self.recs.push(r);
         if let Some(s) = slot {
@@ -1036,6 +1049,23 @@ mod tests {
         t.add(&f(2, "m", "a@example.com", "2.0.0", State::Delivered, 20));
         let d = t.deliveries().next().unwrap();
         assert_eq!((d.attempts, d.state), (2, State::Delivered));
+    }
+
+    #[test]
+    fn a_delivery_remembers_at_most_10000_attempt_times() {
+        let mut t = Timeline::new(None, 0);
+        for i in 0..10_050 {
+            t.add(&f(
+                i,
+                "m",
+                "a@example.com",
+                "4.4.316",
+                State::Queued,
+                i as i64,
+            ));
+        }
+        assert_eq!(t.times.len(), 10_000);
+        assert_eq!(t.deliveries().next().unwrap().attempts, 10_050);
     }
 
     #[test]
