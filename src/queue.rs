@@ -13,7 +13,7 @@
 use crate::catalog::{Code, Severity};
 use crate::extract::{Finding, State};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 /// Exchange Online keeps retrying a queued message for 24 hours.
 pub const DEFAULT_RETRY_WINDOW: i64 = 24 * 3600;
@@ -64,6 +64,30 @@ pub struct Delivery<'a> {
     pub path: &'a str,
     pub line: u64,
 }
+
+/// A hasher for keys that are hashes already (of a `RandomState`): they are used as they are.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A map or set keyed by hashes.
+type ByHash<V> = HashMap<u64, V, BuildHasherDefault<Prehashed>>;
+type Hashes = HashSet<u64, BuildHasherDefault<Prehashed>>;
 
 /// A time in a record: `NO_TIME` for none.
 const NO_TIME: i64 = i64::MIN;
@@ -215,8 +239,8 @@ impl Rec {
 #[derive(Default)]
 struct Delivered {
     count: usize,
-    young: HashMap<u64, (i64, u64)>,
-    old: HashMap<u64, (i64, u64)>,
+    young: ByHash<(i64, u64)>,
+    old: ByHash<(i64, u64)>,
 }
 
 const RECENT: usize = 32 * 1024;
@@ -280,8 +304,8 @@ struct CatAcc {
     known: bool,
     platform: &'static str,
     findings: usize,
-    messages: HashSet<u64>,
-    recipients: HashSet<u64>,
+    messages: Hashes,
+    recipients: Hashes,
     first: i64,
     last: i64,
 }
@@ -293,9 +317,9 @@ pub struct Timeline {
     now: i64,
     hasher: RandomState,
     /// key hash (probed onwards on a collision) → record
-    index: HashMap<u64, u32>,
+    index: ByHash<u32>,
     /// message id hash → its first record (the rest chained by `next_same_id`)
-    by_id: HashMap<u64, u32>,
+    by_id: ByHash<u32>,
     recs: Vec<Rec>,
     names: Names,
     statics: Statics,
@@ -305,6 +329,17 @@ pub struct Timeline {
     times: HashSet<(u32, i64)>,
     delivered: Delivered,
     seq: u64,
+}
+
+/// Feeds `s` in ASCII lower case to a hasher, a block at a time (SipHash costs per call).
+fn write_lower(h: &mut impl Hasher, s: &str) {
+    let mut block = [0u8; 64];
+    for chunk in s.as_bytes().chunks(block.len()) {
+        let lower = &mut block[..chunk.len()];
+        lower.copy_from_slice(chunk);
+        lower.make_ascii_lowercase();
+        h.write(lower);
+    }
 }
 
 fn domain_of(addr: &str) -> Option<String> {
@@ -318,8 +353,8 @@ impl Timeline {
             retry_window,
             now,
             hasher: RandomState::new(),
-            index: HashMap::new(),
-            by_id: HashMap::new(),
+            index: ByHash::default(),
+            by_id: ByHash::default(),
             recs: Vec::new(),
             names: Names::default(),
             statics: Statics::default(),
@@ -337,7 +372,7 @@ impl Timeline {
     /// The hash of a string in ASCII lower case.
     fn hash_lower(&self, s: &str) -> u64 {
         let mut h = self.hasher.build_hasher();
-        s.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+        write_lower(&mut h, s);
         h.finish()
     }
 
@@ -347,8 +382,7 @@ impl Timeline {
         let mut h = self.hasher.build_hasher();
         h.write(id.as_bytes());
         h.write_u8(0xff);
-        rcpt.bytes()
-            .for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+        write_lower(&mut h, rcpt);
         h.finish()
     }
 
@@ -580,8 +614,8 @@ impl Timeline {
                 known: f.known,
                 platform: f.platform,
                 findings: 0,
-                messages: HashSet::new(),
-                recipients: HashSet::new(),
+                messages: Hashes::default(),
+                recipients: Hashes::default(),
                 first: NO_TIME,
                 last: NO_TIME,
             });
@@ -774,8 +808,8 @@ struct Destinations<'t> {
 #[derive(Default)]
 struct DestAcc<'t> {
     deliveries: usize,
-    messages: HashSet<u64>,
-    recipients: HashSet<u64>,
+    messages: Hashes,
+    recipients: Hashes,
     first: i64,
     last: i64,
     /// category, how many, and the entry, knownness and platform first seen with it
