@@ -160,7 +160,8 @@ impl Statics {
     }
 }
 
-/// One failing delivery, as compact as it goes (about 150 bytes and its two names).
+/// One failing delivery, as compact as it goes (128 bytes on 64-bit targets, and its two
+/// names).
 #[derive(Debug)]
 struct Rec {
     /// The message id followed by the recipient.
@@ -1104,10 +1105,7 @@ mod tests {
 
     #[test]
     fn a_failing_delivery_costs_a_few_hundred_bytes() {
-        assert!(
-            std::mem::size_of::<Rec>() <= 160,
-            "{}",
-            std::mem::size_of::<Rec>()
-        );
+        let size = std::mem::size_of::<Rec>();
+        assert!(size <= 128, "a delivery record grew to {size} bytes");
     }
 }
