@@ -1067,24 +1067,14 @@ fn a_success_line_is_no_failure_whatever_its_reply_says() {
         "Mar  4 12:38:01 mx1 postfix/smtp[21931]: 4QbZ3d0Pp5z9vT: to=<sam@example.com>, relay=mail.example.com[192.0.2.25]:25, delay=0.9, delays=0.1/0/0.4/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4QbZ; previous attempt: Connection refused, mailbox full)\n",
         "Mar  4 12:38:02 mx1 sm-mta[4306]: jA9J1UvC004306: to=<kai@example.com>, delay=00:00:01, mailer=esmtp, stat=Deferred: Connection refused by mx.example.com (sendmail 8.15.2)\n",
     );
-    let out = cmd()
-        .args(["--format", "ndjson", "--fail-on", "none"])
-        .write_stdin(log)
-        .output()
-        .unwrap();
-    let v = common::ndjson_lines(&out.stdout);
+    let v = common::ndjson(&[], log);
     let lines: Vec<u64> = roots(&v)
         .iter()
         .filter_map(|f| f["line"].as_u64())
         .collect();
     assert_eq!(lines, [2], "{v:#?}");
     // with --all, the success is reported as one
-    let out = cmd()
-        .args(["--format", "ndjson", "--fail-on", "none", "--all"])
-        .write_stdin(log)
-        .output()
-        .unwrap();
-    let v = common::ndjson_lines(&out.stdout);
+    let v = common::ndjson(&["--all"], log);
     assert!(
         v.iter()
             .any(|f| f["line"] == 1 && f["state"] == "delivered"),
