@@ -638,9 +638,8 @@ pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
         color,
         style.width,
     )?;
-    if let Some(more) = r.destinations.len().checked_sub(super::TOP_DESTINATIONS)
-        && more > 0
-    {
+    let more = r.destinations.len().saturating_sub(super::TOP_DESTINATIONS);
+    if more > 0 {
         let more = match lang {
             Lang::En => format!("  ... and {more} more destinations (all of them: --format json)"),
             Lang::Ja => format!("  ... ほか {more} 件の宛先 (すべて: --format json)"),

@@ -147,9 +147,8 @@ impl Renderer for Markdown {
                     when(d.last_seen)
                 )?;
             }
-            if let Some(more) = r.destinations.len().checked_sub(super::TOP_DESTINATIONS)
-                && more > 0
-            {
+            let more = r.destinations.len().saturating_sub(super::TOP_DESTINATIONS);
+            if more > 0 {
                 writeln!(w)?;
                 match lang {
                     Lang::En => writeln!(w, "... and {more} more destinations.")?,
