@@ -412,15 +412,16 @@ impl Timeline {
         t != NO_TIME && room && self.times.insert((idx, t))
     }
 
-    /// The records of a message id.
-    fn of_id<'t>(&'t self, id: &'t str) -> impl Iterator<Item = &'t Rec> + 't {
+    /// The records of a message id, by index.
+    fn of_id<'t>(&'t self, id: &'t str) -> impl Iterator<Item = u32> + 't {
         let mut next = self.by_id.get(&self.hash(id)).copied().unwrap_or(NO_NAME);
         std::iter::from_fn(move || {
-            let r = self.recs.get(next as usize)?;
+            let (i, r) = (next, self.recs.get(next as usize)?);
             next = r.next_same_id;
-            Some(r)
+            Some((i, r))
         })
-        .filter(move |r| r.message_id() == Some(id))
+        .filter(move |(_, r)| r.message_id() == Some(id))
+        .map(|(i, _)| i)
     }
 
     /// Takes one finding. Only root causes and success reports shape deliveries; every
@@ -440,18 +441,15 @@ impl Timeline {
             && f.recipient.is_none()
             && let Some(id) = f.message_id.as_deref()
         {
-            let mut next = self.by_id.get(&self.hash(id)).copied().unwrap_or(NO_NAME);
-            let mut settled = false;
-            while let Some(r) = self.recs.get_mut(next as usize) {
-                next = r.next_same_id;
-                if r.message_id() == Some(id) {
+            let seen: Vec<u32> = self.of_id(id).collect();
+            for &i in &seen {
+                if let Some(r) = self.recs.get_mut(i as usize) {
                     r.last = max_time(r.last, t);
                     r.any_expired |= f.state == State::Expired;
                     r.any_failed |= f.state == State::Failed;
-                    settled = true;
                 }
             }
-            if settled {
+            if !seen.is_empty() {
                 return;
             }
         }
@@ -490,10 +488,9 @@ impl Timeline {
         let last = max_time(r.last, t);
         let later = t == NO_TIME || last == NO_TIME || t >= last;
         let take = r.roots == 0 || later;
+        let (category, entry) = (self.names.id(&f.category), self.names.id(&f.entry));
         let ids = take.then(|| {
             (
-                self.names.id(&f.category),
-                self.names.id(&f.entry),
                 self.names.id(&f.path),
                 self.statics.id(f.platform),
                 self.statics.id(f.reason),
@@ -523,7 +520,7 @@ impl Timeline {
         r.retry_until = max_time(r.retry_until, raw_time(f.retry_until));
         r.any_expired |= f.state == State::Expired;
         r.any_failed |= f.state == State::Failed;
-        if let Some((category, entry, path, platform, reason)) = ids {
+        if let Some((path, platform, reason)) = ids {
             r.last_seq = seq;
             r.last_code = f.code;
             r.category = category;
@@ -539,7 +536,7 @@ impl Timeline {
         if let Some(d) = dest {
             r.destination = d;
         }
-        self.count_category(f);
+        self.count_category(f, category, entry);
     }
 
     /// A new record for a failing delivery, filed under `slot` of the index.
@@ -602,9 +599,8 @@ impl Timeline {
         idx
     }
 
-    fn count_category(&mut self, f: &Finding) {
-        let category = self.names.id(&f.category);
-        let entry = self.names.id(&f.entry);
+    /// Counts a root cause in its category's row (`category`, `entry`: its names' numbers).
+    fn count_category(&mut self, f: &Finding, category: u32, entry: u32) {
         let message = f.message_id.as_deref().map(|m| self.hash(m));
         let recipient = f.recipient.as_deref().map(|r| self.hash_lower(r));
         let c = self
@@ -634,7 +630,9 @@ impl Timeline {
     /// error of a message whose recipients have deliveries of their own (theirs tell more).
     fn delivery<'t>(&'t self, r: &'t Rec) -> Option<Delivery<'t>> {
         if let (false, Some(id)) = (r.has_recipient, r.message_id())
-            && self.of_id(id).any(|x| x.has_recipient)
+            && self
+                .of_id(id)
+                .any(|i| self.recs.get(i as usize).is_some_and(|x| x.has_recipient))
         {
             return None;
         }
