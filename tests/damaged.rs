@@ -141,6 +141,18 @@ fn findings_of(bytes: &[u8]) -> Vec<serde_json::Value> {
     ndjson_lines(&out.stdout)
 }
 
+/// Each finding's message number and recipient.
+fn message_and_recipient(v: &[serde_json::Value]) -> Vec<(u64, &str)> {
+    v.iter()
+        .map(|f| {
+            (
+                f["message"].as_u64().unwrap(),
+                f["recipient"].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn mbox_messages_of_every_shape_read_as_they_would_alone() {
     let alone = b"From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\n550 5.1.1 <a@b.example>: User unknown\n";
@@ -152,15 +164,7 @@ fn mbox_messages_of_every_shape_read_as_they_would_alone() {
         b"From MAILER-DAEMON Thu Jan  1 00:00:01 2026\n550 5.1.1 <c@d.example>: User unknown\n",
     );
     let v = findings_of(&mbox);
-    let got: Vec<(u64, &str)> = v
-        .iter()
-        .map(|f| {
-            (
-                f["message"].as_u64().unwrap(),
-                f["recipient"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let got = message_and_recipient(&v);
     assert_eq!(got, [(1, "a@b.example"), (2, "c@d.example")]);
 }
 
@@ -191,15 +195,7 @@ fn the_rest_of_a_message_cut_for_size_stays_in_that_message() {
         .output()
         .unwrap();
     let v = ndjson_lines(&out.stdout);
-    let got: Vec<(u64, &str)> = v
-        .iter()
-        .map(|f| {
-            (
-                f["message"].as_u64().unwrap(),
-                f["recipient"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let got = message_and_recipient(&v);
     assert_eq!(got, [(1, "late@b.example"), (2, "second@b.example")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("message 1 larger than 32 MiB"), "{stderr}");
