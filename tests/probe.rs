@@ -161,6 +161,22 @@ fn server_config(chain: Vec<CertificateDer<'static>>, key: Vec<u8>) -> rustls::S
 }
 
 fn tls_server(chain: Vec<CertificateDer<'static>>, key: Vec<u8>) -> (u16, Log) {
+    tls_server_then(chain, key, |tls, log| {
+        dialogue(tls, false, log);
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+    })
+}
+
+/// An SMTP server that offers STARTTLS with this certificate and, once TLS is up, does
+/// `then` (the normal dialogue, or something a hostile server would do).
+fn tls_server_then(
+    chain: Vec<CertificateDer<'static>>,
+    key: Vec<u8>,
+    then: impl FnOnce(&mut rustls::StreamOwned<rustls::ServerConnection, TcpStream>, &Log)
+    + Send
+    + 'static,
+) -> (u16, Log) {
     let log: Log = Arc::default();
     let l2 = log.clone();
     let config = server_config(chain, key);
@@ -173,9 +189,7 @@ fn tls_server(chain: Vec<CertificateDer<'static>>, key: Vec<u8>) -> (u16, Log) {
             return;
         };
         let mut tls = rustls::StreamOwned::new(conn, s);
-        dialogue(&mut tls, false, &l2);
-        tls.conn.send_close_notify();
-        let _ = tls.flush();
+        then(&mut tls, &l2);
     });
     (port, log)
 }
@@ -743,19 +757,8 @@ fn a_server_that_drips_its_tls_records_ends_at_the_deadline() {
     let pki = test_ca();
     let (chain, key) = leaf(&pki, &[NAME, "127.0.0.1"], 2020, 2090);
     let ca = pki.ca_file.to_str().unwrap().to_string();
-    let log: Log = Arc::default();
-    let l2 = log.clone();
-    let config = server_config(chain, key);
-    let port = server(move |mut s| {
-        let _ = s.write_all(b"220 mx.probe.test ESMTP test\r\n");
-        if !dialogue(&mut s, true, &l2) {
-            return;
-        }
-        let Ok(conn) = rustls::ServerConnection::new(Arc::new(config)) else {
-            return;
-        };
-        let mut tls = rustls::StreamOwned::new(conn, s);
-        let Some(_ehlo) = read_line(&mut tls) else {
+    let (port, _) = tls_server_then(chain, key, |tls, _| {
+        let Some(_ehlo) = read_line(tls) else {
             return;
         };
         // the reply, encrypted, one byte every 200 ms: 12 s and more for the whole record
