@@ -44,7 +44,10 @@ impl<W: Write> Wrap<W> {
             self.inner.write_all(out)?;
         } else {
             let out = match std::str::from_utf8(&line) {
-                Ok(text) if textwrap::core::display_width(text) > self.width => {
+                Ok(text)
+                    if printable_ascii(text)
+                        || textwrap::core::display_width(text) > self.width =>
+                {
                     let mut out = Vec::with_capacity(line.len() + 64);
                     for l in wrap_line(text, self.width) {
                         out.extend_from_slice(l.as_bytes());
@@ -162,9 +165,24 @@ fn no_break_after(c: char) -> bool {
     "（「『【〔〈《([{".contains(c)
 }
 
+/// Whether every character of `s` is printable ASCII, one column each (a log's lines, the
+/// English texts): then a width is a length.
+fn printable_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
 /// Words for wrapping: runs between spaces, and each wide (East Asian) character on its own,
 /// so Japanese breaks between characters and a command's `-vz` never from its word.
 fn words(line: &str) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
+    if printable_ascii(line) {
+        Box::new(ascii_words(line))
+    } else {
+        Box::new(any_words(line).into_iter())
+    }
+}
+
+/// `words` for any text, character by character.
+fn any_words(line: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut prev: Option<char> = None;
@@ -187,7 +205,27 @@ fn words(line: &str) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
     if start < line.len() {
         out.push(Word::from(&line[start..]));
     }
-    Box::new(out.into_iter())
+    out
+}
+
+/// `words` for printable ASCII: runs that end in their spaces, as wide as they are long
+/// (what `Word::from` gives, without measuring each character).
+fn ascii_words(line: &str) -> impl Iterator<Item = Word<'_>> + '_ {
+    let bytes = line.as_bytes();
+    let mut start = 0;
+    let ends = (1..=bytes.len())
+        .filter(move |&i| i == bytes.len() || (bytes[i - 1] == b' ' && bytes[i] != b' '));
+    ends.map(move |end| {
+        let run = &line[start..end];
+        start = end;
+        let word = run.trim_end_matches(' ');
+        Word {
+            word,
+            whitespace: &run[word.len()..],
+            penalty: "",
+            width: word.len(),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -235,6 +273,24 @@ mod tests {
             assert!(!l.trim_start().starts_with('。'), "{l:?}");
         }
         assert!(out.lines().count() > 2);
+    }
+
+    #[test]
+    fn ascii_words_are_the_words_of_the_general_path() {
+        for line in [
+            "",
+            " ",
+            "a",
+            "status=deferred (connect to mx.example.org[192.0.2.1]:25: Connection refused)",
+            "two  spaces   and trailing  ",
+            "  leading",
+            "nc -vz mx.example.org 25.",
+        ] {
+            let fast: Vec<Word> = ascii_words(line).collect();
+            assert_eq!(fast, any_words(line), "{line:?}");
+        }
+        assert!(printable_ascii("a b ~"));
+        assert!(!printable_ascii("a\tb") && !printable_ascii("\u{1b}[2m") && !printable_ascii("é"));
     }
 
     #[test]
