@@ -3,6 +3,7 @@
 use crate::render::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -88,13 +89,13 @@ pub struct DiagnoseArgs {
     /// How long the sending server retries a queued message [default: the MTA's own when
     /// its log says which (Postfix and Sendmail 5d, Exim 4d), else 24h as Exchange Online];
     /// e.g. 2d for Exchange Server.
-    #[arg(long, value_name = "DURATION")]
-    pub retry_window: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = retry_window)]
+    pub retry_window: Option<Duration>,
 
     /// The reference time for expiry countdowns and for the year of syslog timestamps
     /// (RFC 3339, e.g. 2026-03-05T09:00:00Z) [default: now].
-    #[arg(long, value_name = "TIMESTAMP")]
-    pub now: Option<String>,
+    #[arg(long, value_name = "TIMESTAMP", value_parser = timestamp)]
+    pub now: Option<i64>,
 
     /// Fail (exit 1) only when at least N deliveries match --fail-on.
     #[arg(long, value_name = "N")]
@@ -196,14 +197,14 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "NAME")]
     pub cert_name: Option<String>,
 
-    /// Limit for each step and socket operation: 30s, 500ms, 2m.
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
-    pub timeout: String,
+    /// Limit for each step and socket operation: 30s, 500ms, 2m (at most 24h).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = probe_limit)]
+    pub timeout: Duration,
 
     /// Time limit for the whole probe, every address and step included [default: four times
     /// --timeout].
-    #[arg(long, value_name = "DURATION")]
-    pub deadline: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = probe_limit)]
+    pub deadline: Option<Duration>,
 
     /// Name to send with EHLO [default: the local address literal, e.g. [192.0.2.1]].
     #[arg(long, value_name = "NAME")]
@@ -270,4 +271,19 @@ pub enum ColorChoice {
 pub enum LangArg {
     En,
     Ja,
+}
+
+/// `--retry-window`: the duration grammar of every flag, at most 100 years.
+fn retry_window(s: &str) -> Result<Duration, String> {
+    crate::time::parse_duration(s, Duration::from_secs(crate::time::MAX_DURATION as u64))
+}
+
+/// `--timeout` and `--deadline` of a probe: at most a day.
+fn probe_limit(s: &str) -> Result<Duration, String> {
+    crate::time::parse_duration(s, Duration::from_secs(86_400))
+}
+
+/// `--now`: an RFC 3339 timestamp (or another form a mail log writes), in UTC seconds.
+fn timestamp(s: &str) -> Result<i64, String> {
+    crate::time::parse_flag(s, crate::time::system_now())
 }

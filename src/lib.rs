@@ -42,6 +42,11 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
+        // a value its flag's parser refused: one line, as every other usage error
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            note(format_args!("{}", refused_value(&e)));
+            return ExitCode::from(EXIT_ERROR);
+        }
         Err(e) if e.use_stderr() => {
             let _ = e.print();
             return ExitCode::from(EXIT_ERROR);
@@ -119,6 +124,33 @@ where
         Err(e) => {
             note(format_args!("{}", sanitize::text(&e.to_string())));
             ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// `--flag VALUE: why`, from a value that a flag's parser refused (clap's own rendering
+/// takes three lines and strips the value's escape sequences rather than show them).
+fn refused_value(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let why = std::error::Error::source(e).map(|s| s.to_string());
+    match (
+        text(ContextKind::InvalidArg),
+        text(ContextKind::InvalidValue),
+        why,
+    ) {
+        (Some(arg), Some(value), Some(why)) => format!(
+            "{} {}: {why}",
+            arg.split(' ').next().unwrap_or(arg),
+            sanitize::text(value)
+        ),
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            sanitize::text(first.strip_prefix("error: ").unwrap_or(first)).into_owned()
         }
     }
 }
@@ -220,31 +252,13 @@ fn usage_error(msg: &str) -> io::Result<u8> {
     Ok(EXIT_ERROR)
 }
 
-/// The current time in UTC seconds.
-fn system_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
     let args = &cli.diagnose;
     let policy = match policy::FailOn::parse(&args.fail_on) {
         Ok(p) => p,
         Err(msg) => return usage_error(&msg),
     };
-    let now = match &args.now {
-        None => system_now(),
-        Some(s) => match time::parse(s, system_now()) {
-            Some(t) => t,
-            None => {
-                return usage_error(&format!(
-                    "--now {}: not a timestamp (expected RFC 3339, e.g. 2026-03-05T09:00:00Z)",
-                    sanitize::text(s)
-                ));
-            }
-        },
-    };
+    let now = args.now.unwrap_or_else(time::system_now);
     let fields = match &args.fields {
         None => None,
         Some(list) => {
@@ -270,18 +284,8 @@ fn diagnose(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
             Some(keys)
         }
     };
-    let retry_window = match &args.retry_window {
-        None => None,
-        Some(s) => match time::parse_duration(s) {
-            Some(d) => Some(d),
-            None => {
-                return usage_error(&format!(
-                    "--retry-window {}: not a duration of at most 100 years (expected e.g. 24h, 5d, 2d12h)",
-                    sanitize::text(s)
-                ));
-            }
-        },
-    };
+    // at most 100 years (the flag's parser): whole seconds fit
+    let retry_window = args.retry_window.map(|d| d.as_secs() as i64);
     let grouping = render::needs_report(cli.format, args.summary) || args.fail_on_count.is_some();
     // success reports settle deliveries; they are shown only with --all
     let opts = extract::Options {

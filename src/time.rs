@@ -4,54 +4,32 @@
 //! Exchange NDRs and message traces (`3/5/2026 9:14:02 AM`). A leaf module: no other
 //! module of the crate is used here.
 
-/// Days from 1970-01-01 to a civil date (proleptic Gregorian).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use jiff::{Timestamp, civil, tz::Offset};
+use std::time::Duration;
 
-/// The civil date of a day count from 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Days in a month of the proleptic Gregorian calendar.
-fn days_in_month(y: i64, mo: u32) -> u32 {
-    match mo {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-fn valid(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> bool {
-    (1970..=9999).contains(&y)
-        && (1..=12).contains(&mo)
-        && d >= 1
-        && d <= days_in_month(y, mo)
-        && h < 24
-        && mi < 60
-        && s <= 60
-}
-
+/// UTC seconds of a civil date and time, if it is one (1970 to 9999; a leap second `:60`
+/// counts as `:59`).
 fn epoch(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
-    valid(y, mo, d, h, mi, s)
-        .then(|| days_from_civil(y, mo, d) * 86_400 + i64::from(h * 3600 + mi * 60 + s.min(59)))
+    if !(1970..=9999).contains(&y) || s > 60 {
+        return None;
+    }
+    let small = |n: u32| i8::try_from(n).ok();
+    let dt = civil::DateTime::new(
+        i16::try_from(y).ok()?,
+        small(mo)?,
+        small(d)?,
+        small(h)?,
+        small(mi)?,
+        small(s.min(59))?,
+        0,
+    )
+    .ok()?;
+    Offset::UTC.to_timestamp(dt).ok().map(|t| t.as_second())
+}
+
+/// The UTC calendar year of a time in UTC seconds (1970 when out of range).
+fn year_of(t: i64) -> i64 {
+    Timestamp::from_second(t).map_or(1970, |ts| i64::from(Offset::UTC.to_datetime(ts).year()))
 }
 
 const MONTHS: [&str; 12] = [
@@ -248,7 +226,7 @@ fn syslog(s: &str, now: i64) -> Option<i64> {
     if !c.rest().is_empty() && !c.rest().starts_with(b" ") {
         return None;
     }
-    let (ny, _, _) = civil_from_days(now.div_euclid(86_400));
+    let ny = year_of(now);
     let this = epoch(ny, mo, d, h, mi, se)?;
     // a log line from "the future" by more than a day is last year's
     if this > now + 86_400 {
@@ -256,6 +234,13 @@ fn syslog(s: &str, now: i64) -> Option<i64> {
     } else {
         Some(this)
     }
+}
+
+/// The current time in UTC seconds.
+pub fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Parses any of the forms above; `now` (UTC seconds) supplies a syslog line's year.
@@ -274,16 +259,62 @@ pub fn parse(s: &str, now: i64) -> Option<i64> {
     syslog(s, now).or_else(|| rfc5322(s))
 }
 
-/// RFC 3339 in UTC: `2026-03-04T12:33:10Z`.
+/// Parses a timestamp flag's value (`--now`): RFC 3339, or another form [`parse`] reads;
+/// the error says why not, as a flag's error.
+pub fn parse_flag(s: &str, now: i64) -> Result<i64, String> {
+    if let Some(t) = parse(s, now) {
+        return Ok(t);
+    }
+    let t = s.trim();
+    let field = |r: std::ops::Range<usize>| t.get(r).and_then(|f| f.parse::<i16>().ok());
+    let dashes = t.as_bytes().get(4) == Some(&b'-') && t.as_bytes().get(7) == Some(&b'-');
+    if let (true, Some(y), Some(m), Some(d)) = (dashes, field(0..4), field(5..7), field(8..10))
+        && civil::Date::new(y, m as i8, d as i8).is_err()
+    {
+        return Err(format!("{y:04}-{m:02}-{d:02} is not a day of the calendar"));
+    }
+    Err("not a timestamp (expected RFC 3339, e.g. 2026-03-05T09:00:00Z)".to_string())
+}
+
+/// RFC 3339 in UTC: `2026-03-04T12:33:10Z` (a time beyond the years -9999 to 9999 is shown
+/// as the calendar's end: an expiry 100 years after 9999 never comes).
 pub fn rfc3339(t: i64) -> String {
-    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
-    let secs = t.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    let dt = match Timestamp::from_second(t) {
+        Ok(ts) => Offset::UTC.to_datetime(ts),
+        Err(_) if t > 0 => civil::DateTime::MAX,
+        Err(_) => civil::DateTime::MIN,
+    };
+    dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `t` with each run of digits made `1`.
+fn digits_as_one(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut in_digits = false;
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('1');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
+    }
+    out
+}
+
+/// A duration in its largest whole unit, as a flag would take it: `24h`, `5d`, `90s`.
+pub fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        _ if d.subsec_millis() != 0 || s == 0 => format!("{}ms", d.as_millis()),
+        _ if s.is_multiple_of(86_400) && s >= 2 * 86_400 => format!("{}d", s / 86_400),
+        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        _ if s.is_multiple_of(60) => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
 }
 
 /// A duration for people: `3h 10m`, `2d 4h`, `45m`, `20s`.
@@ -298,47 +329,43 @@ pub fn human_duration(secs: i64) -> String {
     }
 }
 
-/// The longest duration taken (100 years): anything longer is a typo, and would overflow the
-/// time arithmetic it is added to.
+/// The longest retry window taken (100 years): anything longer is a typo, and would overflow
+/// the time arithmetic it is added to.
 pub const MAX_DURATION: i64 = 100 * 366 * 86_400;
 
-/// Parses a duration: `24h`, `5d`, `90m`, `2d12h`, `3600s`, `1w`; a bare number is hours.
-/// None beyond [`MAX_DURATION`].
-pub fn parse_duration(s: &str) -> Option<i64> {
-    parse_any_duration(s).filter(|d| (0..=MAX_DURATION).contains(d))
-}
+/// What a duration flag takes, for its help and its errors.
+pub const DURATION_FORMS: &str = "a number and a unit: 500ms, 30s, 2m, 24h, 5d, 1w, 2d12h";
 
-fn parse_any_duration(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
+/// Parses the value of a duration flag (every flag takes the same grammar): numbers with
+/// units, `500ms`, `30s`, `2m`, `24h`, `5d`, `1w`, `2d12h`, `1h 30m`, or ISO 8601 `PT30S`;
+/// a day is 24 hours. A unit is required: a bare `24` could mean seconds or hours. The
+/// result is more than zero and at most `max`.
+pub fn parse_duration(s: &str, max: Duration) -> Result<Duration, String> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("no unit (expected {DURATION_FORMS})"));
     }
-    if let Ok(h) = s.parse::<i64>() {
-        return h.checked_mul(3600);
-    }
-    let mut total: i64 = 0;
-    let mut num = String::new();
-    for ch in s.chars() {
-        if ch.is_ascii_digit() {
-            num.push(ch);
-            continue;
+    let too_long = || format!("longer than {}", short_duration(max));
+    let span: jiff::Span = t.parse().map_err(|_| {
+        // what parses with every number made 1 failed for its size
+        let ones = digits_as_one(t);
+        if ones.parse::<jiff::Span>().is_ok() {
+            too_long()
+        } else {
+            format!("not a duration (expected {DURATION_FORMS})")
         }
-        let n: i64 = num.parse().ok()?;
-        num.clear();
-        let unit = match ch {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return None,
-        };
-        total = total.checked_add(n.checked_mul(unit)?)?;
+    })?;
+    let signed = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| too_long())?;
+    if signed.is_negative() || signed.is_zero() {
+        return Err("not more than zero".to_string());
     }
-    if !num.is_empty() {
-        return None;
+    let d = Duration::try_from(signed).map_err(|_| too_long())?;
+    if d > max {
+        return Err(too_long());
     }
-    (total > 0).then_some(total)
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -348,13 +375,32 @@ mod tests {
     const NOW: i64 = 1_772_700_000; // 2026-03-05T08:40:00Z
 
     #[test]
-    fn civil_round_trip() {
-        for days in [-1, 0, 1, 59, 365, 10_957, 20_517, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
+    fn civil_dates() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(NOW), "2026-03-05T08:40:00Z");
+        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(epoch(2000, 2, 29, 0, 0, 0), Some(951_782_400));
+        assert_eq!(epoch(2026, 12, 31, 23, 59, 60), Some(1_798_761_599));
+        for bad in [
+            (2026, 2, 29),
+            (2026, 2, 31),
+            (2026, 4, 31),
+            (1969, 12, 31),
+            (2026, 13, 1),
+        ] {
+            assert_eq!(epoch(bad.0, bad.1, bad.2, 0, 0, 0), None, "{bad:?}");
+        }
+        assert_eq!((year_of(0), year_of(NOW)), (1970, 2026));
+        assert_eq!(parse_flag("2026-03-05T08:40:00Z", 0), Ok(NOW));
+        assert_eq!(
+            parse_flag("2026-02-31T00:00:00Z", NOW).unwrap_err(),
+            "2026-02-31 is not a day of the calendar"
+        );
+        assert!(
+            parse_flag("yesterday", NOW)
+                .unwrap_err()
+                .starts_with("not a timestamp")
+        );
     }
 
     #[test]
@@ -416,14 +462,45 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("24h"), Some(86_400));
-        assert_eq!(parse_duration("5d"), Some(432_000));
-        assert_eq!(parse_duration("2d12h"), Some(216_000));
-        assert_eq!(parse_duration("90m"), Some(5400));
-        assert_eq!(parse_duration("36"), Some(129_600));
-        assert_eq!(parse_duration("5x"), None);
-        assert_eq!(parse_duration(""), None);
-        assert_eq!(parse_duration("0h"), None);
+        let year = Duration::from_secs(366 * 86_400);
+        let secs = |s: &str| parse_duration(s, year).map(|d| d.as_millis());
+        for (text, ms) in [
+            ("24h", 86_400_000),
+            ("5d", 432_000_000),
+            ("2d12h", 216_000_000),
+            ("2d 12h", 216_000_000),
+            ("90m", 5_400_000),
+            ("1w", 604_800_000),
+            ("500ms", 500),
+            (" 30s ", 30_000),
+            ("1h30m", 5_400_000),
+            ("PT30S", 30_000),
+        ] {
+            assert_eq!(secs(text), Ok(ms), "{text}");
+        }
+        for bad in [
+            "36",
+            "5x",
+            "",
+            "0h",
+            "-5h",
+            "1 month",
+            "99999999999h",
+            "2562047788015215h",
+            "367d",
+        ] {
+            assert!(secs(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            secs("36").unwrap_err(),
+            format!("no unit (expected {DURATION_FORMS})")
+        );
+        assert_eq!(secs("367d").unwrap_err(), "longer than 366d");
+        assert_eq!(secs("99999999999h").unwrap_err(), "longer than 366d");
+        assert!(secs("5x").unwrap_err().starts_with("not a duration"));
+        assert_eq!(short_duration(Duration::from_secs(86_400)), "24h");
+        assert_eq!(short_duration(Duration::from_secs(90)), "90s");
+        assert_eq!(short_duration(Duration::from_millis(1500)), "1500ms");
         assert_eq!(human_duration(3 * 3600 + 10 * 60), "3h 10m");
         assert_eq!(human_duration(-7200), "2h 0m");
         assert_eq!(human_duration(2 * 86_400 + 4 * 3600), "2d 4h");

@@ -99,35 +99,6 @@ pub const CANNOT_CONNECT: &str = "4.4.317";
 pub const CLOSED: &str = "4.4.318";
 pub const CERTIFICATE: &str = "4.7.320";
 
-/// Parses `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds. Zero is refused (a socket
-/// time-out of zero means none at all).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let bad = || {
-        format!(
-            "--timeout: `{}` is not a duration (expected e.g. 30s, 500ms, 2m)",
-            crate::sanitize::text(s)
-        )
-    };
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let d = match unit {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" | "min" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
-        "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
-        _ => return Err(bad()),
-    };
-    if d.is_zero() {
-        return Err("--timeout: must be more than zero".into());
-    }
-    if d > Duration::from_secs(24 * 3600) {
-        return Err("--timeout: at most 24h".into());
-    }
-    Ok(d)
-}
-
 /// Parses `HOST`, `HOST:PORT`, `[IPv6]`, `[IPv6]:PORT` or a bare IPv6 address.
 pub fn parse_host_port(s: &str) -> Result<(String, Option<u16>), String> {
     let shown = || crate::sanitize::text(s).into_owned();
@@ -215,11 +186,8 @@ pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
 impl Options {
     /// Checks the command line. An error is one line for the user (exit status 2).
     pub fn from_args(a: &ProbeArgs) -> Result<Options, String> {
-        let timeout = parse_duration(&a.timeout)?;
-        let deadline = match &a.deadline {
-            Some(d) => parse_duration(d).map_err(|e| e.replacen("--timeout", "--deadline", 1))?,
-            None => timeout.saturating_mul(4),
-        };
+        let timeout = a.timeout;
+        let deadline = a.deadline.unwrap_or_else(|| timeout.saturating_mul(4));
         let target = match (&a.host, &a.mx) {
             (Some(h), None) => {
                 let (host, p) = parse_host_port(h)?;
@@ -319,25 +287,16 @@ fn dialogue_failure(e: DialogueError, waiting_for: &str, timeout: Duration) -> F
     match e {
         DialogueError::Timeout => Failure::new(
             TIMED_OUT,
-            format!("no {waiting_for} within {}", show_duration(timeout)),
+            format!(
+                "no {waiting_for} within {}",
+                crate::time::short_duration(timeout)
+            ),
         ),
         DialogueError::Closed(what) => {
             Failure::new(CLOSED, format!("{what} (waiting for {waiting_for})"))
         }
         DialogueError::Malformed(what) => Failure::new(CANNOT_CONNECT, what),
         DialogueError::Io(e) => Failure::new(CLOSED, format!("the connection failed: {e}")),
-    }
-}
-
-/// `30s`, `500ms`, `2m` back from a duration.
-pub fn show_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms.is_multiple_of(60_000) {
-        format!("{}m", ms / 60_000)
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
     }
 }
 
@@ -397,7 +356,7 @@ pub fn connect(
                     }
                     io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
                         timed_out += 1;
-                        format!("no answer within {}", show_duration(left))
+                        format!("no answer within {}", crate::time::short_duration(left))
                     }
                     _ => e.to_string(),
                 };
@@ -720,33 +679,6 @@ fn finding(r: &Report, key: &str) -> crate::extract::Finding {
 mod tests {
     use super::*;
     use std::net::TcpListener;
-
-    #[test]
-    fn parses_durations() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert_eq!(parse_duration(" 10s "), Ok(Duration::from_secs(10)));
-        for bad in [
-            "",
-            "s",
-            "0s",
-            "0",
-            "1.5s",
-            "-1s",
-            "10 s",
-            "3d",
-            "99999999999999999999s",
-            "25h",
-        ] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-        assert_eq!(show_duration(Duration::from_secs(120)), "2m");
-        assert_eq!(show_duration(Duration::from_secs(30)), "30s");
-        assert_eq!(show_duration(Duration::from_millis(1500)), "1500ms");
-    }
 
     #[test]
     fn parses_hosts_and_ports() {

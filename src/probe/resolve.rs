@@ -85,7 +85,7 @@ fn bounded<T: Send + 'static>(
             DNS_FAILED,
             format!(
                 "{what}: the resolver did not answer within {}",
-                super::show_duration(timeout)
+                crate::time::short_duration(timeout)
             ),
         )),
         Err(mpsc::RecvTimeoutError::Disconnected) => Err(Failure::new(
