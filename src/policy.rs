@@ -73,6 +73,18 @@ impl FailOn {
         self.matches_parts(d.last_code, d.entry, d.category, d.severity, d.state)
     }
 
+    /// Whether an error predicted by its catalog key (`probe`'s `4.4.316`) matches, as a
+    /// queued finding of that code would.
+    pub fn matches_code(&self, key: &str) -> bool {
+        let entry = catalog::get().by_key(key);
+        let code = Code::parse(key);
+        let category = entry.map_or(catalog::OTHER, |e| e.category.as_str());
+        let severity = code
+            .and_then(|c| Severity::of_class(c.class))
+            .unwrap_or(Severity::Transient);
+        self.matches_parts(code, key, category, severity, State::Queued)
+    }
+
     /// Whether a delivery that went out without a failure (counted, not kept) matches: it
     /// has no code, entry or failure severity.
     pub fn matches_clean_delivery(&self) -> bool {

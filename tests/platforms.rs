@@ -149,7 +149,7 @@ fn platform_can_be_given() {
     assert!(steps(&v[1]).contains("exim -M "), "{}", steps(&v[1]));
     // and the option knows every platform of the runbooks
     use clap::ValueEnum;
-    let names: Vec<&str> = ndr_doctor::cli::PlatformArg::value_variants()
+    let names: Vec<&str> = ndr_doctor::app::cli::PlatformArg::value_variants()
         .iter()
         .map(|p| p.name())
         .collect();

@@ -5,7 +5,7 @@
 use ndr_doctor::catalog::Lang;
 use ndr_doctor::extract::{self, Finding, Options, Origin};
 use ndr_doctor::input::{self, Document, Source, Unit};
-use ndr_doctor::render::{self, Format, Style, Tally};
+use ndr_doctor::render::{Renderer, Style, Tally, json::Json};
 use ndr_doctor::sanitize;
 use proptest::prelude::*;
 use std::path::PathBuf;
@@ -99,7 +99,7 @@ fn json_of(findings: &[Finding]) -> Vec<u8> {
     findings.iter().for_each(|f| tally.add(f));
     tally.warnings.push("a \x1b[2J warning".into());
     let mut w = Vec::new();
-    let mut r = render::renderer(Format::Json, style, false, None);
+    let mut r = Json::new(style, false, false);
     r.findings(&mut w, findings).unwrap();
     r.finish(&mut w, &tally, None).unwrap();
     w

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use ndr_doctor::catalog::Lang;
 use ndr_doctor::extract::{self, Options, Origin};
 use ndr_doctor::input::{Document, Record};
-use ndr_doctor::render::{self, Format, Style, Tally};
+use ndr_doctor::render::{Renderer, Style, Tally, json::Json};
 
 fuzz_target!(|data: &[u8]| {
     let origin = Origin {
@@ -30,11 +30,12 @@ fuzz_target!(|data: &[u8]| {
     let style = Style {
         lang: Lang::En,
         color: false,
+        width: 100,
     };
     let mut tally = Tally::default();
     out.iter().for_each(|f| tally.add(f));
     let mut w = Vec::new();
-    let mut r = render::renderer(Format::Json, style, false);
+    let mut r = Json::new(style, false, false);
     r.findings(&mut w, &out).unwrap();
     r.finish(&mut w, &tally, None).unwrap();
     serde_json_check(&w);

@@ -381,11 +381,11 @@ pub fn mta(line: &[u8]) -> Option<&'static str> {
 }
 
 /// Whose delivery a log line is about.
-pub fn direction(line: &[u8]) -> crate::extract::Direction {
+pub fn direction(line: &[u8]) -> super::finding::Direction {
     if INBOUND.is_match(line) {
-        crate::extract::Direction::Inbound
+        super::finding::Direction::Inbound
     } else {
-        crate::extract::Direction::Outbound
+        super::finding::Direction::Outbound
     }
 }
 

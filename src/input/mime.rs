@@ -2,7 +2,7 @@
 //! text), each `message/delivery-status` block, and the returned original (context only)
 //! become parts of one document, with the input line where each part starts.
 
-use super::{Document, Part, PartKind};
+use super::document::{Document, Part, PartKind};
 use crate::re::Line;
 use mail_parser::{Encoding, HeaderName, MessageParser, MimeHeaders, PartType};
 use regex::bytes::Regex;
@@ -330,7 +330,7 @@ fn same_lines(a: &[u8], b: &[u8]) -> bool {
         while let [rest @ .., b'\n' | b'\r'] = t {
             t = rest;
         }
-        super::lines(t).count()
+        super::document::lines(t).count()
     };
     trim(a) == trim(b)
 }

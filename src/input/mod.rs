@@ -3,363 +3,23 @@
 //!
 //! This stage knows nothing of extraction or output: it calls back with `Unit`s.
 
+mod document;
 pub mod mime;
 mod sniff;
+mod source;
 pub mod trace;
 
+pub use document::{Document, Part, PartKind, Record, Unit, lines};
 pub use sniff::Kind;
+pub use source::{InputError, Source, expand, path_text};
 
 /// The input patterns (sniffing, bounce-message tests), in steps like `extract::WARM`.
 pub(crate) const WARM: &[&[fn()]] = &[sniff::WARM, mime::WARM];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn units(bytes: &[u8]) -> Vec<String> {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("ndr-doctor-input-{}-{n}", std::process::id()));
-        std::fs::write(&p, bytes).unwrap();
-        let mut out = Vec::new();
-        read::<()>(&Source::File(p.clone()), &mut |u| {
-            out.push(match u {
-                Unit::Lines { buf, first_line } => {
-                    format!("lines {first_line}: {}", String::from_utf8_lossy(&buf))
-                }
-                Unit::Record(r) => format!("record {}", r.line),
-                Unit::Document { message, .. } | Unit::Message { message, .. } => {
-                    format!("message {message}")
-                }
-                Unit::Warning(w) => format!("warning {w}"),
-                Unit::Idle => "idle".to_string(),
-            });
-            Ok(())
-        })
-        .unwrap()
-        .unwrap();
-        std::fs::remove_file(p).unwrap();
-        out
-    }
-
-    #[test]
-    fn cr_only_inputs_split_into_lines() {
-        let log = units(
-            b"Mar  4 12:33:10 mx1 postfix/smtp[1]: a\rMar  4 12:33:11 mx1 postfix/smtp[1]: b\r",
-        );
-        assert_eq!(
-            log,
-            [
-                "lines 1: Mar  4 12:33:10 mx1 postfix/smtp[1]: a\nMar  4 12:33:11 mx1 postfix/smtp[1]: b\n"
-            ]
-        );
-        let trace = units(b"date_time_utc,event_id,recipient_status\r2026-03-04T12:00:00Z,RECEIVE,\r2026-03-04T12:33:10Z,DEFER,450 4.4.316 Connection refused\r");
-        assert_eq!(trace, ["record 3"]);
-        let mbox = units(b"From a Thu Mar  5 09:14:02 2026\rFrom: x@example.org\r\rone\rFrom b Thu Mar  5 09:14:03 2026\rFrom: y@example.org\r\rtwo\r");
-        assert_eq!(mbox, ["message 1", "message 2"]);
-    }
-
-    #[test]
-    fn utf16_with_either_byte_order() {
-        let text = "Mar  4 12:33:10 mx1 postfix/smtp[1]: a \u{2713}\nMar  4 12:33:11 mx1 postfix/smtp[1]: b\n";
-        for (bom, be) in [([0xff, 0xfe], false), ([0xfe, 0xff], true)] {
-            let mut bytes = bom.to_vec();
-            bytes.extend(
-                text.encode_utf16().flat_map(
-                    |u| {
-                        if be { u.to_be_bytes() } else { u.to_le_bytes() }
-                    },
-                ),
-            );
-            assert_eq!(
-                units(&bytes),
-                [format!("lines 1: {text}")],
-                "big endian: {be}"
-            );
-        }
-    }
-
-    #[test]
-    fn splits_every_line_ending() {
-        let v: Vec<&[u8]> = lines(b"a\r\nb\rc\nd").collect();
-        assert_eq!(v, [&b"a"[..], b"b", b"c", b"d"]);
-    }
-}
-
 use std::cell::Cell;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
-
-/// What a part of a document holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartKind {
-    /// Human-readable text (a pasted bounce, a message body).
-    Text,
-    /// RFC 3464 `message/delivery-status` fields.
-    DeliveryStatus,
-    /// The returned original message or its headers: context only, never findings.
-    Original,
-}
-
-/// A decoded piece of a document.
-#[derive(Debug, Clone)]
-pub struct Part {
-    pub kind: PartKind,
-    /// 1-based line of the input where this part starts.
-    pub start_line: u64,
-    /// Whether lines of `text` map one to one to input lines (false for decoded parts).
-    pub exact_lines: bool,
-    pub text: Vec<u8>,
-}
-
-/// A message (or pasted text) to be scanned as a whole.
-#[derive(Debug, Clone)]
-pub struct Document {
-    pub parts: Vec<Part>,
-    /// The original message's Message-ID, when the document carries it.
-    pub message_id: Option<String>,
-    /// Known to be a bounce or delivery report (from its structure).
-    pub bounce: bool,
-    /// The message's own `Subject` (decoded), when it is a message: a bounce's subject can
-    /// carry its verdict (`Returned mail: Cannot send message for 5 days`).
-    pub subject: Option<String>,
-    /// A message that is not a failure at all though it looks like one: `vacation` (an
-    /// auto-reply) or `feedback` (an ARF abuse or authentication report).
-    pub not_failure: Option<&'static str>,
-    /// What was cut while decoding it (nesting too deep, a part that would not decode).
-    pub warnings: Vec<String>,
-}
-
-impl Document {
-    /// Plain text as one part starting at line 1.
-    pub fn text(text: Vec<u8>) -> Document {
-        Document {
-            parts: vec![Part {
-                kind: PartKind::Text,
-                start_line: 1,
-                exact_lines: true,
-                text,
-            }],
-            message_id: None,
-            bounce: false,
-            subject: None,
-            not_failure: None,
-            warnings: Vec::new(),
-        }
-    }
-}
-
-/// One row of a message trace or tracking log: the status text and the row's own context.
-#[derive(Debug, Clone, Default)]
-pub struct Record {
-    /// 1-based line of the row in the input.
-    pub line: u64,
-    /// The status or error text of the row (several columns joined with ` | `).
-    pub text: Vec<u8>,
-    pub recipient: Option<String>,
-    pub message_id: Option<String>,
-    pub timestamp: Option<String>,
-    /// The trace event (`DEFER`, `FAIL`, `DELIVER`...).
-    pub event: Option<String>,
-    /// `exchange-server` for a message tracking log (its queue lifetime is 2 days).
-    pub mta: Option<&'static str>,
-}
-
-/// What the input stage hands over, in input order.
-pub enum Unit {
-    /// A row of a message trace or tracking log.
-    Record(Record),
-    /// Complete log lines; `first_line` is the 1-based number of the first. The taker may
-    /// hand the buffer back with `recycle` once done with it.
-    Lines { buf: Vec<u8>, first_line: u64 },
-    /// A whole document; `message` counts messages within the input, from 1.
-    Document { doc: Document, message: usize },
-    /// An RFC 5322 message still to be decoded with `decode_message`: the taker decodes it,
-    /// so that decoding runs in parallel with reading.
-    Message {
-        raw: Vec<u8>,
-        first_line: u64,
-        message: usize,
-        in_mbox: bool,
-    },
-    /// Something the user should know (a cap was hit); the input goes on.
-    Warning(String),
-    /// A live pipe has gone quiet: what came so far should be shown now.
-    Idle,
-}
-
-/// An input that could not be read.
-#[derive(Debug)]
-pub struct InputError {
-    pub path: String,
-    pub error: io::Error,
-}
-
-impl std::fmt::Display for InputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", crate::sanitize::text(&self.path), self.error)
-    }
-}
-
-/// One input named on the command line, or found in a directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Stdin,
-    File(PathBuf),
-}
-
-impl Source {
-    /// Whether opening or reading it can wait on another process: standard input, a FIFO, a
-    /// device (a regular file never does).
-    pub fn may_block(&self) -> bool {
-        match self {
-            Source::Stdin => true,
-            Source::File(p) => std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()),
-        }
-    }
-
-    /// The path as the user gave it (`-` for standard input).
-    pub fn display(&self) -> String {
-        match self {
-            Source::Stdin => "-".to_string(),
-            Source::File(p) => path_text(p),
-        }
-    }
-}
-
-/// A path as text, its bytes kept: a byte that is not UTF-8 becomes `\xNN` (not U+FFFD,
-/// so that two such names stay apart). Control characters are escaped where it is shown.
-pub fn path_text(p: &Path) -> String {
-    crate::sanitize::decode(p.as_os_str().as_encoded_bytes())
-}
-
-/// Says "dangling symbolic link" for a symlink whose target is missing, rather than the
-/// bare "No such file or directory" about a name that is there.
-fn dangling(p: &Path, error: io::Error) -> io::Error {
-    let is_link = fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
-    if is_link && error.kind() == io::ErrorKind::NotFound {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            "dangling symbolic link (its target does not exist)",
-        )
-    } else {
-        error
-    }
-}
-
-/// Expands the command-line paths: `-` is standard input, a directory is walked recursively
-/// (entries sorted by name, hidden ones included, symlinked directories not followed, only
-/// regular files read: a FIFO, socket or device found in a walk is skipped, while one named
-/// on the command line is read). Errors (a missing path, an unreadable directory) are returned beside the sources found.
-pub fn expand(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
-    let mut sources = Vec::new();
-    let mut errors = Vec::new();
-    if paths.is_empty() {
-        sources.push(Source::Stdin);
-    }
-    for p in paths {
-        if p.as_os_str() == "-" {
-            sources.push(Source::Stdin);
-            continue;
-        }
-        match fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, &mut sources, &mut errors, 0),
-            Ok(_) => sources.push(Source::File(p.clone())),
-            Err(error) => errors.push(InputError {
-                path: path_text(p),
-                error: dangling(p, error),
-            }),
-        }
-    }
-    (sources, errors)
-}
-
-/// Directory depth at which the walk stops (a guard against pathological trees).
-const MAX_DEPTH: usize = 64;
-
-fn walk(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>, depth: usize) {
-    if depth > MAX_DEPTH {
-        errors.push(InputError {
-            path: path_text(dir),
-            error: io::Error::other(format!(
-                "directory nesting deeper than {MAX_DEPTH}: not walked"
-            )),
-        });
-        return;
-    }
-    let rd = match fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(error) => {
-            errors.push(InputError {
-                path: path_text(dir),
-                error,
-            });
-            return;
-        }
-    };
-    // the entry's type comes with the directory listing on most file systems: no stat per file
-    let mut entries: Vec<(PathBuf, io::Result<fs::FileType>)> = Vec::new();
-    for e in rd {
-        match e {
-            Ok(e) => entries.push((e.path(), e.file_type())),
-            Err(error) => errors.push(InputError {
-                path: path_text(dir),
-                error,
-            }),
-        }
-    }
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (p, file_type) in entries {
-        match file_type {
-            Ok(m) if m.is_dir() => walk(&p, sources, errors, depth + 1),
-            Ok(m) if m.is_symlink() => match fs::metadata(&p) {
-                Ok(t) if t.is_dir() => {} // not followed: avoids loops
-                Ok(t) if t.is_file() => sources.push(Source::File(p)),
-                Ok(_) => {} // a FIFO, socket or device: not a file to read
-                Err(error) => errors.push(InputError {
-                    error: dangling(&p, error),
-                    path: path_text(&p),
-                }),
-            },
-            Ok(m) if m.is_file() => sources.push(Source::File(p)),
-            // a FIFO (opening it would wait for a writer), socket or device
-            Ok(_) => {}
-            Err(error) => errors.push(InputError {
-                path: path_text(&p),
-                error,
-            }),
-        }
-    }
-}
-
-/// Splits text into lines on LF, CRLF or a lone CR; yields (line without its end, 1 per line).
-pub fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        match memchr::memchr2(b'\n', b'\r', rest) {
-            None => {
-                let l = rest;
-                rest = &[];
-                Some(l)
-            }
-            Some(i) => {
-                let l = &rest[..i];
-                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
-                    2
-                } else {
-                    1
-                };
-                rest = &rest[i + skip..];
-                Some(l)
-            }
-        }
-    })
-}
 
 /// Size of the buffers a log is read in.
 pub const CHUNK: usize = 256 * 1024;
@@ -1089,6 +749,74 @@ fn stream_lines<E>(
         first_line += lines;
         if r.eof && r.buf.is_empty() {
             return Ok(Ok(()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(bytes: &[u8]) -> Vec<String> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("ndr-doctor-input-{}-{n}", std::process::id()));
+        std::fs::write(&p, bytes).unwrap();
+        let mut out = Vec::new();
+        read::<()>(&Source::File(p.clone()), &mut |u| {
+            out.push(match u {
+                Unit::Lines { buf, first_line } => {
+                    format!("lines {first_line}: {}", String::from_utf8_lossy(&buf))
+                }
+                Unit::Record(r) => format!("record {}", r.line),
+                Unit::Document { message, .. } | Unit::Message { message, .. } => {
+                    format!("message {message}")
+                }
+                Unit::Warning(w) => format!("warning {w}"),
+                Unit::Idle => "idle".to_string(),
+            });
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+        std::fs::remove_file(p).unwrap();
+        out
+    }
+
+    #[test]
+    fn cr_only_inputs_split_into_lines() {
+        let log = units(
+            b"Mar  4 12:33:10 mx1 postfix/smtp[1]: a\rMar  4 12:33:11 mx1 postfix/smtp[1]: b\r",
+        );
+        assert_eq!(
+            log,
+            [
+                "lines 1: Mar  4 12:33:10 mx1 postfix/smtp[1]: a\nMar  4 12:33:11 mx1 postfix/smtp[1]: b\n"
+            ]
+        );
+        let trace = units(b"date_time_utc,event_id,recipient_status\r2026-03-04T12:00:00Z,RECEIVE,\r2026-03-04T12:33:10Z,DEFER,450 4.4.316 Connection refused\r");
+        assert_eq!(trace, ["record 3"]);
+        let mbox = units(b"From a Thu Mar  5 09:14:02 2026\rFrom: x@example.org\r\rone\rFrom b Thu Mar  5 09:14:03 2026\rFrom: y@example.org\r\rtwo\r");
+        assert_eq!(mbox, ["message 1", "message 2"]);
+    }
+
+    #[test]
+    fn utf16_with_either_byte_order() {
+        let text = "Mar  4 12:33:10 mx1 postfix/smtp[1]: a \u{2713}\nMar  4 12:33:11 mx1 postfix/smtp[1]: b\n";
+        for (bom, be) in [([0xff, 0xfe], false), ([0xfe, 0xff], true)] {
+            let mut bytes = bom.to_vec();
+            bytes.extend(
+                text.encode_utf16().flat_map(
+                    |u| {
+                        if be { u.to_be_bytes() } else { u.to_le_bytes() }
+                    },
+                ),
+            );
+            assert_eq!(
+                units(&bytes),
+                [format!("lines 1: {text}")],
+                "big endian: {be}"
+            );
         }
     }
 }

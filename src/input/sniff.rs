@@ -47,7 +47,7 @@ static MESSAGE_HEADER: LazyLock<Line> = LazyLock::new(|| {
 
 pub(crate) fn is_message(head: &[u8]) -> bool {
     let mut known = false;
-    for (i, line) in super::lines(head).enumerate().take(200) {
+    for (i, line) in super::document::lines(head).enumerate().take(200) {
         if line.is_empty() {
             return known && i > 0;
         }
@@ -83,7 +83,7 @@ pub fn kind(head: &[u8]) -> Kind {
     }
     let mut total = 0usize;
     let mut logish = 0usize;
-    for line in super::lines(head)
+    for line in super::document::lines(head)
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .take(50)
     {

@@ -3,7 +3,7 @@
 //! Exchange Server message tracking logs (`#Fields:` header). Parsed with the csv crate,
 //! header driven: columns in any order, extra columns ignored.
 
-use super::Record;
+use super::document::Record;
 use regex::Regex;
 use std::collections::VecDeque;
 use std::io::Read;
@@ -247,7 +247,7 @@ pub struct Header {
 /// Whether the first line of an input is the header of a trace export. For a tracking log
 /// the header is the `#Fields:` line.
 pub fn header_of(head: &[u8]) -> Option<Header> {
-    for line in super::lines(head).take(16) {
+    for line in super::document::lines(head).take(16) {
         let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
         if let Some(rest) = line.strip_prefix(b"#Fields:") {
             return Some(Header {

@@ -12,10 +12,8 @@ pub mod resolve;
 pub mod smtp;
 pub mod tls;
 
-use crate::cli::ProbeArgs;
-use crate::render::{self, Format, Style};
 use smtp::{Conn, DialogueError, Stream};
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -181,71 +179,6 @@ pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
             crate::sanitize::text(s)
         )
     })
-}
-
-impl Options {
-    /// Checks the command line. An error is one line for the user (exit status 2).
-    pub fn from_args(a: &ProbeArgs) -> Result<Options, String> {
-        let timeout = a.timeout;
-        let deadline = a.deadline.unwrap_or_else(|| timeout.saturating_mul(4));
-        let target = match (&a.host, &a.mx) {
-            (Some(h), None) => {
-                let (host, p) = parse_host_port(h)?;
-                if let (Some(p1), Some(p2)) = (p, a.port)
-                    && p1 != p2
-                {
-                    return Err(format!("the port is given twice ({p1} and --port {p2})"));
-                }
-                Target::Host {
-                    host,
-                    port: p.or(a.port).unwrap_or(DEFAULT_PORT),
-                }
-            }
-            (None, Some(d)) => {
-                let d = d.trim();
-                check_host(d).map_err(|e| format!("--mx {e}"))?;
-                if d.parse::<IpAddr>().is_ok() {
-                    return Err("--mx takes a mail domain, not an address".into());
-                }
-                Target::Mx {
-                    domain: d.to_string(),
-                    port: a.port.unwrap_or(DEFAULT_PORT),
-                    resolver: a.resolver.as_deref().map(parse_resolver).transpose()?,
-                }
-            }
-            _ => return Err("give either HOST or --mx DOMAIN".into()),
-        };
-        if let Some(n) = &a.cert_name {
-            check_host(n).map_err(|e| format!("--cert-name {e}"))?;
-            if rustls::pki_types::ServerName::try_from(n.trim_end_matches('.')).is_err() {
-                return Err(format!(
-                    "--cert-name `{}` cannot be a certificate name",
-                    crate::sanitize::text(n)
-                ));
-            }
-        }
-        if let Some(h) = &a.helo
-            && (h.is_empty() || h.len() > 255 || !h.bytes().all(|b| b.is_ascii_graphic()))
-        {
-            return Err(format!(
-                "--helo: `{}` is not a name to send (printable ASCII without spaces)",
-                crate::sanitize::text(h)
-            ));
-        }
-        let roots = match &a.ca_file {
-            Some(p) => tls::Roots::from_pem_file(p)?,
-            None => tls::Roots::builtin(),
-        };
-        Ok(Options {
-            target,
-            require_tls: a.require_tls,
-            cert_name: a.cert_name.clone(),
-            timeout,
-            deadline,
-            helo: a.helo.clone(),
-            roots,
-        })
-    }
 }
 
 /// A step in progress: its timing and its outcome, reported to `on_step` as it ends.
@@ -577,102 +510,6 @@ fn quit(run: &mut Run<'_>, conn: &mut Conn) {
         };
         Ok(((), d))
     });
-}
-
-/// The `probe` subcommand: checks the options, probes, renders, and returns the exit status.
-pub fn command(
-    out: &mut dyn Write,
-    args: &ProbeArgs,
-    format: Format,
-    style: Style,
-) -> io::Result<u8> {
-    let policy = match crate::policy::FailOn::parse(&args.fail_on) {
-        Ok(p) => p,
-        Err(msg) => {
-            eprintln!("ndr-doctor: {msg}");
-            return Ok(crate::EXIT_ERROR);
-        }
-    };
-    let opts = match Options::from_args(args) {
-        Ok(o) => o,
-        Err(msg) => {
-            eprintln!("ndr-doctor: probe: {msg}");
-            return Ok(crate::EXIT_ERROR);
-        }
-    };
-    let mut write_error: Option<io::Error> = None;
-    let report = if matches!(format, Format::Human | Format::Github | Format::Markdown) {
-        render::probe::human_header(out, &opts, style)?;
-        let mut live = |s: &Step| {
-            if write_error.is_none()
-                && let Err(e) = render::probe::human_step(out, s, style)
-            {
-                write_error = Some(e);
-            }
-        };
-        let r = run(&opts, &mut live);
-        if let Some(e) = write_error {
-            return Err(e);
-        }
-        render::probe::human_verdict(out, &r, style)?;
-        r
-    } else {
-        let r = run(&opts, &mut |_| {});
-        render::probe::json(out, &r, style, format == Format::Json)?;
-        r
-    };
-    Ok(match report.code {
-        Some(code) if policy.matches(&finding(&report, code)) => crate::EXIT_FINDING,
-        _ => crate::EXIT_OK,
-    })
-}
-
-/// The predicted code as a finding, for `--fail-on`.
-fn finding(r: &Report, key: &str) -> crate::extract::Finding {
-    let cat = crate::catalog::get();
-    let entry = cat.by_key(key);
-    let code = crate::catalog::Code::parse(key);
-    crate::extract::Finding {
-        path: r.host.clone(),
-        message: 1,
-        line: 0,
-        code,
-        reply: entry.map(|e| e.reply),
-        entry: key.to_string(),
-        known: entry.is_some(),
-        category: entry.map_or_else(|| crate::catalog::OTHER.to_string(), |e| e.category.clone()),
-        severity: code
-            .and_then(|c| crate::catalog::Severity::of_class(c.class))
-            .unwrap_or(crate::catalog::Severity::Transient),
-        state: crate::extract::State::Queued,
-        root_cause: true,
-        recipient: None,
-        remote_host: Some(r.host.clone()),
-        remote_ip: r.address.map(|a| a.ip().to_string()),
-        timestamp: None,
-        message_id: None,
-        excerpt: r
-            .steps
-            .iter()
-            .find(|s| !s.ok)
-            .map(|s| s.detail.clone())
-            .unwrap_or_default(),
-        remote_reply: None,
-        symptom: None,
-        nested: false,
-        time: None,
-        retry_until: None,
-        platform: crate::runbook::EXCHANGE_ONLINE,
-        reason: code
-            .and_then(crate::extract::reason::of_code)
-            .map_or(crate::reasons::UNDEFINED, |(r, _)| r),
-        hard_bounce: false,
-        words: None,
-        basis: crate::extract::Basis::Code,
-        stage: None,
-        direction: crate::extract::Direction::Outbound,
-        mta: None,
-    }
 }
 
 #[cfg(test)]

@@ -15,18 +15,6 @@ use crate::runbook::{self, Shell, Slots};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-    Ndjson,
-    /// GitHub Actions workflow commands (`::error`, `::warning`).
-    Github,
-    /// A summary to paste into a ticket or chat.
-    Markdown,
-}
-
 /// How to present.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -281,31 +269,9 @@ pub trait Renderer {
     ) -> io::Result<()>;
 }
 
-/// The renderer of a format. `summary`: the user asked for deliveries and summary tables
-/// rather than one entry per finding.
-pub fn renderer(
-    format: Format,
-    style: Style,
-    summary: bool,
-    fields: Option<Vec<&'static str>>,
-) -> Box<dyn Renderer> {
-    match format {
-        Format::Human => Box::new(human::Human::new(style, summary)),
-        Format::Json => Box::new(json::Json::new(style, false, summary).with_fields(fields)),
-        Format::Ndjson => Box::new(json::Json::new(style, true, summary).with_fields(fields)),
-        Format::Github => Box::new(github::Github::new(style)),
-        Format::Markdown => Box::new(markdown::Markdown::new(style)),
-    }
-}
-
 /// How many destinations the human and markdown summaries list, most deliveries first
 /// (json lists them all).
 pub const TOP_DESTINATIONS: usize = 20;
-
-/// Whether a format needs the deliveries grouped at the end of the run.
-pub fn needs_report(format: Format, summary: bool) -> bool {
-    summary || matches!(format, Format::Json | Format::Markdown)
-}
 
 /// "expires in 3h 10m" / "expired 2h 0m ago" for a delivery, relative to `now`.
 /// How many deliveries are in each state: `3 queued, 1 expired`.

@@ -3,7 +3,7 @@
 
 use super::{Style, explain, human};
 use crate::catalog::Lang;
-use crate::probe::{Options, Report, Step, Target};
+use crate::probe::{Report, Step, Target};
 use crate::sanitize::text as safe;
 use colored::Colorize;
 use serde::Serialize;
@@ -50,9 +50,9 @@ fn labels(lang: Lang) -> &'static Labels {
 }
 
 /// The first line: what is probed.
-pub fn human_header(w: &mut dyn Write, opts: &Options, style: Style) -> io::Result<()> {
+pub fn human_header(w: &mut dyn Write, target: &Target, style: Style) -> io::Result<()> {
     let l = labels(style.lang);
-    let what = match &opts.target {
+    let what = match target {
         Target::Host { host, port } => format!("{} {} {port}", safe(host), l.port),
         Target::Mx { domain, port, .. } => {
             format!("{} {} {} {port}", l.mx_of, safe(domain), l.port)

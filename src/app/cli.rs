@@ -1,10 +1,20 @@
 //! The command line (clap derive). Names here are a contract: extend, never rename.
 
-use crate::render::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Ndjson,
+    /// GitHub Actions workflow commands (`::error`, `::warning`).
+    Github,
+    /// A summary to paste into a ticket or chat.
+    Markdown,
+}
 const EXAMPLES: &str = "\
 Examples:
   Paste a bounce (end with Ctrl-D):
