@@ -2,51 +2,77 @@
 //! (`CATALOG_FILES`) and an index of their entries (`CATALOG_INDEX`: file, byte span, code,
 //! `also` spellings, category), so that the program finds an entry without parsing the
 //! whole table and parses only the entries it shows (`src/catalog.rs`).
+//! Every entry is deserialised here into the crate's own `Entry` (`src/catalog_entry.rs`):
+//! one the program could not read fails the build instead of showing up empty at run time.
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use std::{env, fs, path::PathBuf};
 
-/// Byte spans of the objects in the top-level `"codes"` array of a catalog file.
-fn entry_spans(text: &str) -> Vec<(usize, usize)> {
-    let b = text.as_bytes();
-    let Some(key) = text.find("\"codes\"") else {
-        return Vec::new();
-    };
-    let Some(open) = text[key..].find('[').map(|i| key + i) else {
-        return Vec::new();
-    };
-    let mut spans = Vec::new();
-    let (mut depth, mut start, mut i, mut in_str) = (0usize, 0usize, open + 1, false);
-    while i < b.len() {
-        let c = b[i];
-        if in_str {
-            if c == b'\\' {
-                i += 1;
-            } else if c == b'"' {
-                in_str = false;
-            }
-        } else {
-            match c {
-                b'"' => in_str = true,
-                b'{' | b'[' => {
-                    if depth == 0 && c == b'{' {
-                        start = i;
-                    }
-                    depth += 1;
-                }
-                b'}' | b']' => {
-                    if depth == 0 {
-                        break; // the end of the codes array
-                    }
-                    depth -= 1;
-                    if depth == 0 && c == b'}' {
-                        spans.push((start, i + 1));
-                    }
-                }
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    spans
+/// The entry types of the crate itself: every built-in entry must deserialise into them.
+#[path = "src/catalog_entry.rs"]
+#[allow(dead_code)] // only deserialised here, never read past `code`, `also` and `category`
+mod catalog_entry;
+use catalog_entry::Entry;
+
+/// A catalog file (`src/catalog.rs`), its entries kept as the text they are in the file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile<'a> {
+    schema: u32,
+    #[serde(borrow)]
+    codes: Vec<&'a RawValue>,
+}
+
+/// 1-based line and column of byte `at` of `text`.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
+    (line, column)
+}
+
+/// Every entry of a catalog file: its byte span in `text` and the entry it deserialises
+/// to. Panics (failing the build) naming the file, the entry and serde's error when the
+/// file or an entry is not what the program reads.
+fn catalog_entries(name: &str, text: &str) -> Vec<(usize, usize, Entry)> {
+    let file: CatalogFile = serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        file.schema == 1,
+        "{name}: unsupported schema {} (expected 1)",
+        file.schema
+    );
+    file.codes
+        .into_iter()
+        .map(|raw| {
+            // a borrowed `RawValue` is a slice of the text it was parsed from
+            let json = raw.get();
+            let start = (json.as_ptr() as usize)
+                .checked_sub(text.as_ptr() as usize)
+                .filter(|&s| {
+                    text.get(s..s + json.len())
+                        .is_some_and(|t| t.as_ptr() == json.as_ptr())
+                })
+                .unwrap_or_else(|| panic!("{name}: an entry is not a slice of the file"));
+            let end = start + json.len();
+            let entry: Entry = serde_json::from_str(json).unwrap_or_else(|e| {
+                let code = serde_json::from_str::<serde_json::Value>(json)
+                    .ok()
+                    .and_then(|v| v.get("code")?.as_str().map(|c| format!("{c:?}")))
+                    .unwrap_or_else(|| "without a readable code".to_string());
+                // serde's position is within the entry: shown in the file instead
+                let (line, column) = line_column(text, start);
+                let (line, column) = if e.line() <= 1 {
+                    (line, column + e.column().saturating_sub(1))
+                } else {
+                    (line + e.line() - 1, e.column())
+                };
+                let msg = e.to_string();
+                let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
+                panic!("{name}:{line}:{column}: entry {code}: {msg}")
+            });
+            (start, end, entry)
+        })
+        .collect()
 }
 
 fn main() {
@@ -76,23 +102,8 @@ fn main() {
             f.display().to_string()
         ));
         let text = fs::read_to_string(f).unwrap_or_else(|e| panic!("{name}: {e}"));
-        for (start, end) in entry_spans(&text) {
-            let v: serde_json::Value = serde_json::from_str(&text[start..end])
-                .unwrap_or_else(|e| panic!("{name}: entry at byte {start}: {e}"));
-            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-            let code = field("code")
-                .unwrap_or_else(|| panic!("{name}: entry at byte {start} has no code"));
-            let category =
-                field("category").unwrap_or_else(|| panic!("{name}: {code} has no category"));
-            let also: Vec<String> = v
-                .get("also")
-                .and_then(|a| a.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
+        for (start, end, e) in catalog_entries(name, &text) {
+            let (code, also, category) = (&e.code, &e.also, &e.category);
             index.push_str(&format!(
                 "    IndexEntry {{ file: {n}, start: {start}, end: {end}, code: {code:?}, also: &{also:?}, category: {category:?} }},\n"
             ));

@@ -20,6 +20,12 @@ pub(crate) struct IndexEntry {
 
 include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
 
+// `Entry` and the types it holds are in a file of their own, which `build.rs` includes too
+// to check every built-in entry at build time.
+#[path = "catalog_entry.rs"]
+mod entry;
+pub use entry::{Entry, Severity, Texts};
+
 /// An enhanced status code `class.subject.detail` (RFC 3463). Class 0 stands for `X`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Code {
@@ -98,15 +104,6 @@ impl fmt::Display for Code {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Transient,
-    Permanent,
-    /// Class 2: a success report (only with `--all`).
-    Success,
-}
-
 impl Severity {
     pub fn of_class(class: u8) -> Option<Severity> {
         match class {
@@ -142,47 +139,6 @@ impl Lang {
             Lang::Ja => "ja",
         }
     }
-}
-
-/// The texts of an entry in one language.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Texts {
-    pub title: String,
-    pub summary: String,
-    pub causes: Vec<String>,
-    pub fixes: Vec<String>,
-    #[serde(default)]
-    pub verify: Vec<String>,
-}
-
-/// One catalog entry, as in `data/README.md`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Entry {
-    pub code: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub also: Vec<String>,
-    pub reply: u16,
-    pub category: String,
-    pub severity: Severity,
-    pub source: String,
-    pub owner: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registry_title: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub related: Vec<String>,
-    pub en: Texts,
-    pub ja: Texts,
-    pub references: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub examples: Vec<String>,
-    /// The reasons (`data/reasons.json`) this entry's meaning is for, when the code means
-    /// something else from other systems (Exchange Online's 5.2.2 is a submission quota,
-    /// everyone else's a full mailbox): a finding whose words name another reason is
-    /// explained by the registry's entry for the code, or by the reason's.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
 }
 
 impl Entry {
