@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: [`input`] reads and decodes bytes into log buffers, documents and
 //! trace records; [`extract`] finds the status codes, failure words and their context in
-//! them ([`pipeline`] runs it on every core, in input order); [`queue`] groups findings
+//! them ([`pipeline`] runs it on every core, in input order); [`deliveries`] groups findings
 //! into deliveries; [`render`] draws findings and reports in each format. [`catalog`] (the
 //! codes, causes and fixes of `data/`), [`reasons`], [`runbook`] and [`sanitize`] are
 //! leaves any stage may read. [`probe`] connects to a mail server as a Microsoft 365
@@ -14,12 +14,12 @@
 
 pub mod app;
 pub mod catalog;
+pub mod deliveries;
 pub mod extract;
 pub mod input;
 pub mod pipeline;
 pub mod policy;
 pub mod probe;
-pub mod queue;
 pub mod re;
 pub mod reasons;
 pub mod redact;

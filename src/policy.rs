@@ -69,7 +69,7 @@ impl FailOn {
     }
 
     /// Whether a delivery (its last error and its state) matches.
-    pub fn matches_delivery(&self, d: &crate::queue::Delivery) -> bool {
+    pub fn matches_delivery(&self, d: &crate::deliveries::Delivery) -> bool {
         self.matches_parts(d.last_code, d.entry, d.category, d.severity, d.state)
     }
 

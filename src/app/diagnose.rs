@@ -5,7 +5,7 @@
 use super::cli::{self, Cli, Format};
 use super::exit::{EXIT_ERROR, EXIT_FINDING, EXIT_OK, note, usage_error};
 use crate::render::{self, Renderer, Style, Tally};
-use crate::{catalog, extract, input, pipeline, policy, queue, redact, sanitize, time};
+use crate::{catalog, deliveries, extract, input, pipeline, policy, redact, sanitize, time};
 use std::io::{self, IsTerminal, Write};
 
 pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
@@ -67,7 +67,7 @@ pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
     let mut st = Output {
         out,
         renderer: renderer(cli.format, style, args.summary, fields),
-        timeline: grouping.then(|| queue::Timeline::new(retry_window, now)),
+        timeline: grouping.then(|| deliveries::Timeline::new(retry_window, now)),
         redactor: args.redact.then(redact::Redactor::new),
         tally,
         policy: &policy,
@@ -154,7 +154,7 @@ pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         pool.flush(&mut |d| st.done(d))
     })?;
     let timeline = st.timeline.take();
-    let report = timeline.as_ref().map(queue::Timeline::report);
+    let report = timeline.as_ref().map(deliveries::Timeline::report);
     st.renderer.finish(st.out, &st.tally, report.as_ref())?;
     let mut failed = st.failed;
     if let (Some(n), Some(r)) = (args.fail_on_count, report.as_ref()) {
@@ -181,7 +181,7 @@ pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
 struct Output<'a> {
     out: &'a mut dyn Write,
     renderer: Box<dyn render::Renderer>,
-    timeline: Option<queue::Timeline>,
+    timeline: Option<deliveries::Timeline>,
     redactor: Option<redact::Redactor>,
     tally: Tally,
     policy: &'a policy::FailOn,

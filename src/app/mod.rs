@@ -1,6 +1,6 @@
 //! The application layer: the command line (clap), one module per command turning its
 //! arguments into the libraries' options, the choice of renderer, and exit statuses. The
-//! libraries below it (input, extract, queue, probe, render) know nothing of clap or of
+//! libraries below it (input, extract, deliveries, probe, render) know nothing of clap or of
 //! exit codes.
 
 pub mod cli;

@@ -4,8 +4,8 @@
 //! can never end the command or start one of its own.
 
 use super::{Renderer, Style, Tally, explain_finding, reportable};
+use crate::deliveries::DeliveryReport;
 use crate::extract::{Finding, State};
-use crate::queue::Report;
 use std::io::{self, Write};
 
 /// Escapes a command's message (`%`, CR, LF).
@@ -65,7 +65,12 @@ impl Renderer for Github {
         Ok(())
     }
 
-    fn finish(&mut self, w: &mut dyn Write, t: &Tally, report: Option<&Report>) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        w: &mut dyn Write,
+        t: &Tally,
+        report: Option<&DeliveryReport>,
+    ) -> io::Result<()> {
         let mut line = format!(
             "ndr-doctor: {} findings, {} root causes in {} inputs",
             t.findings, t.root_causes, t.inputs

@@ -4,8 +4,8 @@
 
 use super::{Explanation, Renderer, Style, Tally, expiry_text, explain, explain_finding, top_fix};
 use crate::catalog::{Entry, Lang, Match, Severity};
+use crate::deliveries::DeliveryReport;
 use crate::extract::{Finding, State};
-use crate::queue::Report;
 use crate::sanitize::text as safe;
 use crate::time::rfc3339;
 use colored::Colorize;
@@ -352,7 +352,12 @@ impl Renderer for Human {
         Ok(())
     }
 
-    fn finish(&mut self, w: &mut dyn Write, t: &Tally, report: Option<&Report>) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        w: &mut dyn Write,
+        t: &Tally,
+        report: Option<&DeliveryReport>,
+    ) -> io::Result<()> {
         let lang = self.style.lang;
         if let (true, Some(r)) = (self.summary, report) {
             write_summary(w, r, self.style)?;
@@ -559,7 +564,7 @@ fn when(t: Option<i64>) -> String {
 }
 
 /// `--summary`: by category and code, by destination, the deliveries that expire soonest.
-pub fn write_summary(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<()> {
+pub fn write_summary(w: &mut dyn Write, r: &DeliveryReport, style: Style) -> io::Result<()> {
     let (lang, color) = (style.lang, style.color);
     let ja = lang == Lang::Ja;
     let h = |en: &'static str, jp: &'static str| if ja { jp } else { en };

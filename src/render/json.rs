@@ -3,8 +3,8 @@
 
 use super::{Renderer, Style, Tally, top_fix};
 use crate::catalog::{Entry, Lang};
+use crate::deliveries::{CategoryRow, Delivery, DeliveryReport, DestinationRow};
 use crate::extract::Finding;
-use crate::queue::{CategoryRow, Delivery, DestinationRow, Report};
 use crate::runbook::Segment;
 use crate::sanitize::json_escape_extra;
 use crate::time::rfc3339;
@@ -608,7 +608,7 @@ impl Renderer for Json {
         &mut self,
         w: &mut dyn Write,
         tally: &Tally,
-        report: Option<&Report>,
+        report: Option<&DeliveryReport>,
     ) -> io::Result<()> {
         let lang = self.style.lang;
         if self.stream {
@@ -651,7 +651,7 @@ impl Renderer for Json {
             now: report.map(|r| rfc3339(r.now)),
             retry_window_seconds: report.map(|r| r.retry_window),
             deliveries: report.map(|r| r.count),
-            deliveries_by_state: report.map(Report::by_state),
+            deliveries_by_state: report.map(DeliveryReport::by_state),
             by_category_and_code: report.map(|r| {
                 r.categories
                     .iter()

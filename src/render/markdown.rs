@@ -3,8 +3,8 @@
 
 use super::{Renderer, Style, Tally, expiry_text, explain_finding, reportable};
 use crate::catalog::Lang;
+use crate::deliveries::DeliveryReport;
 use crate::extract::Finding;
-use crate::queue::Report;
 use crate::time::rfc3339;
 use std::io::{self, Write};
 
@@ -63,7 +63,12 @@ impl Renderer for Markdown {
         Ok(())
     }
 
-    fn finish(&mut self, w: &mut dyn Write, t: &Tally, report: Option<&Report>) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        w: &mut dyn Write,
+        t: &Tally,
+        report: Option<&DeliveryReport>,
+    ) -> io::Result<()> {
         let lang = self.style.lang;
         let ja = lang == Lang::Ja;
         let h = |en: &'static str, jp: &'static str| if ja { jp } else { en };

@@ -9,8 +9,8 @@ pub mod probe;
 pub mod wrap;
 
 use crate::catalog::{self, Entry, Lang, Texts};
+use crate::deliveries::{Delivery, DeliveryReport};
 use crate::extract::{Finding, State};
-use crate::queue::{Delivery, Report};
 use crate::runbook::{self, Shell, Slots};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -265,7 +265,7 @@ pub trait Renderer {
         &mut self,
         w: &mut dyn Write,
         tally: &Tally,
-        report: Option<&Report>,
+        report: Option<&DeliveryReport>,
     ) -> io::Result<()>;
 }
 
@@ -275,7 +275,7 @@ pub const TOP_DESTINATIONS: usize = 20;
 
 /// "expires in 3h 10m" / "expired 2h 0m ago" for a delivery, relative to `now`.
 /// How many deliveries are in each state: `3 queued, 1 expired`.
-pub fn state_counts(r: &Report, lang: Lang) -> String {
+pub fn state_counts(r: &DeliveryReport, lang: Lang) -> String {
     let states: Vec<String> = r
         .by_state()
         .iter()

@@ -691,7 +691,7 @@ impl Timeline {
 
     /// The deliveries with a failure, in the order they first appeared, with states and
     /// expiry settled. Deliveries that went out without one are only counted (see
-    /// [`Report::count`]).
+    /// [`DeliveryReport::count`]).
     pub fn deliveries(&self) -> impl Iterator<Item = Delivery<'_>> + '_ {
         self.recs.iter().filter_map(|r| self.delivery(r))
     }
@@ -728,7 +728,7 @@ impl Timeline {
     }
 
     /// Everything the summary shows, settled now.
-    pub fn report(&self) -> Report<'_> {
+    pub fn report(&self) -> DeliveryReport<'_> {
         let mut by_state: BTreeMap<&'static str, usize> = BTreeMap::new();
         let mut count = 0;
         let mut soonest = Soonest::new(EXPIRING);
@@ -747,7 +747,7 @@ impl Timeline {
             *by_state.entry(State::Delivered.as_str()).or_default() += self.delivered.count;
             count += self.delivered.count;
         }
-        Report {
+        DeliveryReport {
             now: self.now,
             retry_window: self.retry_window.unwrap_or(DEFAULT_RETRY_WINDOW),
             timeline: self,
@@ -873,7 +873,7 @@ impl<'t> Destinations<'t> {
 }
 
 /// Everything the summary shows, settled at the end of a run.
-pub struct Report<'t> {
+pub struct DeliveryReport<'t> {
     pub now: i64,
     pub retry_window: i64,
     timeline: &'t Timeline,
@@ -888,7 +888,7 @@ pub struct Report<'t> {
     pub expiring: Vec<Delivery<'t>>,
 }
 
-impl<'t> Report<'t> {
+impl<'t> DeliveryReport<'t> {
     /// Deliveries per state.
     pub fn by_state(&self) -> BTreeMap<&'static str, usize> {
         self.by_state.clone()
