@@ -258,8 +258,8 @@ fn exit_codes_follow_fail_on() {
 
 #[test]
 fn unreadable_path_is_reported_and_the_rest_processed() {
-    let dir = std::env::temp_dir().join(format!("ndr-doctor-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let good = dir.join("good.txt");
     std::fs::write(&good, SIX[2].2).unwrap();
     let out = cmd()
@@ -272,18 +272,18 @@ fn unreadable_path_is_reported_and_the_rest_processed() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("missing.log"), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn directories_are_walked_and_stdin_dash_works() {
-    let dir = std::env::temp_dir().join(format!("ndr-doctor-walk-{}", std::process::id()));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::create_dir_all(dir.join("a/b")).unwrap();
     std::fs::write(dir.join("a/b/one.txt"), SIX[0].2).unwrap();
     std::fs::write(dir.join("a/two.txt"), SIX[1].2).unwrap();
     let out = cmd()
         .args(["--format", "ndjson", "--fail-on", "none"])
-        .arg(&dir)
+        .arg(dir)
         .arg("-")
         .write_stdin(SIX[2].2)
         .output()
@@ -296,7 +296,6 @@ fn directories_are_walked_and_stdin_dash_works() {
         .collect();
     assert_eq!(codes, ["4.4.312", "4.4.315", "4.4.316"]);
     assert_eq!(v.last().unwrap()["path"], "-");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -562,8 +561,8 @@ fn exchange_online_guidance_in_both_languages() {
 
 #[test]
 fn overlays_add_runbook_lines_and_report_mistakes() {
-    let dir = std::env::temp_dir().join(format!("ndr-doctor-overlay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let good = dir.join("runbook.json");
     std::fs::write(&good, r#"{"schema": 1, "codes": [
       {"code": "4.4.316", "en": {"fixes": ["Open a ticket in queue NET-FW with the firewall change template."]},
@@ -629,7 +628,6 @@ fn overlays_add_runbook_lines_and_report_mistakes() {
         .assert()
         .code(2)
         .stdout("");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -747,16 +745,14 @@ fn explain_and_codes_speak_every_format_they_accept() {
     assert!(text.contains("could not be read"), "{text}");
     assert!(!text.contains("no delivery problems found ("), "{text}");
     // an archive is not read as a log, and says so
-    let dir = std::env::temp_dir().join(format!("ndr-doctor-tar-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let mut tar = vec![0u8; 1024];
     tar[..8].copy_from_slice(b"mail.log");
     tar[257..262].copy_from_slice(b"ustar");
     tar.extend_from_slice(b"450 4.4.316 Connection refused\n");
-    let path = dir.join("logs.tar");
+    let path = dir.path().join("logs.tar");
     std::fs::write(&path, &tar).unwrap();
     let out = cmd().arg(&path).output().unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a tar archive, not read"));
 }

@@ -19,23 +19,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-/// A scratch directory of this test process, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("ndr-doctor-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn run(path: &std::path::Path) -> (usize, String) {
     let out = cmd()
         .args(["--format", "ndjson", "--fail-on", "none"])
@@ -50,13 +33,13 @@ fn run(path: &std::path::Path) -> (usize, String) {
 
 #[test]
 fn gzip_with_trailing_bytes_gives_every_finding_and_a_warning() {
-    let dir = Scratch::new("gz-trailing");
+    let dir = tempfile::tempdir().unwrap();
     let bounce = std::fs::read(fixture("postfix-dsn.eml")).unwrap();
     let (healthy, _) = run(&fixture("postfix-dsn.eml"));
     assert!(healthy > 0);
     let mut data = gzip(&bounce);
     data.extend_from_slice(b"\0\0\0\0");
-    let path = dir.0.join("bounce.eml.gz");
+    let path = dir.path().join("bounce.eml.gz");
     std::fs::write(&path, data).unwrap();
     let (n, stderr) = run(&path);
     assert_eq!(n, healthy, "{stderr}");
@@ -68,16 +51,16 @@ fn gzip_with_trailing_bytes_gives_every_finding_and_a_warning() {
 
 #[test]
 fn a_truncated_gzip_keeps_what_came_before_the_damage() {
-    let dir = Scratch::new("gz-cut");
+    let dir = tempfile::tempdir().unwrap();
     let line = std::fs::read_to_string(fixture("postfix.log")).unwrap();
     let log = line.repeat(2000);
     let data = gzip(log.as_bytes());
-    let path = dir.0.join("mail.log.gz");
+    let path = dir.path().join("mail.log.gz");
     std::fs::write(&path, &data[..data.len() * 9 / 10]).unwrap();
     let (n, stderr) = run(&path);
     let (whole, _) = {
-        std::fs::write(dir.0.join("whole.gz"), &data).unwrap();
-        run(&dir.0.join("whole.gz"))
+        std::fs::write(dir.path().join("whole.gz"), &data).unwrap();
+        run(&dir.path().join("whole.gz"))
     };
     assert!(n > whole / 2 && n < whole, "{n} of {whole}");
     assert!(
@@ -88,8 +71,8 @@ fn a_truncated_gzip_keeps_what_came_before_the_damage() {
 
 #[test]
 fn an_inputs_findings_are_out_before_a_fifo_is_waited_for() {
-    let dir = Scratch::new("fifo");
-    let fifo = dir.0.join("fifo");
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     if !made.is_ok_and(|s| s.success()) {
         eprintln!("no mkfifo here: skipped");
@@ -104,13 +87,16 @@ fn an_inputs_findings_are_out_before_a_fifo_is_waited_for() {
         log.to_str().unwrap(),
         fifo.to_str().unwrap(),
     ]);
-    // were the findings held back, the read below would wait forever: a watchdog ends the
-    // child after a minute, so the test fails instead of hanging
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (pid, flag) = (child.id().to_string(), done.clone());
+    // were the findings held back, the read below would wait forever: a watchdog waits at
+    // most a minute for the first line and otherwise ends the child, so the test fails instead
+    // of hanging (it ends the child at once if the test fails before: the sender is dropped)
+    let (done, seen) = std::sync::mpsc::channel::<()>();
+    let pid = child.id().to_string();
     std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(60));
-        if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+        if seen
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_err()
+        {
             let _ = std::process::Command::new("kill").arg(&pid).status();
         }
     });
@@ -118,7 +104,7 @@ fn an_inputs_findings_are_out_before_a_fifo_is_waited_for() {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let first = lines.next().expect("a finding before the FIFO").unwrap();
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    done.send(()).unwrap();
     assert!(first.contains("\"path\":"), "{first}");
     // then a writer comes and goes: the run ends
     std::fs::OpenOptions::new()

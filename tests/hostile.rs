@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 use std::time::Duration;
+use tempfile::TempDir;
 
 fn cmd() -> Command {
     let mut c = common::cmd();
@@ -17,14 +18,14 @@ fn cmd() -> Command {
     c
 }
 
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("hostile")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh scratch directory for one test, its name ending in `name`, removed with everything
+/// in it when dropped (also when the test fails).
+fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix("ndr-doctor-hostile-")
+        .suffix(&format!("-{name}"))
+        .tempdir()
+        .unwrap()
 }
 
 fn ndjson(stdout: &[u8]) -> Vec<Value> {
@@ -104,7 +105,8 @@ fn lookalike_logs_yield_no_finding() {
     files.sort();
     assert!(files.len() >= 8);
     // each file as a whole (a log or a text, as sniffed), and each line alone, as if pasted
-    let lines = scratch("lookalike-lines");
+    let scratch = scratch("lookalike-lines");
+    let lines = scratch.path();
     let mut n = 0;
     for f in &files {
         for line in std::fs::read_to_string(f).unwrap().lines() {
@@ -115,7 +117,7 @@ fn lookalike_logs_yield_no_finding() {
     let out = cmd()
         .args(["--format", "ndjson", "--all", "--fail-on", "any"])
         .args(&files)
-        .arg(&lines)
+        .arg(lines)
         .output()
         .unwrap();
     let found: Vec<String> = ndjson(&out.stdout)
@@ -223,7 +225,8 @@ fn a_gzip_bomb_is_cut_with_a_warning() {
     for _ in 0..1024 {
         bomb.extend_from_slice(&member);
     }
-    let started = std::time::Instant::now();
+    // bounded by cmd()'s 60 s timeout: inflating the whole GiB unchecked, or a cost that
+    // grows with it, would be killed there, and a killed run has no exit code
     let out = cmd()
         .args(["--format", "json", "--fail-on", "none"])
         .write_stdin(bomb)
@@ -233,7 +236,6 @@ fn a_gzip_bomb_is_cut_with_a_warning() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let w = v["summary"]["warnings"].to_string();
     assert!(w.contains("decompression bomb"), "{w}");
-    assert!(started.elapsed() < Duration::from_secs(30));
 }
 
 #[test]
@@ -314,12 +316,14 @@ fn many_codes_on_a_line_and_many_recipients_stay_cheap() {
         }
     }
     line.push('\n');
-    let started = std::time::Instant::now();
+    // each run is bounded by cmd()'s 60 s timeout: a cost quadratic in the codes or in the
+    // recipients would be killed there, and a killed run has no exit code (nor whole output)
     let out = cmd()
         .args(["--format", "json", "--fail-on", "none"])
         .write_stdin(line)
         .output()
         .unwrap();
+    assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 32);
     assert!(
@@ -337,15 +341,16 @@ fn many_codes_on_a_line_and_many_recipients_stay_cheap() {
         .write_stdin(text)
         .output()
         .unwrap();
+    assert_eq!(out.status.code(), Some(0));
     assert_eq!(ndjson(&out.stdout).len(), 50_000);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("more than 50000 findings"), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(20));
 }
 
 #[test]
 fn empty_files_dev_null_and_binary_are_fine() {
-    let dir = scratch("empty");
+    let scratch = scratch("empty");
+    let dir = scratch.path();
     std::fs::write(dir.join("empty.txt"), b"").unwrap();
     let mut bin: Vec<u8> = (0..=255u8).cycle().take(1 << 16).collect();
     bin.extend_from_slice(b"\x00\xff\r\r\n\x1b[2J");
@@ -367,7 +372,8 @@ fn empty_files_dev_null_and_binary_are_fine() {
 
 #[test]
 fn a_fifo_is_read_until_its_writer_closes_and_skipped_in_a_walk() {
-    let dir = scratch("fifo");
+    let scratch = scratch("fifo");
+    let dir = scratch.path();
     let fifo = dir.join("pipe");
     let made = Std::new("mkfifo").arg(&fifo).status();
     if !made.is_ok_and(|s| s.success()) {
@@ -392,7 +398,7 @@ fn a_fifo_is_read_until_its_writer_closes_and_skipped_in_a_walk() {
     std::fs::write(dir.join("good.txt"), "450 4.4.316 Connection refused\n").unwrap();
     let out = cmd()
         .args(["--format", "ndjson", "--fail-on", "none"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -408,7 +414,8 @@ fn is_root() -> bool {
 #[test]
 fn unreadable_inputs_are_named_and_the_rest_is_read() {
     use std::os::unix::fs::{PermissionsExt, symlink};
-    let dir = scratch("unreadable");
+    let scratch = scratch("unreadable");
+    let dir = scratch.path();
     let good = dir.join("good.txt");
     std::fs::write(&good, "450 4.4.316 Connection refused\n").unwrap();
     symlink(dir.join("nowhere"), dir.join("dangling")).unwrap();
@@ -490,7 +497,7 @@ fn unreadable_inputs_are_named_and_the_rest_is_read() {
     // the same, found in a directory walk
     let out = cmd()
         .args(["--format", "ndjson"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -501,12 +508,7 @@ fn unreadable_inputs_are_named_and_the_rest_is_read() {
     );
     assert!(stderr.contains("loop-a: Too many levels"), "{stderr}");
     // a directory where a file is expected
-    let out = cmd()
-        .arg("--catalog")
-        .arg(&dir)
-        .arg(&good)
-        .output()
-        .unwrap();
+    let out = cmd().arg("--catalog").arg(dir).arg(&good).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unreadable: Is a directory"), "{stderr}");
@@ -526,7 +528,8 @@ fn input_never_drives_the_terminal_in_any_field_or_format() {
     let ndr = format!(
         "Delivery has failed to these recipients or groups:\n\nda{h}na@example.com\nRemote server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound {h}'\nMessage-ID: <{h}@example.org>\n"
     );
-    let dir = scratch("terminal");
+    let scratch = scratch("terminal");
+    let dir = scratch.path();
     // a file name cannot hold `/`: the sequences that do not need one
     let name = "evil\x1b[2J\x07\x08\r\u{9b}\u{202e}\u{2066}.log";
     std::fs::write(dir.join(name), &log).unwrap();
@@ -538,7 +541,7 @@ fn input_never_drives_the_terminal_in_any_field_or_format() {
         vec!["--format", "markdown"],
         vec!["--format", "github"],
     ] {
-        let out = cmd().args(&args).arg(&dir).arg(&missing).output().unwrap();
+        let out = cmd().args(&args).arg(dir).arg(&missing).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         // colour codes are ours; everything else must be escaped
         let stdout = String::from_utf8_lossy(&out.stdout).replace("\x1b[", "CSI");
@@ -550,7 +553,7 @@ fn input_never_drives_the_terminal_in_any_field_or_format() {
     }
     let out = cmd()
         .args(["--format", "human", "--color", "never"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .unwrap();
     let s = String::from_utf8_lossy(&out.stdout);
@@ -564,7 +567,7 @@ fn input_never_drives_the_terminal_in_any_field_or_format() {
     );
     // JSON: valid, and nothing a terminal acts on survives unescaped
     for format in ["json", "ndjson"] {
-        let out = cmd().args(["--format", format]).arg(&dir).output().unwrap();
+        let out = cmd().args(["--format", format]).arg(dir).output().unwrap();
         assert_terminal_safe(format, &out.stdout);
         if format == "json" {
             let v: Value = serde_json::from_slice(&out.stdout).unwrap();
