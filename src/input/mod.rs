@@ -135,7 +135,19 @@ pub fn read<E>(
     };
     if let Some(big_endian) = utf16 {
         r.buf.drain(..2);
-        r = r.wrap(|inner| Box::new(Utf16::new(inner, big_endian)));
+        let encoding = if big_endian {
+            encoding_rs::UTF_16BE
+        } else {
+            encoding_rs::UTF_16LE
+        };
+        r = r.wrap(|inner| {
+            Box::new(
+                encoding_rs_io::DecodeReaderBytesBuilder::new()
+                    .encoding(Some(encoding))
+                    .bom_override(false)
+                    .build(inner),
+            )
+        });
         r.fill(sniff::SNIFF_BYTES).map_err(err)?;
     }
     if r.buf.starts_with(b"\xef\xbb\xbf") {
@@ -468,77 +480,6 @@ impl Read for BareCrToLf {
     }
 }
 
-/// Decodes UTF-16 (LE or BE) to UTF-8 as it reads (unpaired surrogates become U+FFFD).
-struct Utf16 {
-    inner: Box<dyn Read>,
-    big_endian: bool,
-    raw: Vec<u8>,
-    out: Vec<u8>,
-    pos: usize,
-    pending: Option<u16>,
-    eof: bool,
-}
-
-impl Utf16 {
-    fn new(inner: Box<dyn Read>, big_endian: bool) -> Utf16 {
-        Utf16 {
-            inner,
-            big_endian,
-            raw: Vec::new(),
-            out: Vec::new(),
-            pos: 0,
-            pending: None,
-            eof: false,
-        }
-    }
-}
-
-impl Read for Utf16 {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos >= self.out.len() {
-            if self.eof {
-                return Ok(0);
-            }
-            self.out.clear();
-            self.pos = 0;
-            let mut chunk = vec![0u8; 64 * 1024];
-            let n = self.inner.read(&mut chunk)?;
-            if n == 0 {
-                self.eof = true;
-                if self.pending.take().is_some() || !self.raw.is_empty() {
-                    self.out.extend_from_slice("\u{fffd}".as_bytes());
-                }
-                continue;
-            }
-            self.raw.extend_from_slice(&chunk[..n]);
-            let pairs = self.raw.len() / 2;
-            let mut units: Vec<u16> = Vec::with_capacity(pairs + 1);
-            units.extend(self.pending.take());
-            units.extend(self.raw.chunks_exact(2).map(|p| {
-                if self.big_endian {
-                    u16::from_be_bytes([p[0], p[1]])
-                } else {
-                    u16::from_le_bytes([p[0], p[1]])
-                }
-            }));
-            self.raw.drain(..pairs * 2);
-            // keep a trailing high surrogate for the next read
-            if units.last().is_some_and(|u| (0xd800..0xdc00).contains(u)) {
-                self.pending = units.pop();
-            }
-            for c in char::decode_utf16(units) {
-                let c = c.unwrap_or('\u{fffd}');
-                let mut b = [0u8; 4];
-                self.out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-            }
-        }
-        let n = buf.len().min(self.out.len() - self.pos);
-        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
 struct Reader {
     inner: Box<dyn Read>,
     buf: Vec<u8>,
@@ -798,6 +739,44 @@ mod tests {
         assert_eq!(trace, ["record 3"]);
         let mbox = units(b"From a Thu Mar  5 09:14:02 2026\rFrom: x@example.org\r\rone\rFrom b Thu Mar  5 09:14:03 2026\rFrom: y@example.org\r\rtwo\r");
         assert_eq!(mbox, ["message 1", "message 2"]);
+    }
+
+    #[test]
+    fn broken_utf16_becomes_replacement_characters() {
+        // a lone high surrogate inside, an odd byte at the end; an astral character whose
+        // surrogate pair straddles two reads of the underlying file
+        let mut bytes = vec![0xff, 0xfe];
+        for u in "Mar  4 12:33:10 mx1 postfix/smtp[1]: a".encode_utf16() {
+            bytes.extend(u.to_le_bytes());
+        }
+        bytes.extend(0xd800u16.to_le_bytes());
+        for u in "b \u{1f600}\nMar  4 12:33:11 mx1 postfix/smtp[1]: c\n".encode_utf16() {
+            bytes.extend(u.to_le_bytes());
+        }
+        bytes.push(b'x');
+        assert_eq!(
+            units(&bytes),
+            [
+                "lines 1: Mar  4 12:33:10 mx1 postfix/smtp[1]: a\u{fffd}b \u{1f600}\nMar  4 12:33:11 mx1 postfix/smtp[1]: c\n\u{fffd}"
+            ]
+        );
+        // 40,000 astral characters: the underlying reads end at every alignment
+        let mut long = vec![0xff, 0xfe];
+        for u in "Mar  4 12:33:10 mx1 postfix/smtp[1]: a\n"
+            .repeat(2)
+            .encode_utf16()
+        {
+            long.extend(u.to_le_bytes());
+        }
+        for _ in 0..40_000 {
+            for u in "\u{1f600}a ".encode_utf16() {
+                long.extend(u.to_le_bytes());
+            }
+        }
+        let text = units(&long).concat();
+        assert!(!text.contains('\u{fffd}'));
+        assert_eq!(text.matches('\u{1f600}').count(), 40_000);
+        assert!(text.ends_with("\u{1f600}a "));
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
             continue;
         }
         match fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, &mut sources, &mut errors, 0),
+            Ok(m) if m.is_dir() => walk(p, &mut sources, &mut errors),
             Ok(_) => sources.push(Source::File(p.clone())),
             Err(error) => errors.push(InputError {
                 path: path_text(p),
@@ -94,57 +94,113 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
 /// Directory depth at which the walk stops (a guard against pathological trees).
 const MAX_DEPTH: usize = 64;
 
-fn walk(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>, depth: usize) {
-    if depth > MAX_DEPTH {
-        errors.push(InputError {
-            path: path_text(dir),
-            error: io::Error::other(format!(
-                "directory nesting deeper than {MAX_DEPTH}: not walked"
-            )),
-        });
-        return;
-    }
-    let rd = match fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(error) => {
-            errors.push(InputError {
-                path: path_text(dir),
-                error,
-            });
-            return;
-        }
-    };
-    // the entry's type comes with the directory listing on most file systems: no stat per file
-    let mut entries: Vec<(PathBuf, io::Result<fs::FileType>)> = Vec::new();
-    for e in rd {
-        match e {
-            Ok(e) => entries.push((e.path(), e.file_type())),
-            Err(error) => errors.push(InputError {
-                path: path_text(dir),
-                error,
-            }),
-        }
-    }
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (p, file_type) in entries {
-        match file_type {
-            Ok(m) if m.is_dir() => walk(&p, sources, errors, depth + 1),
-            Ok(m) if m.is_symlink() => match fs::metadata(&p) {
+/// Walks a directory: entries sorted by name, depth first; symlinked directories are not
+/// followed (no loops), a symlink to a file is read, anything but a regular file is skipped.
+fn walk(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>) {
+    let entries = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(MAX_DEPTH + 1)
+        .sort_by_file_name();
+    let mut it = entries.into_iter();
+    while let Some(entry) = it.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // the directory that could not be listed (or the entry that could not be read)
+                let path = e.path().map_or_else(|| path_text(dir), path_text);
+                let error = e
+                    .into_io_error()
+                    .unwrap_or_else(|| io::Error::other("file system loop"));
+                errors.push(InputError { path, error });
+                continue;
+            }
+        };
+        let p = entry.path();
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
+            if entry.depth() > MAX_DEPTH {
+                errors.push(InputError {
+                    path: path_text(p),
+                    error: io::Error::other(format!(
+                        "directory nesting deeper than {MAX_DEPTH}: not walked"
+                    )),
+                });
+                it.skip_current_dir();
+            }
+        } else if file_type.is_symlink() {
+            match fs::metadata(p) {
                 Ok(t) if t.is_dir() => {} // not followed: avoids loops
-                Ok(t) if t.is_file() => sources.push(Source::File(p)),
+                Ok(t) if t.is_file() => sources.push(Source::File(p.to_path_buf())),
                 Ok(_) => {} // a FIFO, socket or device: not a file to read
                 Err(error) => errors.push(InputError {
-                    error: dangling(&p, error),
-                    path: path_text(&p),
+                    error: dangling(p, error),
+                    path: path_text(p),
                 }),
-            },
-            Ok(m) if m.is_file() => sources.push(Source::File(p)),
-            // a FIFO (opening it would wait for a writer), socket or device
-            Ok(_) => {}
-            Err(error) => errors.push(InputError {
-                path: path_text(&p),
-                error,
-            }),
+            }
+        } else if file_type.is_file() {
+            sources.push(Source::File(p.to_path_buf()));
         }
+        // else a FIFO (opening it would wait for a writer), socket or device
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(sources: &[Source], root: &Path) -> Vec<String> {
+        sources
+            .iter()
+            .map(|s| match s {
+                Source::File(p) => p.strip_prefix(root).unwrap().display().to_string(),
+                Source::Stdin => "-".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn walks_sorted_without_following_directory_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("b/c")).unwrap();
+        for f in ["b/c/z.log", "b/a.log", "a.log", ".hidden.log"] {
+            fs::write(root.join(f), "x\n").unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("b"), root.join("loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("a.log"), root.join("link.log")).unwrap();
+        std::os::unix::fs::symlink(root.join("gone"), root.join("dangling.log")).unwrap();
+        let (sources, errors) = expand(&[root.to_path_buf()]);
+        assert_eq!(
+            names(&sources, root),
+            [".hidden.log", "a.log", "b/a.log", "b/c/z.log", "link.log"]
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].path.ends_with("dangling.log"));
+        assert!(
+            errors[0]
+                .error
+                .to_string()
+                .contains("dangling symbolic link")
+        );
+    }
+
+    #[test]
+    fn a_tree_deeper_than_the_limit_is_cut_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut deep = dir.path().to_path_buf();
+        for _ in 0..MAX_DEPTH + 2 {
+            deep.push("d");
+        }
+        fs::create_dir_all(&deep).unwrap();
+        // a file in the deepest directory walked, and one in the first that is not
+        let mut walked = dir.path().to_path_buf();
+        (0..MAX_DEPTH).for_each(|_| walked.push("d"));
+        fs::write(walked.join("in.log"), "x\n").unwrap();
+        fs::write(walked.join("d").join("out.log"), "x\n").unwrap();
+        let (sources, errors) = expand(&[dir.path().to_path_buf()]);
+        assert_eq!(sources, [Source::File(walked.join("in.log"))]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, path_text(&walked.join("d")));
+        assert!(errors[0].error.to_string().contains("deeper than 64"));
     }
 }
