@@ -135,9 +135,9 @@ pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                 pool.submit(job, &mut |d| st.done(d))
             };
             match input::read(src, &mut each) {
-                Ok(Ok(())) => {}
-                Ok(Err(output_error)) => return Err(output_error),
-                Err(e) => {
+                Ok(()) => {}
+                Err(input::ReadError::Taker(output_error)) => return Err(output_error),
+                Err(input::ReadError::Input(e)) => {
                     pool.flush(&mut |d| st.done(d))?;
                     let msg = match st.redactor.as_mut() {
                         Some(r) => r.text(&e.to_string()),

@@ -55,9 +55,33 @@ pub const MAX_GZIP_RATIO: u64 = 250;
 /// Inflated bytes always allowed before `MAX_GZIP_RATIO` applies.
 pub const GZIP_RATIO_FLOOR: u64 = 64 << 20;
 
+/// Why reading an input stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError<E> {
+    /// The input could not be read: reported, and the next input is read.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The taker of the units failed (a closed output pipe): passed back as it is.
+    #[error("the taker of the units stopped the reading")]
+    Taker(E),
+}
+
 /// Reads one source and hands its units to `each`, in order. An error from `each` stops
-/// the reading and is returned as is (so a closed output pipe ends the run quietly).
+/// the reading and is returned as `ReadError::Taker` (so a closed output pipe ends the run
+/// quietly).
 pub fn read<E>(
+    source: &Source,
+    each: &mut dyn FnMut(Unit) -> Result<(), E>,
+) -> Result<(), ReadError<E>> {
+    match read_units(source, each) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ReadError::Taker(e)),
+        Err(e) => Err(ReadError::Input(e)),
+    }
+}
+
+/// `read`, with the taker's error inside the input's.
+fn read_units<E>(
     source: &Source,
     each: &mut dyn FnMut(Unit) -> Result<(), E>,
 ) -> Result<Result<(), E>, InputError> {
@@ -699,9 +723,8 @@ mod tests {
     use super::*;
 
     fn units(bytes: &[u8]) -> Vec<String> {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("ndr-doctor-input-{}-{n}", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("input");
         std::fs::write(&p, bytes).unwrap();
         let mut out = Vec::new();
         read::<()>(&Source::File(p.clone()), &mut |u| {
@@ -718,9 +741,7 @@ mod tests {
             });
             Ok(())
         })
-        .unwrap()
         .unwrap();
-        std::fs::remove_file(p).unwrap();
         out
     }
 

@@ -6,22 +6,22 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// An input that could not be read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {error}", crate::sanitize::text(.path))]
 pub struct InputError {
+    /// The path as the user gave it or the walk found it (not yet made safe to show).
     pub path: String,
+    /// Why it could not be read.
+    #[source]
     pub error: io::Error,
-}
-
-impl std::fmt::Display for InputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", crate::sanitize::text(&self.path), self.error)
-    }
 }
 
 /// One input named on the command line, or found in a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
+    /// Standard input (`-`, or no path at all).
     Stdin,
+    /// A file named on the command line or found in a directory.
     File(PathBuf),
 }
 
