@@ -723,10 +723,6 @@ impl Timeline {
         rows
     }
 
-    pub fn now(&self) -> i64 {
-        self.now
-    }
-
     /// Everything the summary shows, settled now.
     pub fn report(&self) -> DeliveryReport<'_> {
         let mut by_state: BTreeMap<&'static str, usize> = BTreeMap::new();

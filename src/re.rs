@@ -103,18 +103,6 @@ impl Probe {
             Err(_) => line(&self.pattern).captures_at_anchored(hay, at).is_some(),
         }
     }
-
-    /// Whether the pattern matches anywhere in `hay`.
-    pub fn is_match(&self, cache: &mut hybrid::dfa::Cache, hay: &[u8]) -> bool {
-        match self
-            .dfa
-            .try_search_fwd(cache, &Input::new(hay).earliest(true))
-        {
-            Ok(m) => m.is_some(),
-            // the lazy DFA gave up (a pathological line): ask the full engine
-            Err(_) => line(&self.pattern).is_match(hay),
-        }
-    }
 }
 
 /// Several patterns searched in one pass (see `line_set`).

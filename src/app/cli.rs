@@ -297,3 +297,20 @@ fn probe_limit(s: &str) -> Result<Duration, String> {
 fn timestamp(s: &str) -> Result<i64, String> {
     crate::time::parse_flag(s, crate::time::system_now())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platform_option_knows_every_platform_of_the_runbooks() {
+        let names: Vec<&str> = PlatformArg::value_variants()
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        assert_eq!(names.len(), crate::runbook::platform_names().len());
+        for n in names {
+            assert!(crate::runbook::platform(n).is_some(), "{n}");
+        }
+    }
+}

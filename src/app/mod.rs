@@ -3,7 +3,7 @@
 //! libraries below it (input, extract, deliveries, probe, render) know nothing of clap or of
 //! exit codes.
 
-pub mod cli;
+mod cli;
 mod codes;
 mod diagnose;
 mod exit;

@@ -15,17 +15,20 @@ pub enum PartKind {
 /// A decoded piece of a document.
 #[derive(Debug, Clone)]
 pub struct Part {
+    /// Text to scan, delivery-status fields, or the returned original (context only).
     pub kind: PartKind,
     /// 1-based line of the input where this part starts.
     pub start_line: u64,
     /// Whether lines of `text` map one to one to input lines (false for decoded parts).
     pub exact_lines: bool,
+    /// The part's bytes, decoded from its transfer encoding (charset left as is).
     pub text: Vec<u8>,
 }
 
 /// A message (or pasted text) to be scanned as a whole.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// The pieces in the order the message holds them.
     pub parts: Vec<Part>,
     /// The original message's Message-ID, when the document carries it.
     pub message_id: Option<String>,
@@ -67,8 +70,11 @@ pub struct Record {
     pub line: u64,
     /// The status or error text of the row (several columns joined with ` | `).
     pub text: Vec<u8>,
+    /// The row's recipient address, as the export writes it.
     pub recipient: Option<String>,
+    /// The row's message id (network message id, Message-ID or queue id).
     pub message_id: Option<String>,
+    /// The row's date and time, as written (parsed later with `time::parse`).
     pub timestamp: Option<String>,
     /// The trace event (`DEFER`, `FAIL`, `DELIVER`...).
     pub event: Option<String>,
@@ -82,15 +88,29 @@ pub enum Unit {
     Record(Record),
     /// Complete log lines; `first_line` is the 1-based number of the first. The taker may
     /// hand the buffer back with `recycle` once done with it.
-    Lines { buf: Vec<u8>, first_line: u64 },
+    Lines {
+        /// Whole lines, each ended by LF.
+        buf: Vec<u8>,
+        /// 1-based line number of the first line in the input.
+        first_line: u64,
+    },
     /// A whole document; `message` counts messages within the input, from 1.
-    Document { doc: Document, message: usize },
+    Document {
+        /// The decoded document.
+        doc: Document,
+        /// Which message of the input it is, from 1.
+        message: usize,
+    },
     /// An RFC 5322 message still to be decoded with `decode_message`: the taker decodes it,
     /// so that decoding runs in parallel with reading.
     Message {
+        /// The message as read (at most `MAX_MESSAGE` bytes).
         raw: Vec<u8>,
+        /// 1-based line of the input where it starts.
         first_line: u64,
+        /// Which message of the input it is, from 1.
         message: usize,
+        /// Whether it came out of an mbox (its findings name the message number).
         in_mbox: bool,
     },
     /// Something the user should know (a cap was hit); the input goes on.

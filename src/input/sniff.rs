@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 /// How much of an input is looked at to tell its kind.
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
+/// What an input is, told from its first bytes: it decides how the input is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     /// One RFC 5322 message (a bounce saved as .eml, a maildir file).

@@ -89,6 +89,7 @@ pub struct RowLimit<R> {
 }
 
 impl<R: Read> RowLimit<R> {
+    /// Limits the rows read from `inner`.
     pub fn new(inner: R) -> Self {
         RowLimit {
             inner,
@@ -236,6 +237,7 @@ const MARKERS: &[&str] = &[
 /// The header of a trace export: its column names, normalised, and the field delimiter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
+    /// The column names, normalised: lower case, `-` and spaces as `_`.
     pub columns: Vec<String>,
     /// `,`; `;` or tab when a spreadsheet saved the export again (Excel in many locales
     /// writes `;`, and its "Unicode text" is tab-separated UTF-16).

@@ -165,13 +165,6 @@ fn time_to_string(t: &Tlv<'_>) -> Option<String> {
     ))
 }
 
-/// The common name of a `CN=..., O=...` string, else the whole string.
-pub fn short_name(name: &str) -> &str {
-    name.split(", ")
-        .find_map(|p| p.strip_prefix("CN="))
-        .unwrap_or(name)
-}
-
 /// Seconds since 1970 as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).
 pub fn unix_to_string(secs: u64) -> String {
     match i64::try_from(secs).map(jiff::Timestamp::from_second) {
@@ -233,8 +226,6 @@ mod tests {
         assert_eq!(info.not_before, "2000-01-01 00:00:00 UTC");
         assert_eq!(info.not_after, "2051-02-03 04:05:06 UTC");
         assert!(cert_info(&cert("same", "same")).unwrap().self_issued);
-        assert_eq!(short_name("CN=a, O=b"), "a");
-        assert_eq!(short_name("O=b"), "O=b");
     }
 
     #[test]
