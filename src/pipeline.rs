@@ -14,8 +14,8 @@ use crate::extract::{self, Finding, Options, Origin};
 use crate::input::{Document, Record};
 use std::collections::BTreeMap;
 use std::io;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
+use crossbeam_channel::{Receiver, Sender, bounded};
+use std::sync::Arc;
 
 /// Jobs handed out but not yet passed on, per worker.
 const IN_FLIGHT_PER_WORKER: usize = 4;
@@ -139,8 +139,8 @@ pub type Sink<'a> = dyn FnMut(Done) -> io::Result<()> + 'a;
 /// results on in order.
 pub struct Pool {
     opts: Options,
-    jobs: Option<SyncSender<(u64, Vec<Job>)>>,
-    results: Option<Receiver<(u64, Vec<Done>)>>,
+    jobs: Option<Sender<(u64, Vec<Job>)>>,
+    results: Option<Receiver<Result<(u64, Vec<Done>), Panicked>>>,
     max_in_flight: u64,
     /// The batch being filled, and the input bytes it holds.
     pending: Vec<Job>,
@@ -183,6 +183,21 @@ fn stopped() -> io::Error {
     io::Error::other("extraction worker stopped")
 }
 
+/// What a worker that panicked sends instead of its batch's results.
+#[derive(Debug)]
+struct Panicked;
+
+/// Sends `Panicked` when dropped by a worker's panic.
+struct PanicNotice(Sender<Result<(u64, Vec<Done>), Panicked>>);
+
+impl Drop for PanicNotice {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.send(Err(Panicked));
+        }
+    }
+}
+
 impl Pool {
     /// Starts `n` workers in `scope` (none when `n` is 1: jobs then run on the caller's thread).
     /// With `warm`, they first compile the patterns side by side (worth it when several
@@ -208,25 +223,21 @@ impl Pool {
             return pool;
         }
         let max_in_flight = n * IN_FLIGHT_PER_WORKER;
-        let (job_tx, job_rx) = sync_channel::<(u64, Vec<Job>)>(max_in_flight);
-        let (res_tx, res_rx) = sync_channel::<(u64, Vec<Done>)>(max_in_flight);
-        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (job_tx, job_rx) = bounded::<(u64, Vec<Job>)>(max_in_flight);
+        let (res_tx, res_rx) = bounded(max_in_flight);
         for k in 0..n {
-            let job_rx = Arc::clone(&job_rx);
+            let job_rx = job_rx.clone();
             let res_tx = res_tx.clone();
             scope.spawn(move || {
+                // a panic (a bug) must not leave the pool waiting for a batch that never comes
+                let _notice = PanicNotice(res_tx.clone());
                 if warm {
                     self::warm(k, n);
                 }
-                loop {
-                    // a poisoned lock means another worker panicked: stop taking jobs
-                    let next = match job_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok((seq, batch)) = next else { return };
+                // until the pool drops its sender (or the results are no longer taken)
+                while let Ok((seq, batch)) = job_rx.recv() {
                     let done = batch.into_iter().map(|job| job.run(&opts)).collect();
-                    if res_tx.send((seq, done)).is_err() {
+                    if res_tx.send(Ok((seq, done))).is_err() {
                         return;
                     }
                 }
@@ -292,14 +303,18 @@ impl Pool {
         let Some(results) = &self.results else {
             return Ok(());
         };
-        let (seq, done) = results.recv().map_err(|_| stopped())?;
+        let (seq, done) = results
+            .recv()
+            .map_err(|_| stopped())?
+            .map_err(|_| stopped())?;
         self.ready.insert(seq, done);
         self.drain(sink, true)
     }
 
     fn drain(&mut self, sink: &mut Sink<'_>, received: bool) -> io::Result<()> {
         if !received && let Some(results) = &self.results {
-            while let Ok((seq, done)) = results.try_recv() {
+            while let Ok(result) = results.try_recv() {
+                let (seq, done) = result.map_err(|_| stopped())?;
                 self.ready.insert(seq, done);
             }
         }
