@@ -24,17 +24,22 @@ include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
 // to check every built-in entry at build time.
 #[path = "catalog_entry.rs"]
 mod entry;
-pub use entry::{Entry, Severity, Texts};
+pub(crate) use entry::Severity;
+pub use entry::{Entry, Texts};
 
 /// An enhanced status code `class.subject.detail` (RFC 3463). Class 0 stands for `X`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Code {
+    /// 2 (success), 4 (transient), 5 (permanent), or 0 for `X` (either failure class).
     pub class: u8,
+    /// What the code is about: 1 addressing, 4 routing, 7 security ... (0 to 999).
     pub subject: u16,
+    /// The condition within the subject (0 to 999).
     pub detail: u16,
 }
 
 impl Code {
+    /// A code from its three parts, unchecked (class 0 stands for `X`).
     pub const fn new(class: u8, subject: u16, detail: u16) -> Self {
         Code {
             class,
@@ -105,7 +110,8 @@ impl fmt::Display for Code {
 }
 
 impl Severity {
-    pub fn of_class(class: u8) -> Option<Severity> {
+    /// The severity of a code class (2, 4 or 5); None for any other class, `X` included.
+    pub(crate) fn of_class(class: u8) -> Option<Severity> {
         match class {
             2 => Some(Severity::Success),
             4 => Some(Severity::Transient),
@@ -113,7 +119,8 @@ impl Severity {
             _ => None,
         }
     }
-    pub fn as_str(self) -> &'static str {
+    /// The name in JSON output and the catalog files (`transient` ...).
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Transient => "transient",
             Severity::Permanent => "permanent",
@@ -122,17 +129,22 @@ impl Severity {
     }
 }
 
+/// A language the catalog's texts and the output are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum Lang {
+    /// English, the default.
     #[default]
     #[serde(rename = "en")]
     En,
+    /// Japanese.
     #[serde(rename = "ja")]
     Ja,
 }
 
 impl Lang {
+    /// Every language, English first.
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Ja];
+    /// The language tag: `en` or `ja`.
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::En => "en",
@@ -142,6 +154,7 @@ impl Lang {
 }
 
 impl Entry {
+    /// The texts in a language: [`Entry::en`] or [`Entry::ja`].
     pub fn texts(&self, lang: Lang) -> &Texts {
         match lang {
             Lang::En => &self.en,
@@ -161,17 +174,26 @@ struct File {
 /// The key of an entry, parsed: a single code, or a range of details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
+    /// One code; class 0 (`X.S.D`) covers the same subject and detail in every class.
     Code(Code),
+    /// Every detail from `lo` to `hi`, both included (`5.7.606-649`).
     Range {
+        /// The class, 2, 4 or 5 (a range is never `X`).
         class: u8,
+        /// The subject the range is in.
         subject: u16,
+        /// The first detail covered.
         lo: u16,
+        /// The last detail covered, greater than `lo`.
         hi: u16,
     },
+    /// [`OTHER`]: the "any other error" guidance, which covers no code.
     Other,
 }
 
 impl Key {
+    /// Parses a catalog key: a code (`4.4.316`, `X.1.1`), a range (`5.7.606-649`) or
+    /// [`OTHER`]. None when malformed.
     pub fn parse(s: &str) -> Option<Key> {
         if s == OTHER {
             return Some(Key::Other);
@@ -233,13 +255,18 @@ pub enum Match {
 }
 
 impl Match {
+    /// Whether the code has an entry of its own (exact, range or registry): a subject or
+    /// class fallback is not known.
     pub fn known(self) -> bool {
         matches!(self, Match::Exact | Match::Range | Match::Registry)
     }
 }
 
+/// The result of [`Catalog::lookup`]: the entry that explains a code, and how it was found.
 pub struct Lookup<'a> {
+    /// The entry that explains the code.
     pub entry: &'a Entry,
+    /// Which of the fallbacks found it.
     pub how: Match,
 }
 
@@ -279,6 +306,8 @@ impl Slot {
     }
 }
 
+/// A table of entries with its indexes: by exact code (and `also` spelling), by range, and
+/// by key. Built-in entries are parsed the first time they are read.
 #[derive(Clone)]
 pub struct Catalog {
     entries: Vec<Slot>,
@@ -291,10 +320,11 @@ pub struct Catalog {
 /// An error in a catalog file, with where it is.
 #[derive(Debug)]
 pub struct CatalogError {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
+    pub(crate) file: String,
+    /// 1-based; 0 when the error has no place in the text (the column then too).
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for CatalogError {

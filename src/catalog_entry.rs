@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Class 4: a temporary failure; the sending server retries.
     Transient,
+    /// Class 5: a permanent failure; the message is returned to the sender.
     Permanent,
     /// Class 2: a success report (only with `--all`).
     Success,
@@ -18,10 +20,15 @@ pub enum Severity {
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Texts {
+    /// A one-line heading for the code.
     pub title: String,
+    /// What the code means, in one or two sentences.
     pub summary: String,
+    /// Likely causes, most likely first.
     pub causes: Vec<String>,
+    /// Imperative steps in the order to try them; may hold runbook slots (`{recipient}`).
     pub fixes: Vec<String>,
+    /// How to confirm that a fix worked (empty when the file gives none).
     #[serde(default)]
     pub verify: Vec<String>,
 }
@@ -30,21 +37,38 @@ pub struct Texts {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
+    /// The catalog key: `4.4.316`, `X.1.1` (both classes), a range `5.7.606-649`, or
+    /// `other`.
     pub code: String,
+    /// Other spellings that resolve to this entry (`5.4.316`, the expiry form of `4.4.316`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<String>,
+    /// The basic reply code usually sent with it (450, 550 ...).
     pub reply: u16,
+    /// A stable slug scripts group on (`connection-refused`, `mailbox-full` ...).
     pub category: String,
-    pub severity: Severity,
+    /// The usual class of the code; a finding's own follows the class actually seen.
+    pub(crate) severity: Severity,
+    /// Where the meaning comes from: `eop-connector`, `exchange-online`, `exchange-server`,
+    /// `iana` or `rfc3463` (`local` or a runbook's own value for overlay entries).
     pub source: String,
+    /// Who has to act: `your-organization`, `destination` or `sender`.
     pub owner: String,
+    /// The IANA registry's title, when the registry also defines the code and this entry
+    /// carries a vendor meaning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry_title: Option<String>,
+    /// Codes to look at together with this one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<String>,
+    /// The English texts.
     pub en: Texts,
+    /// The Japanese texts.
     pub ja: Texts,
+    /// URLs of the public documentation the facts come from.
     pub references: Vec<String>,
+    /// Real-looking lines the extractor must turn into exactly this entry (checked by a
+    /// test).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
     /// The reasons (`data/reasons.json`) this entry's meaning is for, when the code means

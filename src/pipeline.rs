@@ -12,9 +12,9 @@
 use crate::extract::limits::{self, Cuts};
 use crate::extract::{self, Finding, Options, Origin};
 use crate::input::{Document, Record};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use std::collections::BTreeMap;
 use std::io;
-use crossbeam_channel::{Receiver, Sender, bounded};
 use std::sync::Arc;
 
 /// Jobs handed out but not yet passed on, per worker.
@@ -140,7 +140,7 @@ pub type Sink<'a> = dyn FnMut(Done) -> io::Result<()> + 'a;
 pub struct Pool {
     opts: Options,
     jobs: Option<Sender<(u64, Vec<Job>)>>,
-    results: Option<Receiver<Result<(u64, Vec<Done>), Panicked>>>,
+    results: Option<Receiver<Outcome>>,
     max_in_flight: u64,
     /// The batch being filled, and the input bytes it holds.
     pending: Vec<Job>,
@@ -183,12 +183,15 @@ fn stopped() -> io::Error {
     io::Error::other("extraction worker stopped")
 }
 
+/// What a worker sends back: a batch's sequence number and results, or that it panicked.
+type Outcome = Result<(u64, Vec<Done>), Panicked>;
+
 /// What a worker that panicked sends instead of its batch's results.
 #[derive(Debug)]
 struct Panicked;
 
 /// Sends `Panicked` when dropped by a worker's panic.
-struct PanicNotice(Sender<Result<(u64, Vec<Done>), Panicked>>);
+struct PanicNotice(Sender<Outcome>);
 
 impl Drop for PanicNotice {
     fn drop(&mut self) {

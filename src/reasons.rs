@@ -28,9 +28,12 @@ pub struct Reason {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Phrase {
+    /// The token of the reason it names (a [`Reason::name`]).
     pub reason: String,
     /// The language the phrase is written in (`en`, `ja`, `de` ...).
     pub lang: String,
+    /// A regular expression written in lower case, matched case-insensitively anywhere in
+    /// a line.
     pub pattern: String,
     /// A real-looking line that the extractor must read as this reason (checked by a test).
     pub example: String,
@@ -45,7 +48,9 @@ pub struct Inbound {
     pub name: String,
     /// The reasons it explains; every reason is in exactly one family (checked by a test).
     pub reasons: Vec<String>,
+    /// The English texts.
     pub en: InboundTexts,
+    /// The Japanese texts.
     pub ja: InboundTexts,
 }
 
@@ -72,7 +77,9 @@ impl Inbound {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Vocabulary {
+    /// The file format's version: 1.
     pub schema: u32,
+    /// Every reason, each listed once.
     pub reasons: Vec<Reason>,
     /// In priority order: the first phrase that matches a line names its reason.
     pub phrases: Vec<Phrase>,

@@ -5,7 +5,7 @@
 //! none of them.
 //!
 //! Steps are templates: `{recipient}`, `{recipient_domain}`, `{remote_host}` ... are filled
-//! from the finding when it is rendered (see [`fill`]).
+//! from the finding when it is rendered (see `fill`).
 
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -28,7 +28,9 @@ pub struct Platform {
     /// The shell its commands are written for: `sh` or `powershell` (values put into them are
     /// quoted for it).
     pub shell: String,
+    /// Its display name in English (`Exchange Server`).
     pub en: String,
+    /// Its display name in Japanese.
     pub ja: String,
 }
 
@@ -36,7 +38,9 @@ pub struct Platform {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepTexts {
+    /// Templates of the steps, in order; their `{slots}` are filled when shown.
     pub fixes: Vec<String>,
+    /// Templates of the checks that the steps worked.
     pub verify: Vec<String>,
 }
 
@@ -44,9 +48,14 @@ pub struct StepTexts {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
+    /// The [`Platform::name`] the steps are for; [`GENERIC`] for any mail server.
     pub platform: String,
+    /// What the steps act on (`queue`, `resend`, `connect`, `dns`, `tls` ...), as an
+    /// [`EntryRunbook`] names it.
     pub kind: String,
+    /// The English steps.
     pub en: StepTexts,
+    /// The Japanese steps, one for each English one.
     pub ja: StepTexts,
 }
 
@@ -55,7 +64,9 @@ pub struct Step {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Generic {
+    /// The English texts.
     pub en: crate::catalog::Texts,
+    /// The Japanese texts.
     pub ja: crate::catalog::Texts,
 }
 
@@ -65,7 +76,11 @@ pub struct Generic {
 pub struct EntryRunbook {
     /// Catalog keys.
     pub entries: Vec<String>,
+    /// The [`Step::kind`]s whose steps are added, in order (`queue` becomes `resend` once
+    /// the message has left the queue).
     pub kinds: Vec<String>,
+    /// The texts shown instead of the catalog's own on any platform but Exchange Online,
+    /// when it has them (see [`Generic`]).
     #[serde(default)]
     pub generic: Option<Generic>,
 }
@@ -74,9 +89,13 @@ pub struct EntryRunbook {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Runbooks {
+    /// The file format's version: 1.
     pub schema: u32,
+    /// Every platform, Exchange Online included.
     pub platforms: Vec<Platform>,
+    /// The steps of each kind on each platform that has its own, and the generic ones.
     pub steps: Vec<Step>,
+    /// The catalog entries whose steps differ by platform.
     pub entries: Vec<EntryRunbook>,
 }
 
@@ -125,13 +144,16 @@ pub fn step(platform: &str, kind: &str) -> Option<&'static Step> {
 
 /// The shell a platform's commands are written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shell {
+pub(crate) enum Shell {
+    /// POSIX sh (the Unix MTAs, and any unknown platform).
     Sh,
+    /// PowerShell (Exchange Online and Exchange Server).
     PowerShell,
 }
 
 impl Shell {
-    pub fn of(platform: &str) -> Shell {
+    /// The shell of a platform by its name; `sh` for an unknown one.
+    pub(crate) fn of(platform: &str) -> Shell {
         match self::platform(platform).map(|p| p.shell.as_str()) {
             Some("powershell") => Shell::PowerShell,
             _ => Shell::Sh,
@@ -141,7 +163,7 @@ impl Shell {
 
 /// The values a step's slots are filled with; None shows the slot's placeholder.
 #[derive(Debug, Clone, Default)]
-pub struct Slots<'a> {
+pub(crate) struct Slots<'a> {
     pub recipient: Option<&'a str>,
     pub remote_host: Option<&'a str>,
     pub remote_ip: Option<&'a str>,
@@ -210,7 +232,7 @@ fn plain(v: &str) -> bool {
 /// A value made one harmless argument of `shell`: as it is when plain, else single-quoted
 /// (POSIX sh: `'` becomes `'\''`; PowerShell: each single quote, including its typographic
 /// forms, is doubled). Control characters are made visible first.
-pub fn quote(v: &str, shell: Shell) -> String {
+pub(crate) fn quote(v: &str, shell: Shell) -> String {
     let v = crate::sanitize::text(v);
     if plain(&v) {
         return v.into_owned();
@@ -233,14 +255,16 @@ pub fn quote(v: &str, shell: Shell) -> String {
 
 /// A template cut at its slots: literal text, and slots (indexes into [`SLOTS`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
+pub(crate) enum Segment {
+    /// Literal text, copied as it is.
     Text(String),
+    /// A slot, by its index into [`SLOTS`].
     Slot(usize),
 }
 
 /// Cuts a template at its slots: each `{name}` of [`SLOTS`]; other braces (`{$_.Count}`)
 /// stay text.
-pub fn segments(template: &str) -> Vec<Segment> {
+pub(crate) fn segments(template: &str) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut text = String::new();
     let mut rest = template;
@@ -274,7 +298,7 @@ pub fn segments(template: &str) -> Vec<Segment> {
 /// Appends a cut template to `out` with its slots filled: each slot the finding's value
 /// quoted for `shell` (`escape` applied last, for the output format), or its placeholder.
 /// Each slot's value is made once.
-pub fn fill_into(
+pub(crate) fn fill_into(
     segments: &[Segment],
     slots: &Slots<'_>,
     shell: Shell,
@@ -297,7 +321,7 @@ pub fn fill_into(
 }
 
 /// Fills a template's slots (see [`fill_into`]).
-pub fn fill<'t>(
+pub(crate) fn fill<'t>(
     template: &'t str,
     slots: &Slots<'_>,
     shell: Shell,

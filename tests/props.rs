@@ -97,10 +97,10 @@ fn json_of(findings: &[Finding]) -> Vec<u8> {
     };
     let mut tally = Tally::default();
     findings.iter().for_each(|f| tally.add(f));
-    tally.warnings.push("a \x1b[2J warning".into());
     let mut w = Vec::new();
     let mut r = Json::new(style, false, false);
     r.findings(&mut w, findings).unwrap();
+    r.warning(&mut w, "a \x1b[2J warning").unwrap();
     r.finish(&mut w, &tally, None).unwrap();
     w
 }

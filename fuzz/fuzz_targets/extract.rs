@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let opts = Options {
         all: true,
+        successes_settle_only: false,
         now: 1_772_700_000,
     };
     let mut out = Vec::new();

@@ -29,7 +29,8 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    /// The name in JSON output: `outbound` or `inbound`.
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Direction::Outbound => "outbound",
             Direction::Inbound => "inbound",
@@ -38,7 +39,8 @@ impl Direction {
 }
 
 impl State {
-    pub fn as_str(self) -> &'static str {
+    /// The name in JSON output: `queued`, `expired`, `failed` or `delivered`.
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Queued => "queued",
             State::Expired => "expired",
@@ -57,20 +59,23 @@ pub struct Finding {
     pub message: usize,
     /// 1-based line in the input.
     pub line: u64,
+    /// The enhanced status code; None for a failure found by its words or symptom alone.
     pub code: Option<Code>,
-    pub reply: Option<u16>,
+    pub(crate) reply: Option<u16>,
     /// Catalog key of the entry that explains it.
     pub entry: String,
-    pub known: bool,
-    pub category: String,
-    pub severity: Severity,
-    pub state: State,
+    pub(crate) known: bool,
+    pub(crate) category: String,
+    pub(crate) severity: Severity,
+    pub(crate) state: State,
+    /// The finding that explains the failure: one per log line, and one per recipient of a
+    /// bounce or pasted text; the others are what else the text held.
     pub root_cause: bool,
-    pub recipient: Option<String>,
-    pub remote_host: Option<String>,
-    pub remote_ip: Option<String>,
-    pub timestamp: Option<String>,
-    pub message_id: Option<String>,
+    pub(crate) recipient: Option<String>,
+    pub(crate) remote_host: Option<String>,
+    pub(crate) remote_ip: Option<String>,
+    pub(crate) timestamp: Option<String>,
+    pub(crate) message_id: Option<String>,
     /// The source line, made visible (escapes) and cut to 300 characters.
     pub excerpt: String,
     /// The remote server's own reply quoted inside this error (`[Message=451 5.7.3 ...]`).

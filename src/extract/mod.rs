@@ -4,13 +4,13 @@
 //! record, only lines that hold a candidate are looked at), and `scan_document` for a bounce
 //! message or pasted text (context carries from line to line; one root cause per recipient).
 
-pub mod codes;
-pub mod context;
+pub(crate) mod codes;
+pub(crate) mod context;
 mod finding;
-pub mod limits;
-pub mod noise;
-pub mod reason;
-pub mod symptom;
+pub(crate) mod limits;
+pub(crate) mod noise;
+pub(crate) mod reason;
+pub(crate) mod symptom;
 
 pub use finding::{Direction, Finding, State};
 pub use reason::Basis;
@@ -40,7 +40,9 @@ pub struct Options {
 /// Where the text being scanned comes from.
 #[derive(Debug, Clone, Copy)]
 pub struct Origin<'a> {
+    /// The input's path as given (`-` for standard input), copied into each finding.
     pub path: &'a str,
+    /// 1-based number of the message within the input (mbox files hold several).
     pub message: usize,
 }
 

@@ -26,7 +26,8 @@ pub enum Basis {
 }
 
 impl Basis {
-    pub fn as_str(self) -> &'static str {
+    /// The name in JSON output: `code`, `text` or `code+text`.
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Basis::Code => "code",
             Basis::Text => "text",

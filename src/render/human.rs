@@ -16,7 +16,6 @@ use std::io::{self, Write};
 pub struct Labels {
     pub root: &'static str,
     pub at: &'static str,
-    pub line: &'static str,
     pub message: &'static str,
     pub recipient: &'static str,
     pub remote: &'static str,
@@ -40,13 +39,11 @@ pub struct Labels {
     pub owner: &'static str,
     pub registry: &'static str,
     pub references: &'static str,
-    pub mapped: &'static str,
 }
 
 pub const EN: Labels = Labels {
     root: "root cause",
     at: "found in",
-    line: "line",
     message: "message",
     recipient: "recipient",
     remote: "remote server",
@@ -70,13 +67,11 @@ pub const EN: Labels = Labels {
     owner: "who acts",
     registry: "registry title",
     references: "references",
-    mapped: "the same failure as the Microsoft 365 connector error below; where the text says Microsoft 365, read: the sending server",
 };
 
 pub const JA: Labels = Labels {
     root: "根本原因",
     at: "検出場所",
-    line: "行",
     message: "メッセージ",
     recipient: "受信者",
     remote: "接続先サーバー",
@@ -100,7 +95,6 @@ pub const JA: Labels = Labels {
     owner: "対応する人",
     registry: "IANA 登録名",
     references: "参考資料",
-    mapped: "下記の Microsoft 365 コネクタ エラーと同じ障害です。説明中の Microsoft 365 は送信側サーバーと読み替えてください",
 };
 
 pub fn labels(lang: Lang) -> &'static Labels {

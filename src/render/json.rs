@@ -14,7 +14,7 @@ use std::io::{self, Write};
 /// The finding object (schema 1): the fields taken from the input, then the entry's texts.
 /// Field names are a contract: extend, never rename.
 #[derive(Serialize)]
-pub struct FindingJson<'a> {
+pub(crate) struct FindingJson<'a> {
     #[serde(flatten)]
     fields: FindingFields<'a>,
     #[serde(flatten)]
@@ -31,7 +31,8 @@ struct FilledTexts<'a> {
 }
 
 impl<'a> FindingJson<'a> {
-    pub fn new(f: &'a Finding, lang: Lang) -> FindingJson<'a> {
+    /// A finding's object, with its entry's texts in `lang` and its values in their slots.
+    pub(crate) fn new(f: &'a Finding, lang: Lang) -> FindingJson<'a> {
         let x = super::explain_finding(f, lang);
         FindingJson {
             fields: FindingFields::new(f),
@@ -320,7 +321,9 @@ impl TextCache {
     }
 }
 
-pub fn to_safe_string<T: Serialize>(v: &T, pretty: bool) -> io::Result<String> {
+/// Serializes to JSON (laid out by serde_json's pretty printer when `pretty`), with the
+/// characters serde_json leaves raw escaped too (see [`json_escape_extra`]).
+pub(crate) fn to_safe_string<T: Serialize>(v: &T, pretty: bool) -> io::Result<String> {
     let s = if pretty {
         serde_json::to_string_pretty(v)
     } else {
@@ -332,7 +335,7 @@ pub fn to_safe_string<T: Serialize>(v: &T, pretty: bool) -> io::Result<String> {
 
 /// A delivery object (documented in the README beside the finding).
 #[derive(Serialize)]
-pub struct DeliveryJson<'a> {
+pub(crate) struct DeliveryJson<'a> {
     pub message_id: Option<&'a str>,
     pub recipient: Option<&'a str>,
     pub destination: Option<&'a str>,
@@ -360,7 +363,8 @@ pub struct DeliveryJson<'a> {
 }
 
 impl<'a> DeliveryJson<'a> {
-    pub fn new(d: &Delivery<'a>, now: i64, lang: Lang) -> DeliveryJson<'a> {
+    /// A delivery's object; `now` (UTC seconds) gives `expires_in_seconds`.
+    pub(crate) fn new(d: &Delivery<'a>, now: i64, lang: Lang) -> DeliveryJson<'a> {
         let failing = d.state != crate::extract::State::Delivered;
         let x = failing.then(|| super::explain_delivery(d, lang));
         DeliveryJson {
@@ -444,6 +448,7 @@ impl<'a> DestinationJson<'a> {
     }
 }
 
+/// `--format json` (`stream: false`) and `--format ndjson` (`stream: true`).
 pub struct Json {
     style: Style,
     stream: bool,
@@ -457,6 +462,9 @@ pub struct Json {
 }
 
 impl Json {
+    /// A renderer of one document at the end (`stream: false`: the findings, the deliveries
+    /// when grouped, and the totals) or of one finding per line as found (`stream: true`;
+    /// with `summary`, one delivery per line at the end instead).
     pub fn new(style: Style, stream: bool, summary: bool) -> Json {
         Json {
             style,
@@ -680,7 +688,7 @@ impl Renderer for Json {
 
 /// An entry as `explain --format json` prints it: the whole entry plus how it was matched.
 #[derive(Serialize)]
-pub struct ExplainJson<'a> {
+pub(crate) struct ExplainJson<'a> {
     pub query: &'a str,
     pub code: String,
     pub entry: &'a str,
@@ -698,7 +706,8 @@ pub struct ExplainJson<'a> {
     pub details: &'a Entry,
 }
 
-pub fn explain_json(items: &[ExplainJson<'_>]) -> io::Result<String> {
+/// The objects of `explain --format json`, as one pretty-printed array.
+pub(crate) fn explain_json(items: &[ExplainJson<'_>]) -> io::Result<String> {
     to_safe_string(&items, true)
 }
 

@@ -1,12 +1,12 @@
 //! Output: one module per format. Renderers only read findings and the catalog; they never
 //! parse input. Everything taken from the input is made safe here (see `sanitize`).
 
-pub mod github;
-pub mod human;
+pub(crate) mod github;
+pub(crate) mod human;
 pub mod json;
-pub mod markdown;
-pub mod probe;
-pub mod wrap;
+pub(crate) mod markdown;
+pub(crate) mod probe;
+pub(crate) mod wrap;
 
 use crate::catalog::{self, Entry, Lang, Texts};
 use crate::deliveries::{Delivery, DeliveryReport};
@@ -18,7 +18,9 @@ use std::io::{self, Write};
 /// How to present.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
+    /// The language of the texts and labels.
     pub lang: Lang,
+    /// Whether to colour the human output with ANSI escapes.
     pub color: bool,
     /// Display columns the human output wraps to.
     pub width: usize,
@@ -30,12 +32,12 @@ pub const DEFAULT_WIDTH: usize = 100;
 /// Running totals of a diagnosis, kept by the driver and shown at the end.
 #[derive(Debug, Default, Clone)]
 pub struct Tally {
-    pub inputs: usize,
-    pub findings: usize,
-    pub root_causes: usize,
-    pub by_code: BTreeMap<String, usize>,
-    pub by_category: BTreeMap<String, usize>,
-    pub by_state: BTreeMap<String, usize>,
+    pub(crate) inputs: usize,
+    pub(crate) findings: usize,
+    pub(crate) root_causes: usize,
+    pub(crate) by_code: BTreeMap<String, usize>,
+    pub(crate) by_category: BTreeMap<String, usize>,
+    pub(crate) by_state: BTreeMap<String, usize>,
     /// Findings about incoming clients our server refused (`direction: inbound`), counted
     /// apart from our own failed deliveries.
     pub inbound: usize,
@@ -44,10 +46,14 @@ pub struct Tally {
     pub client_disconnects: u64,
     /// Inputs that could not be read (path and reason), shown in the summary.
     pub errors: Vec<String>,
+    /// Warnings raised during the run, in order, as the driver collected them (each one was
+    /// also given to [`Renderer::warning`]).
     pub warnings: Vec<String>,
 }
 
 impl Tally {
+    /// Counts a finding: in the totals (findings, root causes, inbound) and by code,
+    /// category and state.
     pub fn add(&mut self, f: &Finding) {
         self.findings += 1;
         if f.direction == crate::extract::Direction::Inbound {
@@ -71,7 +77,7 @@ impl Tally {
 /// The texts that explain a finding in one language: its entry's, and for a code without an
 /// entry of its own, the fallback's plus the EOP "other error" guidance. Fixes and checks are
 /// templates: print them through [`Explanation::step`], which fills in the finding's values.
-pub struct Explanation<'a> {
+pub(crate) struct Explanation<'a> {
     pub entry: Option<&'a Entry>,
     pub title: &'a str,
     pub summary: &'a str,
@@ -101,7 +107,9 @@ impl Explanation<'_> {
     }
 }
 
-pub fn explain(entry_key: &str, known: bool, lang: Lang) -> Explanation<'static> {
+/// An entry's texts as the catalog has them (Exchange Online's), with the EOP "any other
+/// error" guidance for a code without an entry of its own.
+pub(crate) fn explain(entry_key: &str, known: bool, lang: Lang) -> Explanation<'static> {
     explain_entry(entry_key, known, true, lang)
 }
 
@@ -143,7 +151,7 @@ fn explain_entry(entry_key: &str, known: bool, other: bool, lang: Lang) -> Expla
 /// texts or by the registry's entry for the code, and the platform's steps (or the generic
 /// ones) of each kind the entry's runbook names are added; the queue's steps only while the
 /// message is `queued` (a bounced or expired message has left the queue: it is resent).
-pub fn explain_on(
+pub(crate) fn explain_on(
     entry_key: &str,
     known: bool,
     platform: &str,
@@ -198,7 +206,7 @@ pub fn explain_on(
 /// that our server refused (`direction: inbound`), the receiving side's (what our server did,
 /// and the steps of its admin) under the entry's title; with the finding's values for the
 /// steps' slots.
-pub fn explain_finding(f: &Finding, lang: Lang) -> Explanation<'_> {
+pub(crate) fn explain_finding(f: &Finding, lang: Lang) -> Explanation<'_> {
     let queued = f.state == State::Queued;
     let mut x = explain_for(&f.entry, f.known, inbound_of(f), f.platform, queued, lang);
     x.slots = Some((slots_of(f), Shell::of(f.platform)));
@@ -206,7 +214,7 @@ pub fn explain_finding(f: &Finding, lang: Lang) -> Explanation<'_> {
 }
 
 /// A finding's values for the steps' slots.
-pub fn slots_of(f: &Finding) -> Slots<'_> {
+pub(crate) fn slots_of(f: &Finding) -> Slots<'_> {
     let (queue_id, message_id) = split_id(f.message_id.as_deref());
     Slots {
         recipient: f.recipient.as_deref(),
@@ -235,7 +243,7 @@ pub fn inbound_of(f: &Finding) -> Option<&'static crate::reasons::Inbound> {
 }
 
 /// [`explain_on`], with the receiving side's texts when `inbound` is given.
-pub fn explain_for(
+pub(crate) fn explain_for(
     entry_key: &str,
     known: bool,
     inbound: Option<&'static crate::reasons::Inbound>,
@@ -256,7 +264,10 @@ pub fn explain_for(
 
 /// A format's writer: takes findings as they come (in input order) and closes with totals.
 pub trait Renderer {
+    /// Writes a batch of findings (or keeps them, for a format that writes at the end).
     fn findings(&mut self, w: &mut dyn Write, batch: &[Finding]) -> io::Result<()>;
+    /// A warning about the run, as it happens (the driver prints it to standard error as
+    /// well): `json` keeps it for its document; by default it is dropped.
     fn warning(&mut self, _w: &mut dyn Write, _message: &str) -> io::Result<()> {
         Ok(())
     }
@@ -273,7 +284,6 @@ pub trait Renderer {
 /// (json lists them all).
 pub const TOP_DESTINATIONS: usize = 20;
 
-/// "expires in 3h 10m" / "expired 2h 0m ago" for a delivery, relative to `now`.
 /// How many deliveries are in each state: `3 queued, 1 expired`.
 pub fn state_counts(r: &DeliveryReport, lang: Lang) -> String {
     let states: Vec<String> = r
@@ -298,7 +308,9 @@ pub fn state_word(state: &str, lang: Lang) -> &str {
     }
 }
 
-pub fn expiry_text(d: &Delivery, now: i64, lang: Lang) -> String {
+/// "expires in 3h 10m" / "expired 2h 0m ago" for a delivery, relative to `now`; empty
+/// when it has no expiry.
+pub(crate) fn expiry_text(d: &Delivery, now: i64, lang: Lang) -> String {
     let Some(at) = d.expires_at else {
         return String::new();
     };
@@ -319,7 +331,7 @@ pub fn top_fix(entry: &str, known: bool, platform: &str, lang: Lang) -> String {
 }
 
 /// A delivery's explanation on its platform, with its values for the steps' slots.
-pub fn explain_delivery<'a>(d: &Delivery<'a>, lang: Lang) -> Explanation<'a> {
+pub(crate) fn explain_delivery<'a>(d: &Delivery<'a>, lang: Lang) -> Explanation<'a> {
     let mut x = explain_on(d.entry, d.known, d.platform, d.state == State::Queued, lang);
     let (queue_id, message_id) = split_id(d.message_id);
     x.slots = Some((
