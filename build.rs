@@ -1,20 +1,20 @@
 //! Compiles every `data/codes/*.json` catalog file into the binary: the file texts
 //! (`CATALOG_FILES`) and an index of their entries (`CATALOG_INDEX`: file, byte span, code,
 //! `also` spellings, category), so that the program finds an entry without parsing the
-//! whole table and parses only the entries it shows (`src/catalog.rs`).
-//! Every entry is deserialised here into the crate's own `Entry` (`src/catalog_entry.rs`):
+//! whole table and parses only the entries it shows (`src/catalog/`).
+//! Every entry is deserialised here into the crate's own `Entry` (`src/catalog/entry.rs`):
 //! one the program could not read fails the build instead of showing up empty at run time.
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::{env, fs, path::PathBuf};
 
 /// The entry types of the crate itself: every built-in entry must deserialise into them.
-#[path = "src/catalog_entry.rs"]
+#[path = "src/catalog/entry.rs"]
 #[allow(dead_code)] // only deserialised here, never read past `code`, `also` and `category`
 mod catalog_entry;
 use catalog_entry::Entry;
 
-/// A catalog file (`src/catalog.rs`), its entries kept as the text they are in the file.
+/// A catalog file (`src/catalog/`), its entries kept as the text they are in the file.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile<'a> {

@@ -1,4 +1,4 @@
-//! The types of a catalog entry (`data/README.md`), shared by the crate (`src/catalog.rs`
+//! The types of a catalog entry (`data/README.md`), shared by the crate (`src/catalog/mod.rs`
 //! re-exports them) and the build script (`build.rs` deserialises every built-in entry into
 //! them, so that an entry the program could not read fails the build). Only `serde` here:
 //! a build script sees none of the crate's modules.
@@ -77,4 +77,58 @@ pub struct Entry {
     /// explained by the registry's entry for the code, or by the reason's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+}
+
+impl Severity {
+    /// The severity of a code class (2, 4 or 5); None for any other class, `X` included.
+    pub(crate) fn of_class(class: u8) -> Option<Severity> {
+        match class {
+            2 => Some(Severity::Success),
+            4 => Some(Severity::Transient),
+            5 => Some(Severity::Permanent),
+            _ => None,
+        }
+    }
+    /// The name in JSON output and the catalog files (`transient` ...).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Severity::Transient => "transient",
+            Severity::Permanent => "permanent",
+            Severity::Success => "success",
+        }
+    }
+}
+
+/// A language the catalog's texts and the output are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Lang {
+    /// English, the default.
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    /// Japanese.
+    #[serde(rename = "ja")]
+    Ja,
+}
+
+impl Lang {
+    /// Every language, English first.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ja];
+    /// The language tag: `en` or `ja`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+}
+
+impl Entry {
+    /// The texts in a language: [`Entry::en`] or [`Entry::ja`].
+    pub fn texts(&self, lang: Lang) -> &Texts {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Ja => &self.ja,
+        }
+    }
 }
