@@ -9,6 +9,7 @@ mod diagnose;
 mod exit;
 mod explain;
 mod man;
+mod output;
 mod probe;
 
 pub use exit::{EXIT_ERROR, EXIT_FINDING, EXIT_OK};
@@ -73,15 +74,18 @@ where
         }),
     };
     colored::control::set_override(style.color);
-    let mut out: Box<dyn Write> = if stdout.is_terminal() {
-        Box::new(io::LineWriter::new(stdout.lock()))
-    } else {
-        Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
+    // the human output is for reading: wrapped to the terminal (or --width); into a file
+    // or a pipe, on a thread of its own (wrapping costs as much as rendering)
+    let human = cli.format == Format::Human;
+    let mut out: Box<dyn Write> = match (stdout.is_terminal(), human) {
+        (true, false) => Box::new(io::LineWriter::new(stdout.lock())),
+        (true, true) => Box::new(render::wrap::Wrap::new(
+            io::LineWriter::new(stdout.lock()),
+            style.width,
+        )),
+        (false, false) => Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock())),
+        (false, true) => Box::new(output::WrapThread::new(style.width)),
     };
-    // the human output is for reading: wrapped to the terminal (or --width)
-    if cli.format == Format::Human {
-        out = Box::new(render::wrap::Wrap::new(out, style.width));
-    }
     let result = match &cli.command {
         Some(Command::Explain { codes }) => explain::command(&mut out, codes, cli.format, style),
         Some(Command::Codes {
