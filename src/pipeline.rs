@@ -9,8 +9,8 @@
 //! workers. At most `IN_FLIGHT_PER_WORKER` batches per worker are outstanding, which
 //! bounds memory.
 
-use crate::extract::limits::{self, Cuts};
 use crate::extract::{self, Finding, Options, Origin};
+use crate::extract::{Counts, Cuts};
 use crate::input::{Document, Record};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::collections::BTreeMap;
@@ -85,10 +85,9 @@ impl Job {
 
     pub fn run(self, opts: &Options) -> Done {
         let mut out = Vec::new();
+        let mut counts = Counts::default();
         let mut warnings = Vec::new();
         let mut end_of = None;
-        // counts left by a job that stopped early are not this job's
-        let _ = limits::take();
         match self {
             Job::Message {
                 raw,
@@ -100,29 +99,36 @@ impl Job {
                 let (doc, w) =
                     crate::input::decode_message(&raw, first_line, &path, message, in_mbox);
                 warnings = w;
-                extract::scan_document(&doc, &origin(&path, message), opts, &mut out)
+                extract::scan_document(&doc, &origin(&path, message), opts, &mut out, &mut counts)
             }
             Job::Lines {
                 buf,
                 first_line,
                 path,
             } => {
-                extract::scan_log(&buf, first_line, &origin(&path, 1), opts, &mut out);
+                extract::scan_log(
+                    &buf,
+                    first_line,
+                    &origin(&path, 1),
+                    opts,
+                    &mut out,
+                    &mut counts,
+                );
                 crate::input::recycle(buf);
             }
             Job::Document { doc, message, path } => {
-                extract::scan_document(&doc, &origin(&path, message), opts, &mut out)
+                extract::scan_document(&doc, &origin(&path, message), opts, &mut out, &mut counts)
             }
             Job::Record { rec, path } => {
-                extract::scan_trace_row(&rec, &origin(&path, 1), opts, &mut out)
+                extract::scan_trace_row(&rec, &origin(&path, 1), opts, &mut out, &mut counts)
             }
             Job::End { path } => end_of = Some(path),
         }
         Done {
             findings: out,
             warnings,
-            cuts: limits::take(),
-            disconnects: extract::noise::take_disconnects(),
+            cuts: counts.cuts,
+            disconnects: counts.disconnects,
             end_of,
         }
     }

@@ -65,10 +65,17 @@ fn read_and_scan(bytes: &[u8]) -> Vec<Finding> {
     let o = origin();
     let result = input::read::<()>(&Source::File(p.clone()), &mut |u| {
         match u {
-            Unit::Lines { buf, first_line } => {
-                extract::scan_log(&buf, first_line, &o, &OPTS, &mut out)
+            Unit::Lines { buf, first_line } => extract::scan_log(
+                &buf,
+                first_line,
+                &o,
+                &OPTS,
+                &mut out,
+                &mut Default::default(),
+            ),
+            Unit::Document { doc, .. } => {
+                extract::scan_document(&doc, &o, &OPTS, &mut out, &mut Default::default())
             }
-            Unit::Document { doc, .. } => extract::scan_document(&doc, &o, &OPTS, &mut out),
             Unit::Message {
                 raw,
                 first_line,
@@ -76,9 +83,11 @@ fn read_and_scan(bytes: &[u8]) -> Vec<Finding> {
                 in_mbox,
             } => {
                 let (doc, _) = input::decode_message(&raw, first_line, "p", message, in_mbox);
-                extract::scan_document(&doc, &o, &OPTS, &mut out)
+                extract::scan_document(&doc, &o, &OPTS, &mut out, &mut Default::default())
             }
-            Unit::Record(r) => extract::scan_trace_row(&r, &o, &OPTS, &mut out),
+            Unit::Record(r) => {
+                extract::scan_trace_row(&r, &o, &OPTS, &mut out, &mut Default::default())
+            }
             Unit::Warning(_) | Unit::Idle => {}
         }
         Ok(())
@@ -115,10 +124,10 @@ proptest! {
     fn reading_and_scanning_never_panic_and_json_always_parses(bytes in input()) {
         let mut findings = read_and_scan(&bytes);
         // the extractors directly too: as log lines, as a pasted text, as a message
-        extract::scan_log(&bytes, 1, &origin(), &OPTS, &mut findings);
-        extract::scan_document(&Document::text(bytes.clone()), &origin(), &OPTS, &mut findings);
+        extract::scan_log(&bytes, 1, &origin(), &OPTS, &mut findings, &mut Default::default());
+        extract::scan_document(&Document::text(bytes.clone()), &origin(), &OPTS, &mut findings, &mut Default::default());
         let doc = input::mime::document(&bytes, 1);
-        extract::scan_document(&doc, &origin(), &OPTS, &mut findings);
+        extract::scan_document(&doc, &origin(), &OPTS, &mut findings, &mut Default::default());
         let json = json_of(&findings);
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         prop_assert_eq!(v["findings"].as_array().unwrap().len(), findings.len());
@@ -156,13 +165,13 @@ proptest! {
         };
         // as a log line
         let mut out = Vec::new();
-        extract::scan_log(line.as_bytes(), 1, &origin(), &opts, &mut out);
+        extract::scan_log(line.as_bytes(), 1, &origin(), &opts, &mut out, &mut Default::default());
         let found: Vec<String> = out.iter().filter_map(|f| f.code.map(|c| c.to_string())).collect();
         prop_assert_eq!(&found, &vec![code.clone()], "log line {:?}", line);
         // and in a pasted bounce
         let text = format!("Delivery has failed to these recipients or groups:\n\n{line}");
         let mut out = Vec::new();
-        extract::scan_document(&Document::text(text.into_bytes()), &origin(), &opts, &mut out);
+        extract::scan_document(&Document::text(text.into_bytes()), &origin(), &opts, &mut out, &mut Default::default());
         let found: Vec<String> = out.iter().filter_map(|f| f.code.map(|c| c.to_string())).collect();
         prop_assert_eq!(&found, &vec![code], "pasted {:?}", line);
     }

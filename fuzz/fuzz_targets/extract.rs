@@ -19,15 +19,15 @@ fuzz_target!(|data: &[u8]| {
         now: 1_772_700_000,
     };
     let mut out = Vec::new();
-    extract::scan_log(data, 1, &origin, &opts, &mut out);
-    extract::scan_document(&Document::text(data.to_vec()), &origin, &opts, &mut out);
+    extract::scan_log(data, 1, &origin, &opts, &mut out, &mut Default::default());
+    extract::scan_document(&Document::text(data.to_vec()), &origin, &opts, &mut out, &mut Default::default());
     let rec = Record {
         line: 2,
         text: data.to_vec(),
         event: Some("FAIL".into()),
         ..Record::default()
     };
-    extract::scan_trace_row(&rec, &origin, &opts, &mut out);
+    extract::scan_trace_row(&rec, &origin, &opts, &mut out, &mut Default::default());
     let style = Style {
         lang: Lang::En,
         color: false,

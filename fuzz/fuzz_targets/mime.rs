@@ -15,5 +15,5 @@ fuzz_target!(|data: &[u8]| {
         message: 1,
     };
     let mut out = Vec::new();
-    extract::scan_document(&doc, &origin, &Options::default(), &mut out);
+    extract::scan_document(&doc, &origin, &Options::default(), &mut out, &mut Default::default());
 });

@@ -167,8 +167,8 @@ pub fn stands_alone(buf: &[u8], start: usize, end: usize) -> bool {
 /// Finds the status code tokens on a line. `strict`: only codes with a reply code or field
 /// key before them count (a line of some other system's log that happens to hold a dotted
 /// number); otherwise any well-formed token that stands on its own counts.
-pub fn find(line: &[u8], strict: bool) -> Vec<CodeHit> {
-    find_all(line)
+pub fn find(line: &[u8], strict: bool, cuts: &mut super::limits::Cuts) -> Vec<CodeHit> {
+    find_all(line, cuts)
         .into_iter()
         .filter(|h| h.anchored() || (!strict && !h.weak))
         .map(|h| h.hit)
@@ -178,11 +178,11 @@ pub fn find(line: &[u8], strict: bool) -> Vec<CodeHit> {
 /// Every code token on a line that stands on its own; `weak` marks those that would count
 /// only in a mail context (no reply code or key before them, and an implausible subject or
 /// a version word in front).
-pub fn find_all(line: &[u8]) -> Vec<WeakHit> {
+pub fn find_all(line: &[u8], cuts: &mut super::limits::Cuts) -> Vec<WeakHit> {
     let mut out = Vec::new();
     for m in CODE.find_iter(line) {
         if out.len() >= super::limits::MAX_CODES_PER_LINE {
-            super::limits::line_cut();
+            cuts.lines += 1;
             break;
         }
         let (start, end) = (m.start(), m.end());
@@ -242,10 +242,11 @@ pub(crate) const WARM: &[fn()] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::super::limits::Cuts;
     use super::*;
 
     fn codes(line: &str, strict: bool) -> Vec<String> {
-        find(line.as_bytes(), strict)
+        find(line.as_bytes(), strict, &mut Cuts::default())
             .iter()
             .map(|h| h.code.to_string())
             .collect()
@@ -308,10 +309,13 @@ mod tests {
 
     #[test]
     fn reply_and_keys() {
-        let h = find(b"550 5.1.1 <x@example.com>", true);
+        let h = find(b"550 5.1.1 <x@example.com>", true, &mut Cuts::default());
         assert_eq!(h[0].reply, Some(550));
-        let h = find(b"dsn=5.1.1, status=bounced", true);
+        let h = find(b"dsn=5.1.1, status=bounced", true, &mut Cuts::default());
         assert!(h[0].keyed && h[0].reply.is_none());
-        assert_eq!(find(b"code 1550 5.1.1", true).len(), 0);
+        assert_eq!(
+            find(b"code 1550 5.1.1", true, &mut Cuts::default()).len(),
+            0
+        );
     }
 }

@@ -5,6 +5,7 @@ use super::context::{self};
 use super::finding::*;
 use super::hit::*;
 use super::limits;
+use super::limits::Counts;
 use super::rank::*;
 use super::reason;
 use crate::catalog::Severity;
@@ -195,7 +196,13 @@ pub(super) static STATUS_FIELD: LazyLock<Line> =
 
 /// Scans a whole document (a bounce message, or pasted text). Findings inside the returned
 /// original message are skipped; each recipient gets one root cause.
-pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut Vec<Finding>) {
+pub fn scan_document(
+    doc: &Document,
+    origin: &Origin,
+    opts: &Options,
+    out: &mut Vec<Finding>,
+    counts: &mut Counts,
+) {
     if doc.not_failure.is_some() {
         // an auto-reply or a feedback report: nothing failed (decoding said what it is)
         return;
@@ -228,7 +235,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
                 line_no += 1;
             }
             if found.len() >= limits::MAX_DOCUMENT_FINDINGS {
-                limits::document_cut();
+                counts.cuts.documents += 1;
                 break 'parts;
             }
             // what the line starts with decides which field checks can apply to it
@@ -303,7 +310,7 @@ pub fn scan_document(doc: &Document, origin: &Origin, opts: &Options, out: &mut 
             let continues_above = li > 0
                 && matches!(line.first(), Some(b' ' | b'\t'))
                 && all_lines[li - 1].iter().any(|b| !b.is_ascii_whitespace());
-            let hits = analyze_with(line, said, bounce, !continues_above, opts);
+            let hits = analyze_with(line, said, bounce, !continues_above, opts, &mut counts.cuts);
             if hits.is_empty() {
                 continue;
             }

@@ -3,6 +3,7 @@
 
 use super::context::{self, Verdict};
 use super::finding::*;
+use super::limits::Cuts;
 use super::reason::Basis;
 use super::{codes, reason, symptom};
 use crate::catalog::{self, Code, Severity};
@@ -120,8 +121,14 @@ pub(super) fn nested_spans(line: &[u8]) -> Vec<(usize, usize)> {
 
 /// `said` is the line with the lines that continue it (a folded reply): where the words of
 /// the reply are read.
-pub(super) fn analyze(line: &[u8], said: &[u8], doc_mail: bool, opts: &Options) -> Vec<Hit> {
-    analyze_with(line, said, doc_mail, true, opts)
+pub(super) fn analyze(
+    line: &[u8],
+    said: &[u8],
+    doc_mail: bool,
+    opts: &Options,
+    cuts: &mut Cuts,
+) -> Vec<Hit> {
+    analyze_with(line, said, doc_mail, true, opts, cuts)
 }
 
 /// `analyze`; without `words_alone`, words with nothing else on the line are no finding (the
@@ -132,12 +139,13 @@ pub(super) fn analyze_with(
     doc_mail: bool,
     words_alone: bool,
     opts: &Options,
+    cuts: &mut Cuts,
 ) -> Vec<Hit> {
     // whether the line is about mail is asked only when the answer matters (a bare code, or a
     // symptom with no anchored code): the common log line, `dsn=4.4.1 ...`, never needs it
     let mut mail_known: Option<bool> = doc_mail.then_some(true);
     let mut mail = || *mail_known.get_or_insert_with(|| symptom::is_mail_line(line));
-    let mut all = codes::find_all(line);
+    let mut all = codes::find_all(line, cuts);
     if !opts.all {
         // a success report (a 2.x.x code where a status goes, and no other code) is no
         // failure, whatever words its reply text holds
@@ -196,7 +204,8 @@ pub(super) fn analyze_with(
         let quoted = spans.iter().find_map(|&(s, e)| {
             let t = sanitize::decode(&line[s..e]);
             let t = t.trim();
-            codes::find(t.as_bytes(), true)
+            // a part of the line, whose cut (if any) the line's own search counted
+            codes::find(t.as_bytes(), true, &mut Cuts::default())
                 .first()
                 .map(|_| sanitize::truncate(t, EXCERPT_CHARS).into_owned())
         });

@@ -1,8 +1,6 @@
 //! Limits on what one line or one document can yield, and a record of where they cut, so
 //! that the driver can warn about it (extraction itself has no channel for warnings).
 
-use std::cell::Cell;
-
 /// Status codes read from one line. A line with more is a list of numbers rather than an
 /// error report, and reading them all would let one long line cost quadratic time.
 pub const MAX_CODES_PER_LINE: usize = 32;
@@ -14,37 +12,21 @@ pub const MAX_DOCUMENT_FINDINGS: usize = 50_000;
 /// Where the limits cut: lines and documents that yielded only part of what they held.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cuts {
+    /// Lines that held more than `MAX_CODES_PER_LINE` codes.
     pub lines: u64,
+    /// Documents that yielded more than `MAX_DOCUMENT_FINDINGS` findings.
     pub documents: u64,
 }
 
-// per thread: a job runs on one thread, which takes the counts when the job ends, so jobs
-// of different inputs running side by side never mix their counts
-thread_local! {
-    static CUTS: Cell<Cuts> = const { Cell::new(Cuts { lines: 0, documents: 0 }) };
-}
-
-/// Notes that a line held more than `MAX_CODES_PER_LINE` codes.
-pub(crate) fn line_cut() {
-    CUTS.with(|c| {
-        let mut v = c.get();
-        v.lines += 1;
-        c.set(v);
-    });
-}
-
-/// Notes that a document yielded more than `MAX_DOCUMENT_FINDINGS` findings.
-pub(crate) fn document_cut() {
-    CUTS.with(|c| {
-        let mut v = c.get();
-        v.documents += 1;
-        c.set(v);
-    });
-}
-
-/// The cuts this thread made since the last call, which resets them.
-pub fn take() -> Cuts {
-    CUTS.with(Cell::take)
+/// What a scan counts beside its findings: where the limits cut, and the lines where an
+/// incoming client hung up on our server (noise, not findings, only counted). The caller
+/// owns it and passes it to every scan, so that counts of different inputs never mix.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Where the limits cut.
+    pub cuts: Cuts,
+    /// Client disconnect lines seen.
+    pub disconnects: u64,
 }
 
 impl Cuts {
@@ -79,22 +61,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cuts_are_counted_per_thread_and_reset_when_taken() {
-        let _ = take();
-        line_cut();
-        line_cut();
-        document_cut();
-        // another thread's cuts are its own
-        std::thread::spawn(line_cut).join().ok();
-        let got = take();
-        assert_eq!(
-            got,
-            Cuts {
-                lines: 2,
-                documents: 1
-            }
-        );
-        assert_eq!(take(), Cuts::default());
+    fn cuts_add_up_and_say_what_was_cut() {
+        let mut got = Cuts {
+            lines: 1,
+            documents: 1,
+        };
+        got.add(Cuts {
+            lines: 1,
+            documents: 0,
+        });
+        assert_eq!(Cuts::default().warnings(), Vec::<String>::new());
         let w = got.warnings();
         assert_eq!(w.len(), 2);
         assert!(w[0].starts_with("2 lines held more than 32"), "{w:?}");

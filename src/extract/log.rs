@@ -5,6 +5,7 @@
 use super::context::{self, Verdict};
 use super::finding::*;
 use super::hit::*;
+use super::limits::Counts;
 use super::rank::*;
 use super::reason::Basis;
 use super::{codes, noise, reason, symptom};
@@ -24,6 +25,7 @@ pub fn scan_log(
     origin: &Origin,
     opts: &Options,
     out: &mut Vec<Finding>,
+    counts: &mut Counts,
 ) {
     let mut starts: Vec<usize> = Vec::new();
     let push = |at: usize, starts: &mut Vec<usize>| {
@@ -52,7 +54,14 @@ pub fn scan_log(
         line_no += memchr::memchr_iter(b'\n', &buf[counted_to..start]).count() as u64;
         counted_to = start;
         let end = memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i);
-        scan_record(trim_eol(&buf[start..end]), line_no, origin, opts, out);
+        scan_record(
+            trim_eol(&buf[start..end]),
+            line_no,
+            origin,
+            opts,
+            out,
+            counts,
+        );
     }
 }
 
@@ -63,8 +72,9 @@ pub fn scan_record(
     origin: &Origin,
     opts: &Options,
     out: &mut Vec<Finding>,
+    counts: &mut Counts,
 ) {
-    let mut hits = analyze(line, line, false, opts);
+    let mut hits = analyze(line, line, false, opts, &mut counts.cuts);
     // a success that only settles its delivery (never shown): its key, time and direction
     // are all it is read for, and all its finding holds
     let settles_only = opts.successes_settle_only
@@ -92,7 +102,7 @@ pub fn scan_record(
             hits.push(Hit::words_only(reply, None));
         }
     }
-    if hits.is_empty() || noise::is_noise(line) {
+    if hits.is_empty() || noise::is_noise(line, &mut counts.disconnects) {
         return;
     }
     let direction = context::direction(line);
@@ -164,8 +174,14 @@ pub fn scan_record(
 
 /// Scans a row of a message trace or tracking log: its status text, with the row's own
 /// recipient, message id, time and event as context.
-pub fn scan_trace_row(rec: &Record, origin: &Origin, opts: &Options, out: &mut Vec<Finding>) {
-    let hits = analyze(&rec.text, &rec.text, true, opts);
+pub fn scan_trace_row(
+    rec: &Record,
+    origin: &Origin,
+    opts: &Options,
+    out: &mut Vec<Finding>,
+    counts: &mut Counts,
+) {
+    let hits = analyze(&rec.text, &rec.text, true, opts, &mut counts.cuts);
     if hits.is_empty() {
         return;
     }

@@ -19,6 +19,7 @@ pub(crate) mod symptom;
 pub use document::{looks_like_bounce, scan_document};
 pub use finding::{Direction, Finding, State};
 pub use hit::{EXCERPT_CHARS, Options, Origin};
+pub use limits::{Counts, Cuts};
 pub use log::{scan_log, scan_record, scan_trace_row};
 pub use reason::Basis;
 
@@ -61,6 +62,7 @@ mod tests {
             },
             &Options::default(),
             &mut out,
+            &mut Counts::default(),
         );
         out
     }
@@ -76,6 +78,7 @@ mod tests {
             },
             &Options::default(),
             &mut out,
+            &mut Counts::default(),
         );
         out
     }
@@ -208,6 +211,49 @@ mod tests {
     }
 
     #[test]
+    fn what_a_scan_cuts_and_counts_goes_to_its_caller() {
+        let mut many = String::from(
+            "Mar  4 12:33:10 mx1 postfix/smtp[1]: A1: to=<a@example.net>, dsn=4.4.1, status=deferred (",
+        );
+        for d in 0..40 {
+            many += &format!("450 4.4.{d} ");
+        }
+        many += ")\nMar  4 12:33:11 mx1 postfix/smtpd[2]: lost connection after CONNECT from unknown[192.0.2.9]\n";
+        let origin = Origin {
+            path: "t",
+            message: 1,
+        };
+        let (mut out, mut counts) = (Vec::new(), Counts::default());
+        scan_log(
+            many.as_bytes(),
+            1,
+            &origin,
+            &Options::default(),
+            &mut out,
+            &mut counts,
+        );
+        assert_eq!(
+            counts.cuts,
+            Cuts {
+                lines: 1,
+                documents: 0
+            }
+        );
+        assert_eq!(counts.disconnects, 1);
+        // a second scan with counts of its own starts from nothing
+        let mut other = Counts::default();
+        scan_log(
+            b"nothing here\n",
+            1,
+            &origin,
+            &Options::default(),
+            &mut out,
+            &mut other,
+        );
+        assert_eq!(other, Counts::default());
+    }
+
+    #[test]
     fn success_codes_only_with_all() {
         let line = "Mar  4 12:35:02 mx1 postfix/smtp[1]: AB12CD34EF: to=<a@example.net>, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n";
         assert!(log(line).is_empty());
@@ -225,6 +271,7 @@ mod tests {
                 ..Options::default()
             },
             &mut out,
+            &mut Counts::default(),
         );
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].state, State::Delivered);

@@ -34,27 +34,17 @@ static DISCONNECT: LazyLock<Line> = LazyLock::new(|| {
 });
 
 /// Whether a log line is noise: not a delivery failure, whatever codes or words it holds.
-/// Noise lines that are a client's disconnect are counted (see [`take_disconnects`]).
-pub fn is_noise(line: &[u8]) -> bool {
+/// Noise lines that are a client's disconnect are counted in `disconnects`.
+pub fn is_noise(line: &[u8], disconnects: &mut u64) -> bool {
     let noise = NOISE.is_match(line);
     if noise && DISCONNECT.is_match(line) {
-        DISCONNECTS.with(|c| c.set(c.get() + 1));
+        *disconnects += 1;
     }
     noise
 }
 
 // per thread, like the limits' cuts: a job runs on one thread, which takes the count when
 // the job ends
-thread_local! {
-    static DISCONNECTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-/// The incoming clients' disconnects this thread saw since the last call, which resets them.
-pub fn take_disconnects() -> u64 {
-    DISCONNECTS.with(std::cell::Cell::take)
-}
-
-/// Compiles this module's patterns (see `pipeline`'s warm-up).
 pub(crate) const WARM: &[fn()] = crate::re::warm_steps![NOISE, DISCONNECT];
 
 #[cfg(test)]
@@ -71,14 +61,14 @@ mod tests {
             "2026-03-04 12:40:05 TLS error on connection from client.example.org [192.0.2.30] (SSL_accept): timed out",
             "# Connection refused lines below are expected",
         ] {
-            assert!(is_noise(line.as_bytes()), "{line}");
+            assert!(is_noise(line.as_bytes(), &mut 0), "{line}");
         }
         for line in [
             "Mar  4 12:33:10 mx1 postfix/smtp[21877]: connect to mail.example.com[192.0.2.25]:25: Connection refused",
             "Mar  4 12:35:10 mx1 postfix/smtpd[2213]: NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 554 5.7.1 <a@example.org>: Relay access denied",
             "2026-03-04 12:33:15 1rXyZa-000AbC-1d ** dana@example.com R=dnslookup T=remote_smtp: retry timeout exceeded",
         ] {
-            assert!(!is_noise(line.as_bytes()), "{line}");
+            assert!(!is_noise(line.as_bytes(), &mut 0), "{line}");
         }
     }
 }

@@ -745,6 +745,7 @@ mod tests {
             },
             &Options::default(),
             &mut found,
+            &mut crate::extract::Counts::default(),
         );
         assert_eq!(found.len(), 2);
         let mut cache = TextCache::default();

@@ -99,6 +99,7 @@ pub fn root_of_text(example: &str, bounce: bool, all: bool) -> Option<Finding> {
             ..Options::default()
         },
         &mut out,
+        &mut Default::default(),
     );
     out.into_iter().find(|f| f.root_cause)
 }
