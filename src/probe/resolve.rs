@@ -8,7 +8,7 @@
 //! Names under `.invalid` never exist (RFC 6761 section 6.4 asks resolvers to answer that at
 //! once): they fail here without asking anyone.
 
-use super::{DNS_FAILED, Failure, Target};
+use super::report::{DNS_FAILED, Failure, Target};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::mpsc;
 use std::thread;
