@@ -11,6 +11,7 @@
 
 use crate::extract::{self, Finding, Options, Origin};
 use crate::extract::{Counts, Cuts};
+use crate::input::Buffers;
 use crate::input::{Document, Record};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::collections::BTreeMap;
@@ -83,7 +84,8 @@ impl Job {
         }
     }
 
-    pub fn run(self, opts: &Options) -> Done {
+    /// Runs the job; a log buffer goes back to `buffers` once scanned.
+    pub fn run(self, opts: &Options, buffers: &Buffers) -> Done {
         let mut out = Vec::new();
         let mut counts = Counts::default();
         let mut warnings = Vec::new();
@@ -114,7 +116,7 @@ impl Job {
                     &mut out,
                     &mut counts,
                 );
-                crate::input::recycle(buf);
+                buffers.recycle(buf);
             }
             Job::Document { doc, message, path } => {
                 extract::scan_document(&doc, &origin(&path, message), opts, &mut out, &mut counts)
@@ -145,6 +147,8 @@ pub type Sink<'a> = dyn FnMut(Done) -> io::Result<()> + 'a;
 /// results on in order.
 pub struct Pool {
     opts: Options,
+    /// Where scanned log buffers go back, for the reader to fill again.
+    buffers: Buffers,
     jobs: Option<Sender<(u64, Vec<Job>)>>,
     results: Option<Receiver<Outcome>>,
     max_in_flight: u64,
@@ -215,10 +219,12 @@ impl Pool {
         scope: &'scope std::thread::Scope<'scope, '_>,
         n: usize,
         opts: Options,
+        buffers: &Buffers,
         warm: bool,
     ) -> Pool {
         let mut pool = Pool {
             opts,
+            buffers: buffers.clone(),
             jobs: None,
             results: None,
             max_in_flight: 1,
@@ -237,6 +243,7 @@ impl Pool {
         for k in 0..n {
             let job_rx = job_rx.clone();
             let res_tx = res_tx.clone();
+            let buffers = buffers.clone();
             scope.spawn(move || {
                 // a panic (a bug) must not leave the pool waiting for a batch that never comes
                 let _notice = PanicNotice(res_tx.clone());
@@ -245,7 +252,10 @@ impl Pool {
                 }
                 // until the pool drops its sender (or the results are no longer taken)
                 while let Ok((seq, batch)) = job_rx.recv() {
-                    let done = batch.into_iter().map(|job| job.run(&opts)).collect();
+                    let done = batch
+                        .into_iter()
+                        .map(|job| job.run(&opts, &buffers))
+                        .collect();
                     if res_tx.send(Ok((seq, done))).is_err() {
                         return;
                     }
@@ -261,7 +271,7 @@ impl Pool {
     /// Queues a job; passes on every result that is next in order.
     pub fn submit(&mut self, job: Job, sink: &mut Sink<'_>) -> io::Result<()> {
         if self.jobs.is_none() {
-            return sink(job.run(&self.opts));
+            return sink(job.run(&self.opts, &self.buffers));
         }
         let size = job.size();
         if size >= BATCH_BYTES {
@@ -350,7 +360,7 @@ mod tests {
         let run = |n: usize| -> Vec<(u64, Option<String>)> {
             let mut got = Vec::new();
             std::thread::scope(|s| {
-                let mut pool = Pool::start(s, n, Options::default(), n > 2);
+                let mut pool = Pool::start(s, n, Options::default(), &Buffers::new(), n > 2);
                 let mut sink = |d: Done| -> io::Result<()> {
                     got.extend(d.findings.iter().map(|f| (f.line, None)));
                     if let Some(p) = d.end_of {
@@ -398,8 +408,9 @@ mod tests {
             path: Arc::from("t"),
         };
         let opts = Options::default();
-        let cut = job(&line.repeat(3)).run(&opts);
+        let buffers = Buffers::new();
+        let cut = job(&line.repeat(3)).run(&opts, &buffers);
         assert_eq!(cut.cuts.lines, 3);
-        assert_eq!(job("5.1.1\n").run(&opts).cuts, Cuts::default());
+        assert_eq!(job("5.1.1\n").run(&opts, &buffers).cuts, Cuts::default());
     }
 }

@@ -63,7 +63,7 @@ fn read_and_scan(bytes: &[u8]) -> Vec<Finding> {
     std::fs::write(&p, bytes).unwrap();
     let mut out = Vec::new();
     let o = origin();
-    let result = input::read::<()>(&Source::File(p.clone()), &mut |u| {
+    let result = input::read::<()>(&Source::File(p.clone()), &input::Buffers::new(), &mut |u| {
         match u {
             Unit::Lines { buf, first_line } => extract::scan_log(
                 &buf,

@@ -83,7 +83,9 @@ pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
     };
     std::thread::scope(|scope| -> io::Result<()> {
         let warm = sources.len() > 1;
-        let mut pool = pipeline::Pool::start(scope, pipeline::workers(), opts, warm);
+        // log buffers go from the reader to the workers and back
+        let buffers = input::Buffers::new();
+        let mut pool = pipeline::Pool::start(scope, pipeline::workers(), opts, &buffers, warm);
         for src in &sources {
             // opening a FIFO (or reading standard input) can wait for a writer: everything
             // found in the inputs before it is shown first
@@ -134,7 +136,7 @@ pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
                 };
                 pool.submit(job, &mut |d| st.done(d))
             };
-            match input::read(src, &mut each) {
+            match input::read(src, &buffers, &mut each) {
                 Ok(()) => {}
                 Err(input::ReadError::Taker(output_error)) => return Err(output_error),
                 Err(input::ReadError::Input(e)) => {

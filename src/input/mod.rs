@@ -15,7 +15,7 @@ pub mod trace;
 
 pub use document::{Document, Part, PartKind, Record, Unit, lines};
 pub use limits::{CHUNK, GZIP_RATIO_FLOOR, MAX_DOCUMENT, MAX_GZIP_RATIO, MAX_LINE, MAX_MESSAGE};
-pub use reader::recycle;
+pub use reader::Buffers;
 pub use sniff::Kind;
 pub use source::{InputError, Source, expand, path_text};
 
@@ -41,14 +41,16 @@ pub enum ReadError<E> {
     Taker(E),
 }
 
-/// Reads one source and hands its units to `each`, in order. An error from `each` stops
+/// Reads one source and hands its units to `each`, in order, filling line buffers taken from
+/// `buffers` (the taker gives them back there once scanned). An error from `each` stops
 /// the reading and is returned as `ReadError::Taker` (so a closed output pipe ends the run
 /// quietly).
 pub fn read<E>(
     source: &Source,
+    buffers: &Buffers,
     each: &mut dyn FnMut(Unit) -> Result<(), E>,
 ) -> Result<(), ReadError<E>> {
-    match read_units(source, each) {
+    match read_units(source, buffers, each) {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(ReadError::Taker(e)),
         Err(e) => Err(ReadError::Input(e)),
@@ -58,6 +60,7 @@ pub fn read<E>(
 /// `read`, with the taker's error inside the input's.
 fn read_units<E>(
     source: &Source,
+    buffers: &Buffers,
     each: &mut dyn FnMut(Unit) -> Result<(), E>,
 ) -> Result<Result<(), E>, InputError> {
     let path = source.display();
@@ -161,7 +164,7 @@ fn read_units<E>(
     }
     let warn = |each: &mut dyn FnMut(Unit) -> Result<(), E>, msg: String| each(Unit::Warning(msg));
     let done = match sniff::kind(&r.buf) {
-        Kind::Log => Ok(stream_lines(&mut r, 1, &path, each).map_err(err)?),
+        Kind::Log => Ok(stream_lines(&mut r, 1, &path, buffers, each).map_err(err)?),
         Kind::Trace(header) => {
             let reader = io::Cursor::new(std::mem::take(&mut r.buf)).chain(r.inner);
             let limited = trace::RowLimit::new(reader);
@@ -210,7 +213,7 @@ fn read_units<E>(
             if r.eof && r.buf.is_empty() {
                 Ok(Ok(()))
             } else {
-                Ok(stream_lines(&mut r, lines + 1, &path, each).map_err(err)?)
+                Ok(stream_lines(&mut r, lines + 1, &path, buffers, each).map_err(err)?)
             }
         }
         Kind::Text => {
@@ -232,7 +235,7 @@ fn read_units<E>(
                     ),
                 ) {
                     Err(e) => Ok(Err(e)),
-                    Ok(()) => Ok(stream_lines(&mut r, 1, &path, each).map_err(err)?),
+                    Ok(()) => Ok(stream_lines(&mut r, 1, &path, buffers, each).map_err(err)?),
                 }
             }
         }
@@ -303,7 +306,7 @@ mod tests {
         let p = dir.path().join("input");
         std::fs::write(&p, bytes).unwrap();
         let mut out = Vec::new();
-        read::<()>(&Source::File(p.clone()), &mut |u| {
+        read::<()>(&Source::File(p.clone()), &Buffers::new(), &mut |u| {
             out.push(match u {
                 Unit::Lines { buf, first_line } => {
                     format!("lines {first_line}: {}", String::from_utf8_lossy(&buf))

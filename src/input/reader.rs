@@ -4,6 +4,7 @@
 use super::document::Unit;
 use super::limits::*;
 use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
 
 /// When standard input is a pipe, asks Linux for a 1 MiB pipe buffer instead of 64 KiB:
 /// the writer (`cat`, `zcat`, `journalctl`) runs ahead while a buffer is being scanned, and
@@ -146,33 +147,43 @@ pub(super) fn piece_end(buf: &[u8]) -> usize {
     memchr::memrchr2(b' ', b'\t', &buf[half..]).map_or(buf.len(), |i| half + i + 1)
 }
 
-/// Line buffers handed back by `recycle`, for `stream_lines` to fill again: a long log
-/// streams through a few buffers, not an allocation (and fresh pages) per chunk.
-pub(super) static SPARE: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
-
 /// Buffers kept for reuse: more than the pipeline ever has in flight.
-pub(super) const MAX_SPARE: usize = 32;
+const MAX_SPARE: usize = 32;
 
-/// Hands back a buffer from `Unit::Lines` once its lines are scanned.
-pub fn recycle(mut buf: Vec<u8>) {
-    // a buffer grown for one very long line is not kept
-    if buf.capacity() < CHUNK || buf.capacity() > 2 * CHUNK {
-        return;
-    }
-    buf.clear();
-    if let Ok(mut spare) = SPARE.lock()
-        && spare.len() < MAX_SPARE
-    {
-        spare.push(buf);
-    }
-}
+/// Line buffers handed back once their lines are scanned, for the reader to fill again: a
+/// long log streams through a few buffers, not an allocation (and fresh pages) per chunk.
+/// The reader and the workers that scan share one pool: a clone is a handle to the same.
+#[derive(Clone, Debug, Default)]
+pub struct Buffers(Arc<Mutex<Vec<Vec<u8>>>>);
 
-pub(super) fn spare_buffer() -> Vec<u8> {
-    SPARE
-        .lock()
-        .ok()
-        .and_then(|mut s| s.pop())
-        .unwrap_or_else(|| Vec::with_capacity(CHUNK + CHUNK / 4))
+impl Buffers {
+    /// An empty pool.
+    pub fn new() -> Buffers {
+        Buffers::default()
+    }
+
+    /// Hands back a buffer from `Unit::Lines` once its lines are scanned.
+    pub fn recycle(&self, mut buf: Vec<u8>) {
+        // a buffer grown for one very long line is not kept
+        if buf.capacity() < CHUNK || buf.capacity() > 2 * CHUNK {
+            return;
+        }
+        buf.clear();
+        if let Ok(mut spare) = self.0.lock()
+            && spare.len() < MAX_SPARE
+        {
+            spare.push(buf);
+        }
+    }
+
+    /// A buffer to fill: a recycled one, else a new one.
+    pub(super) fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop())
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK + CHUNK / 4))
+    }
 }
 
 /// Streams complete lines in buffers of about `CHUNK` bytes.
@@ -180,6 +191,7 @@ pub(super) fn stream_lines<E>(
     r: &mut Reader,
     mut first_line: u64,
     path: &str,
+    buffers: &Buffers,
     each: &mut dyn FnMut(Unit) -> Result<(), E>,
 ) -> io::Result<Result<(), E>> {
     let mut warned_long = false;
@@ -218,7 +230,7 @@ pub(super) fn stream_lines<E>(
         };
         let lines = memchr::memchr_iter(b'\n', &r.buf[..cut]).count() as u64;
         // the lines go as they are; the partial line after them starts the next buffer
-        let mut next = spare_buffer();
+        let mut next = buffers.take();
         next.extend_from_slice(&r.buf[cut..]);
         let mut buf = std::mem::replace(&mut r.buf, next);
         buf.truncate(cut);
