@@ -1,6 +1,6 @@
 //! `--fail-on`: which findings make the run exit with 1.
 
-use crate::catalog::{self, Code, Severity};
+use crate::catalog::{self, Catalog, Code, Severity};
 use crate::extract::{Finding, State};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,14 +23,13 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    pub fn parse(s: &str) -> Result<FailOn, String> {
+    pub fn parse(s: &str, cat: &Catalog) -> Result<FailOn, String> {
         let s = s.trim();
         match s {
             "any" => return Ok(FailOn::Any),
             "none" => return Ok(FailOn::None),
             _ => {}
         }
-        let cat = catalog::get();
         let mut items = Vec::new();
         for raw in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             let item = match raw {
@@ -75,8 +74,8 @@ impl FailOn {
 
     /// Whether an error predicted by its catalog key (`probe`'s `4.4.316`) matches, as a
     /// queued finding of that code would.
-    pub fn matches_code(&self, key: &str) -> bool {
-        let entry = catalog::get().by_key(key);
+    pub fn matches_code(&self, key: &str, cat: &Catalog) -> bool {
+        let entry = cat.by_key(key);
         let code = Code::parse(key);
         let category = entry.map_or(catalog::OTHER, |e| e.category.as_str());
         let severity = code
@@ -124,12 +123,20 @@ mod tests {
 
     #[test]
     fn parses() {
-        assert_eq!(FailOn::parse("any"), Ok(FailOn::Any));
-        assert_eq!(FailOn::parse("none"), Ok(FailOn::None));
-        assert!(matches!(FailOn::parse("transient,4.4.316"), Ok(FailOn::Items(v)) if v.len() == 2));
-        assert!(FailOn::parse("connection-refused").is_ok());
-        assert!(FailOn::parse("nonsense-category").is_err());
-        assert!(FailOn::parse("").is_err());
-        assert!(FailOn::parse("none,4.4.316").is_err());
+        assert_eq!(
+            FailOn::parse("any", catalog::builtin_or_empty()),
+            Ok(FailOn::Any)
+        );
+        assert_eq!(
+            FailOn::parse("none", catalog::builtin_or_empty()),
+            Ok(FailOn::None)
+        );
+        assert!(
+            matches!(FailOn::parse("transient,4.4.316", catalog::builtin_or_empty()), Ok(FailOn::Items(v)) if v.len() == 2)
+        );
+        assert!(FailOn::parse("connection-refused", catalog::builtin_or_empty()).is_ok());
+        assert!(FailOn::parse("nonsense-category", catalog::builtin_or_empty()).is_err());
+        assert!(FailOn::parse("", catalog::builtin_or_empty()).is_err());
+        assert!(FailOn::parse("none,4.4.316", catalog::builtin_or_empty()).is_err());
     }
 }

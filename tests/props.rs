@@ -11,11 +11,14 @@ use proptest::prelude::*;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-const OPTS: Options = Options {
-    all: true,
-    successes_settle_only: false,
-    now: 1_772_700_000,
-};
+/// The options every property runs with (the built-in catalog).
+fn opts() -> Options {
+    Options {
+        all: true,
+        now: 1_772_700_000,
+        ..Options::default()
+    }
+}
 
 fn origin() -> Origin<'static> {
     Origin {
@@ -69,12 +72,12 @@ fn read_and_scan(bytes: &[u8]) -> Vec<Finding> {
                 &buf,
                 first_line,
                 &o,
-                &OPTS,
+                &opts(),
                 &mut out,
                 &mut Default::default(),
             ),
             Unit::Document { doc, .. } => {
-                extract::scan_document(&doc, &o, &OPTS, &mut out, &mut Default::default())
+                extract::scan_document(&doc, &o, &opts(), &mut out, &mut Default::default())
             }
             Unit::Message {
                 raw,
@@ -83,10 +86,10 @@ fn read_and_scan(bytes: &[u8]) -> Vec<Finding> {
                 in_mbox,
             } => {
                 let (doc, _) = input::decode_message(&raw, first_line, "p", message, in_mbox);
-                extract::scan_document(&doc, &o, &OPTS, &mut out, &mut Default::default())
+                extract::scan_document(&doc, &o, &opts(), &mut out, &mut Default::default())
             }
             Unit::Record(r) => {
-                extract::scan_trace_row(&r, &o, &OPTS, &mut out, &mut Default::default())
+                extract::scan_trace_row(&r, &o, &opts(), &mut out, &mut Default::default())
             }
             Unit::Warning(_) | Unit::Idle => {}
         }
@@ -100,6 +103,7 @@ fn read_and_scan(bytes: &[u8]) -> Vec<Finding> {
 
 fn json_of(findings: &[Finding]) -> Vec<u8> {
     let style = Style {
+        catalog: ndr_doctor::catalog::builtin_or_empty(),
         lang: Lang::En,
         color: false,
         width: 100,
@@ -124,10 +128,10 @@ proptest! {
     fn reading_and_scanning_never_panic_and_json_always_parses(bytes in input()) {
         let mut findings = read_and_scan(&bytes);
         // the extractors directly too: as log lines, as a pasted text, as a message
-        extract::scan_log(&bytes, 1, &origin(), &OPTS, &mut findings, &mut Default::default());
-        extract::scan_document(&Document::text(bytes.clone()), &origin(), &OPTS, &mut findings, &mut Default::default());
+        extract::scan_log(&bytes, 1, &origin(), &opts(), &mut findings, &mut Default::default());
+        extract::scan_document(&Document::text(bytes.clone()), &origin(), &opts(), &mut findings, &mut Default::default());
         let doc = input::mime::document(&bytes, 1);
-        extract::scan_document(&doc, &origin(), &OPTS, &mut findings, &mut Default::default());
+        extract::scan_document(&doc, &origin(), &opts(), &mut findings, &mut Default::default());
         let json = json_of(&findings);
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         prop_assert_eq!(v["findings"].as_array().unwrap().len(), findings.len());

@@ -15,8 +15,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let opts = Options {
         all: true,
-        successes_settle_only: false,
         now: 1_772_700_000,
+        ..Options::default()
     };
     let mut out = Vec::new();
     extract::scan_log(data, 1, &origin, &opts, &mut out, &mut Default::default());
@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
     };
     extract::scan_trace_row(&rec, &origin, &opts, &mut out, &mut Default::default());
     let style = Style {
+        catalog: ndr_doctor::catalog::builtin_or_empty(),
         lang: Lang::En,
         color: false,
         width: 100,

@@ -46,7 +46,7 @@ pub fn command(
             sanitize::text(c)
         ));
     }
-    let cat = catalog::get();
+    let cat = style.catalog;
     let entries: Vec<&catalog::Entry> = cat
         .entries()
         .into_iter()

@@ -10,7 +10,7 @@ use std::io::{self, IsTerminal, Write};
 
 pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
     let args = &cli.diagnose;
-    let policy = match policy::FailOn::parse(&args.fail_on) {
+    let policy = match policy::FailOn::parse(&args.fail_on, style.catalog) {
         Ok(p) => p,
         Err(msg) => return usage_error(&msg),
     };
@@ -48,6 +48,7 @@ pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
         all: args.all || grouping,
         successes_settle_only: grouping && !args.all,
         now,
+        catalog: style.catalog,
     };
     let (sources, errors) = input::expand(&args.paths);
     let mut tally = Tally::default();

@@ -29,7 +29,7 @@ pub fn command(
     format: Format,
     style: Style,
 ) -> io::Result<u8> {
-    let cat = catalog::get();
+    let cat = style.catalog;
     let mut items = Vec::new();
     let mut bad = false;
     for q in join_spellings(words) {
@@ -73,19 +73,20 @@ pub fn command(
                 if i > 0 {
                     writeln!(out)?;
                 }
-                render::markdown::write_entry(out, l.entry, l.how.known(), style.lang)?;
+                render::markdown::write_entry(out, l.entry, l.how.known(), style)?;
             }
         }
         Format::Github => {
             for (_, (_, l)) in &items {
-                render::github::write_entry(out, l.entry, l.how.known(), style.lang)?;
+                render::github::write_entry(out, l.entry, l.how.known(), style)?;
             }
         }
         Format::Json | Format::Ndjson => {
             let objs: Vec<render::json::ExplainJson<'_>> = items
                 .iter()
                 .map(|(q, (code, l))| {
-                    let x = render::explain(&l.entry.code, l.how.known(), style.lang);
+                    let x =
+                        render::explain(style.catalog, &l.entry.code, l.how.known(), style.lang);
                     let sev = catalog::Severity::of_class(code.class).unwrap_or(l.entry.severity);
                     render::json::ExplainJson {
                         query: q,

@@ -14,7 +14,8 @@ mod probe;
 
 pub use exit::{EXIT_ERROR, EXIT_FINDING, EXIT_OK};
 
-use crate::{catalog, input, render, sanitize};
+use crate::catalog::{self, Catalog};
+use crate::{input, render, sanitize};
 use clap::Parser;
 use cli::{Cli, ColorChoice, Command, Format, LangArg};
 use exit::note;
@@ -59,12 +60,16 @@ where
         note(format_args!("the built-in catalog is broken: {e}"));
         return ExitCode::from(EXIT_ERROR);
     }
-    if let Err(msg) = load_overlays(&cli.catalog) {
-        note(format_args!("{msg}"));
-        return ExitCode::from(EXIT_ERROR);
-    }
+    let catalog = match load_catalog(&cli.catalog) {
+        Ok(c) => c,
+        Err(msg) => {
+            note(format_args!("{msg}"));
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
     let stdout = io::stdout();
     let style = Style {
+        catalog,
         lang: resolve_lang(cli.lang),
         color: decide_color(cli.color),
         width: cli.width.map(usize::from).unwrap_or_else(|| {
@@ -147,9 +152,10 @@ fn refused_value(e: &clap::Error) -> String {
     }
 }
 
-/// Lays the local runbook files (NDR_DOCTOR_CATALOG, then `--catalog`) over the built-in
-/// catalog. A mistake in one is an error naming the file, line and column.
-fn load_overlays(args: &[std::path::PathBuf]) -> Result<(), String> {
+/// The catalog of this run: the built-in one, with the local runbook files (NDR_DOCTOR_CATALOG,
+/// then `--catalog`) laid over it. A mistake in one is an error naming the file, line and
+/// column. It lives as long as the process (every stage is handed a reference to it).
+fn load_catalog(args: &[std::path::PathBuf]) -> Result<&'static Catalog, String> {
     let mut paths: Vec<std::path::PathBuf> = std::env::var_os("NDR_DOCTOR_CATALOG")
         .map(|v| {
             std::env::split_paths(&v)
@@ -158,18 +164,19 @@ fn load_overlays(args: &[std::path::PathBuf]) -> Result<(), String> {
         })
         .unwrap_or_default();
     paths.extend(args.iter().cloned());
+    let builtin = catalog::builtin().map_err(|e| e.to_string())?;
     if paths.is_empty() {
-        return Ok(());
+        return Ok(builtin);
     }
-    let mut cat = catalog::builtin().map_err(|e| e.to_string())?.clone();
+    let mut cat = builtin.clone();
     for p in &paths {
         let name = input::path_text(p);
         let text = read_runbook(p).map_err(|e| format!("{}: {e}", sanitize::text(&name)))?;
         cat.overlay(&name, &text)
             .map_err(|e| sanitize::text(&e.to_string()).into_owned())?;
     }
-    catalog::install(cat);
-    Ok(())
+    // one per process, made once: kept for the whole run like the built-in one
+    Ok(Box::leak(Box::new(cat)))
 }
 
 /// A local runbook larger than this is refused: it is JSON written by hand, and a wrong path

@@ -18,7 +18,7 @@ pub fn command(
     format: Format,
     style: Style,
 ) -> io::Result<u8> {
-    let policy = match crate::policy::FailOn::parse(&args.fail_on) {
+    let policy = match crate::policy::FailOn::parse(&args.fail_on, style.catalog) {
         Ok(p) => p,
         Err(msg) => {
             note(format_args!("{msg}"));
@@ -54,7 +54,7 @@ pub fn command(
         r
     };
     Ok(match report.code {
-        Some(code) if policy.matches_code(code) => EXIT_FINDING,
+        Some(code) if policy.matches_code(code, style.catalog) => EXIT_FINDING,
         _ => EXIT_OK,
     })
 }

@@ -15,32 +15,21 @@ pub(crate) use entry::Severity;
 pub use entry::{Entry, Lang, Texts};
 pub use table::{Catalog, CatalogError, Lookup, Match};
 
-use std::sync::{LazyLock, OnceLock};
+use std::sync::LazyLock;
 
 static BUILTIN: LazyLock<Result<Catalog, CatalogError>> = LazyLock::new(Catalog::from_index);
-static ACTIVE: OnceLock<Catalog> = OnceLock::new();
 
 /// The built-in catalog exactly as compiled in (tests use it to check the data).
 pub fn builtin() -> Result<&'static Catalog, &'static CatalogError> {
     BUILTIN.as_ref()
 }
 
-/// Installs the catalog to use for this run (built-in plus overlays). Only the first call counts.
-pub fn install(cat: Catalog) {
-    let _ = ACTIVE.set(cat);
-}
-
-/// The catalog in use: the installed one, else the built-in one.
-pub fn get() -> &'static Catalog {
-    if let Some(c) = ACTIVE.get() {
-        return c;
-    }
-    match BUILTIN.as_ref() {
-        Ok(c) => c,
-        // The built-in data is checked by the test-suite; should it ever be broken, run
-        // with an empty table rather than panic: every code then gets no explanation.
-        Err(_) => ACTIVE.get_or_init(Catalog::empty),
-    }
+/// The built-in catalog, or an empty one should the built-in data ever be broken (it is
+/// not: the build checks every entry): every code then gets no explanation, not a panic.
+/// The default of the stages' options; the application passes its own (with overlays).
+pub fn builtin_or_empty() -> &'static Catalog {
+    static EMPTY: LazyLock<Catalog> = LazyLock::new(Catalog::empty);
+    BUILTIN.as_ref().unwrap_or(&EMPTY)
 }
 
 /// The built-in file names and texts (for `codes --format json` and tests).

@@ -150,6 +150,14 @@ impl CatalogError {
     }
 }
 
+impl fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Catalog")
+            .field("entries", &self.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Catalog {
     /// A table with no entry: what runs when the built-in data is broken (never, as the
     /// build checks it), every code then unexplained rather than a panic.

@@ -334,6 +334,7 @@ pub fn scan_document(
                 u8::from(dsn || hits.iter().any(|h| h.anchored))
             };
             let site = Site {
+                catalog: opts.catalog,
                 line,
                 line_no: this_line,
                 origin,
@@ -420,7 +421,7 @@ pub fn scan_document(
     let mut keep = vec![true; found.len()];
     for idx in groups {
         let mut group: Vec<(Finding, u8)> = idx.iter().map(|&i| found[i].clone()).collect();
-        settle_group(&mut group, true);
+        settle_group(opts.catalog, &mut group, true);
         // the destination a document names on another line of the same recipient (the
         // prose's `connect to mx[ip]` beside the DSN's `Status:`)
         if let Some(r) = group.iter().position(|(f, _)| f.root_cause)
@@ -459,6 +460,7 @@ pub fn scan_document(
         ctx.message_id = ctx.message_id.or_else(|| doc.message_id.clone());
         ctx.timestamp = ctx.timestamp.or_else(|| st.timestamp.clone());
         let site = Site {
+            catalog: opts.catalog,
             line: &text,
             line_no,
             origin,
@@ -480,7 +482,7 @@ pub fn scan_document(
             _ => {}
         }
         let mut group = vec![(f, 0)];
-        settle_group(&mut group, true);
+        settle_group(opts.catalog, &mut group, true);
         found.extend(group);
         keep.push(true);
     }

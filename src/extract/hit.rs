@@ -6,13 +6,13 @@ use super::finding::*;
 use super::limits::Cuts;
 use super::reason::Basis;
 use super::{codes, reason, symptom};
-use crate::catalog::{self, Code, Severity};
+use crate::catalog::{self, Catalog, Code, Severity};
 use crate::re::Line;
 use crate::sanitize;
 use std::sync::LazyLock;
 
-/// What to report.
-#[derive(Debug, Clone, Copy, Default)]
+/// What to report, and the catalog that explains it.
+#[derive(Clone, Copy)]
 pub struct Options {
     /// Also report 2.x.x success codes.
     pub all: bool,
@@ -21,6 +21,19 @@ pub struct Options {
     pub successes_settle_only: bool,
     /// The reference time (UTC seconds): supplies the year of a BSD syslog timestamp.
     pub now: i64,
+    /// The codes, their entries and categories (the built-in one by default).
+    pub catalog: &'static Catalog,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            all: false,
+            successes_settle_only: false,
+            now: 0,
+            catalog: catalog::builtin_or_empty(),
+        }
+    }
 }
 
 /// Where the text being scanned comes from.
@@ -287,12 +300,14 @@ pub(super) struct Site<'a> {
     pub(super) mta: Option<&'static str>,
     /// the system whose queue holds the message, when the input tells (a bounce's layout)
     pub(super) platform: Option<&'static str>,
+    /// the catalog that explains the findings
+    pub(super) catalog: &'static Catalog,
 }
 
 pub(super) fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
     let (line, line_no, origin, verdict) = (site.line, site.line_no, site.origin, site.verdict);
     let ctx = site.ctx.clone();
-    let cat = catalog::get();
+    let cat = site.catalog;
     let symptom_cat = hit.symptom.as_ref().map(|(c, _)| *c);
     let (reason, basis) = reason::decide(hit.code, hit.reply, hit.words, symptom_cat, site.stage);
     let (entry, known, category) = match (hit.code, symptom_cat) {
@@ -316,12 +331,12 @@ pub(super) fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
                 catalog::OTHER.to_string(),
             ),
         },
-        (code, _) => entry_for(code, reason, basis != Basis::Code),
+        (code, _) => entry_for(cat, code, reason, basis != Basis::Code),
     };
     // an incoming client refused by our server is not explained with Microsoft 365's or a
     // connector's steps: the registry's meaning of the code, or the reason's entry
     let (entry, known, category) = if site.direction == Direction::Inbound {
-        inbound_entry(hit.code, reason).unwrap_or((entry, known, category))
+        inbound_entry(cat, hit.code, reason).unwrap_or((entry, known, category))
     } else {
         (entry, known, category)
     };
@@ -394,10 +409,10 @@ pub(super) fn finding_of(hit: Hit, site: &Site<'_>) -> Finding {
 /// The registry's entry (or the reason's) for an inbound finding, when the one chosen is
 /// a vendor's (Exchange Online, Exchange Server, the EOP connectors).
 pub(super) fn inbound_entry(
+    cat: &Catalog,
     code: Option<Code>,
     reason: &'static str,
 ) -> Option<(String, bool, String)> {
-    let cat = catalog::get();
     let registry = code
         .and_then(|c| cat.lookup(c.with_class(0)))
         .filter(|l| l.how.known() && l.entry.code.starts_with('X'))
@@ -415,11 +430,11 @@ pub(super) fn inbound_entry(
 /// every other system's a full mailbox): then the registry's entry for the code, or the
 /// reason's entry.
 pub(super) fn entry_for(
+    cat: &Catalog,
     code: Option<Code>,
     reason: &'static str,
     from_words: bool,
 ) -> (String, bool, String) {
-    let cat = catalog::get();
     let of_reason = || {
         crate::reasons::by_name(reason)
             .filter(|_| reason != crate::reasons::UNDEFINED)

@@ -157,6 +157,7 @@ pub fn scan_record(
     push_group(
         hits,
         &Site {
+            catalog: opts.catalog,
             line,
             line_no,
             origin,
@@ -202,6 +203,7 @@ pub fn scan_trace_row(
     push_group(
         hits,
         &Site {
+            catalog: opts.catalog,
             line: &rec.text,
             line_no: rec.line,
             origin,

@@ -5,7 +5,7 @@ use super::finding::*;
 use super::hit::*;
 use super::reason::Basis;
 use super::{reason, symptom};
-use crate::catalog::Severity;
+use crate::catalog::{Catalog, Severity};
 
 /// A coded finding whose category a symptom phrase set (`dsn=4.4.1 ... Connection refused`).
 pub(super) fn mapped_by_symptom(f: &Finding) -> bool {
@@ -67,7 +67,7 @@ pub(super) fn is_seed_category(c: &str) -> bool {
 /// Marks one root cause per group of findings and settles expiry across the group. In a
 /// document (`across_lines`), a symptom on one line names the failure that a generic code on
 /// another line (a DSN's `Status: 4.4.1`) reports.
-pub(super) fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
+pub(super) fn settle_group(cat: &Catalog, group: &mut [(Finding, u8)], across_lines: bool) {
     let expired = group.iter().any(|(f, _)| {
         f.state == State::Expired
             || (f.code.is_some_and(is_expiry_wrapper) && f.severity == Severity::Permanent)
@@ -115,7 +115,7 @@ pub(super) fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
     if let Some(i) = best_index(group, candidate).or_else(|| best_index(group, |_| true)) {
         group[i].0.root_cause = true;
         if across_lines {
-            words_across_lines(group, i);
+            words_across_lines(cat, group, i);
         }
     }
     for (f, _) in group.iter_mut() {
@@ -145,7 +145,7 @@ pub(super) fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
                 && f.code.is_none_or(|c| !is_connector(c))
                 && !mapped_by_symptom(f)
             {
-                let (entry, known, category) = entry_for(f.code, "expired", true);
+                let (entry, known, category) = entry_for(cat, f.code, "expired", true);
                 f.entry = entry;
                 f.known = known;
                 f.category = category;
@@ -169,7 +169,7 @@ pub(super) fn settle_group(group: &mut [(Finding, u8)], across_lines: bool) {
 
 /// In a document, the words on another line of the same recipient name the failure that the
 /// root cause's code leaves open (`Status: 5.0.0` and, above it, `... User unknown`).
-pub(super) fn words_across_lines(group: &mut [(Finding, u8)], root: usize) {
+pub(super) fn words_across_lines(cat: &Catalog, group: &mut [(Finding, u8)], root: usize) {
     let f = &group[root].0;
     if f.basis != Basis::Code && f.reason != crate::reasons::UNDEFINED {
         return;
@@ -199,7 +199,7 @@ pub(super) fn words_across_lines(group: &mut [(Finding, u8)], root: usize) {
     f.reason = reason;
     f.basis = basis;
     if f.code.is_none_or(|c| !is_connector(c)) && !mapped_by_symptom(f) {
-        let (entry, known, category) = entry_for(f.code, reason, basis != Basis::Code);
+        let (entry, known, category) = entry_for(cat, f.code, reason, basis != Basis::Code);
         f.entry = entry;
         f.known = known;
         f.category = category;
@@ -241,6 +241,6 @@ pub(super) fn push_group(hits: Vec<Hit>, site: &Site<'_>, out: &mut Vec<Finding>
         .into_iter()
         .map(|f| (f, 0))
         .collect();
-    settle_group(&mut group, false);
+    settle_group(site.catalog, &mut group, false);
     out.extend(group.into_iter().map(|(f, _)| f));
 }

@@ -37,7 +37,7 @@ impl Renderer for Github {
                 (State::Queued, _) => "warning",
                 _ => "error",
             };
-            let x = explain_finding(f, self.style.lang);
+            let x = explain_finding(self.style.catalog, f, self.style.lang);
             let code = f.code.map_or_else(|| f.category.clone(), |c| c.to_string());
             let title = format!("{code} {}", x.title);
             let mut msg = format!(
@@ -93,9 +93,10 @@ pub fn write_entry(
     w: &mut dyn Write,
     e: &crate::catalog::Entry,
     known: bool,
-    lang: crate::catalog::Lang,
+    style: Style,
 ) -> io::Result<()> {
-    let x = super::explain(&e.code, known, lang);
+    let lang = style.lang;
+    let x = super::explain(style.catalog, &e.code, known, lang);
     let mut msg = x.summary.to_string();
     if let Some(fix) = x.fixes.first() {
         msg.push_str(&format!(" | fix: {}", x.step(fix)));

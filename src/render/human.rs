@@ -215,7 +215,7 @@ impl Human {
     fn block(&mut self, w: &mut dyn Write, f: &Finding) -> io::Result<()> {
         let (lang, color) = (self.style.lang, self.style.color);
         let l = labels(lang);
-        let x = explain_finding(f, lang);
+        let x = explain_finding(self.style.catalog, f, lang);
         let code = if f.code.is_some() {
             f.code_str()
         } else {
@@ -294,7 +294,7 @@ impl Human {
     }
 
     fn brief(&self, w: &mut dyn Write, f: &Finding) -> io::Result<()> {
-        let x = explain_finding(f, self.style.lang);
+        let x = explain_finding(self.style.catalog, f, self.style.lang);
         let code = if f.code.is_some() {
             f.code_str()
         } else {
@@ -436,7 +436,7 @@ pub fn write_entry(
 ) -> io::Result<()> {
     let (lang, color) = (style.lang, style.color);
     let l = labels(lang);
-    let x = explain(&e.code, how.known(), lang);
+    let x = explain(style.catalog, &e.code, how.known(), lang);
     let sev = class.and_then(Severity::of_class).unwrap_or(e.severity);
     writeln!(
         w,
@@ -579,7 +579,10 @@ pub fn write_summary(w: &mut dyn Write, r: &DeliveryReport, style: Style) -> io:
                 c.recipients.to_string(),
                 when(c.first_seen),
                 when(c.last_seen),
-                cell(&top_fix(&c.entry, c.known, c.platform, lang), 400),
+                cell(
+                    &top_fix(style.catalog, &c.entry, c.known, c.platform, lang),
+                    400,
+                ),
             ]
         })
         .collect();
@@ -615,7 +618,13 @@ pub fn write_summary(w: &mut dyn Write, r: &DeliveryReport, style: Style) -> io:
                 when(d.last_seen),
                 d.top_category.clone(),
                 cell(
-                    &top_fix(&d.top_entry, d.top_known, d.top_platform, lang),
+                    &top_fix(
+                        style.catalog,
+                        &d.top_entry,
+                        d.top_known,
+                        d.top_platform,
+                        lang,
+                    ),
                     400,
                 ),
             ]

@@ -32,8 +32,8 @@ struct FilledTexts<'a> {
 
 impl<'a> FindingJson<'a> {
     /// A finding's object, with its entry's texts in `lang` and its values in their slots.
-    pub(crate) fn new(f: &'a Finding, lang: Lang) -> FindingJson<'a> {
-        let x = super::explain_finding(f, lang);
+    pub(crate) fn new(f: &'a Finding, style: Style) -> FindingJson<'a> {
+        let x = super::explain_finding(style.catalog, f, style.lang);
         FindingJson {
             fields: FindingFields::new(f),
             texts: FilledTexts {
@@ -99,9 +99,9 @@ impl Serialize for Selected {
 }
 
 /// A finding object with only the `fields` asked for (`--fields`), in their order.
-fn selected(f: &Finding, lang: Lang, fields: &[&'static str]) -> io::Result<Selected> {
+fn selected(f: &Finding, style: Style, fields: &[&'static str]) -> io::Result<Selected> {
     let whole = if fields.iter().any(|k| TEXT_KEYS.contains(k)) {
-        serde_json::to_value(FindingJson::new(f, lang))
+        serde_json::to_value(FindingJson::new(f, style))
     } else {
         serde_json::to_value(FindingFields::new(f))
     }
@@ -122,11 +122,11 @@ fn selected(f: &Finding, lang: Lang, fields: &[&'static str]) -> io::Result<Sele
 /// One line of ndjson with only the `fields` asked for, in their order.
 fn selected_line(
     f: &Finding,
-    lang: Lang,
+    style: Style,
     fields: &[&'static str],
     out: &mut String,
 ) -> io::Result<()> {
-    out.push_str(&to_safe_string(&selected(f, lang, fields)?, false)?);
+    out.push_str(&to_safe_string(&selected(f, style, fields)?, false)?);
     Ok(())
 }
 
@@ -215,15 +215,16 @@ struct FindingTexts<'a> {
 }
 
 impl FindingTexts<'static> {
-    fn new(f: &Finding, lang: Lang) -> FindingTexts<'static> {
+    fn new(f: &Finding, style: Style) -> FindingTexts<'static> {
         let queued = f.state == crate::extract::State::Queued;
         let x = super::explain_for(
+            style.catalog,
             &f.entry,
             f.known,
             super::inbound_of(f),
             f.platform,
             queued,
-            lang,
+            style.lang,
         );
         FindingTexts {
             title: x.title,
@@ -268,8 +269,8 @@ struct TextsOf {
 
 impl TextCache {
     /// Appends one finding object to `out` (ndjson's line).
-    pub fn finding_line(&mut self, f: &Finding, lang: Lang, out: &mut String) -> io::Result<()> {
-        self.finding(f, lang, false, out)
+    pub fn finding_line(&mut self, f: &Finding, style: Style, out: &mut String) -> io::Result<()> {
+        self.finding(f, style, false, out)
     }
 
     /// Appends one finding object to `out`, compact or laid out by serde_json's pretty
@@ -277,10 +278,11 @@ impl TextCache {
     pub fn finding(
         &mut self,
         f: &Finding,
-        lang: Lang,
+        style: Style,
         pretty: bool,
         out: &mut String,
     ) -> io::Result<()> {
+        let lang = style.lang;
         let fields = FindingFields::new(f);
         let head = to_safe_string(&fields, pretty)?;
         let of = TextsOf {
@@ -298,7 +300,7 @@ impl TextCache {
                 .is_some()
         };
         if !cached(self) {
-            let t = to_safe_string(&FindingTexts::new(f, lang), pretty)?;
+            let t = to_safe_string(&FindingTexts::new(f, style), pretty)?;
             // `texts...}` without its opening brace, cut at the steps' slots
             let open = if pretty { "{\n" } else { "{" };
             let t = crate::runbook::segments(t.strip_prefix(open).unwrap_or(&t));
@@ -364,9 +366,10 @@ pub(crate) struct DeliveryJson<'a> {
 
 impl<'a> DeliveryJson<'a> {
     /// A delivery's object; `now` (UTC seconds) gives `expires_in_seconds`.
-    pub(crate) fn new(d: &Delivery<'a>, now: i64, lang: Lang) -> DeliveryJson<'a> {
+    pub(crate) fn new(d: &Delivery<'a>, now: i64, style: Style) -> DeliveryJson<'a> {
+        let lang = style.lang;
         let failing = d.state != crate::extract::State::Delivered;
-        let x = failing.then(|| super::explain_delivery(d, lang));
+        let x = failing.then(|| super::explain_delivery(style.catalog, d, lang));
         DeliveryJson {
             message_id: d.message_id,
             recipient: d.recipient,
@@ -406,7 +409,7 @@ struct CategoryJson<'a> {
 }
 
 impl<'a> CategoryJson<'a> {
-    fn new(r: &'a CategoryRow, lang: Lang) -> Self {
+    fn new(r: &'a CategoryRow, style: Style) -> Self {
         CategoryJson {
             category: &r.category,
             code: r.code.map(|c| c.to_string()),
@@ -416,7 +419,7 @@ impl<'a> CategoryJson<'a> {
             recipients: r.recipients,
             first_seen: r.first_seen.map(rfc3339),
             last_seen: r.last_seen.map(rfc3339),
-            top_fix: top_fix(&r.entry, r.known, r.platform, lang),
+            top_fix: top_fix(style.catalog, &r.entry, r.known, r.platform, style.lang),
         }
     }
 }
@@ -434,7 +437,7 @@ struct DestinationJson<'a> {
 }
 
 impl<'a> DestinationJson<'a> {
-    fn new(r: &'a DestinationRow, lang: Lang) -> Self {
+    fn new(r: &'a DestinationRow, style: Style) -> Self {
         DestinationJson {
             destination: &r.destination,
             deliveries: r.deliveries,
@@ -443,7 +446,13 @@ impl<'a> DestinationJson<'a> {
             first_seen: r.first_seen.map(rfc3339),
             last_seen: r.last_seen.map(rfc3339),
             top_category: &r.top_category,
-            top_fix: top_fix(&r.top_entry, r.top_known, r.top_platform, lang),
+            top_fix: top_fix(
+                style.catalog,
+                &r.top_entry,
+                r.top_known,
+                r.top_platform,
+                style.lang,
+            ),
         }
     }
 }
@@ -564,10 +573,10 @@ impl Json {
         })?;
         w.write_all(b"\n    ")?;
         match &self.fields {
-            Some(k) => write_nested(w, &selected(f, self.style.lang, k)?, "    ")?,
+            Some(k) => write_nested(w, &selected(f, self.style, k)?, "    ")?,
             None => {
                 buf.clear();
-                self.texts.finding(f, self.style.lang, true, buf)?;
+                self.texts.finding(f, self.style, true, buf)?;
                 for (i, line) in buf.split('\n').enumerate() {
                     if i > 0 {
                         w.write_all(b"\n    ")?;
@@ -592,8 +601,8 @@ impl Renderer for Json {
             for f in batch {
                 line.clear();
                 match &self.fields {
-                    Some(k) => selected_line(f, self.style.lang, k, &mut line)?,
-                    None => self.texts.finding_line(f, self.style.lang, &mut line)?,
+                    Some(k) => selected_line(f, self.style, k, &mut line)?,
+                    None => self.texts.finding_line(f, self.style, &mut line)?,
                 }
                 line.push('\n');
                 w.write_all(line.as_bytes())?;
@@ -618,11 +627,10 @@ impl Renderer for Json {
         tally: &Tally,
         report: Option<&DeliveryReport>,
     ) -> io::Result<()> {
-        let lang = self.style.lang;
         if self.stream {
             if let (true, Some(r)) = (self.summary, report) {
                 for d in r.deliveries() {
-                    let line = to_safe_string(&DeliveryJson::new(&d, r.now, lang), false)?;
+                    let line = to_safe_string(&DeliveryJson::new(&d, r.now, self.style), false)?;
                     w.write_all(line.as_bytes())?;
                     w.write_all(b"\n")?;
                 }
@@ -642,7 +650,7 @@ impl Renderer for Json {
             write_array(
                 w,
                 r.deliveries()
-                    .map(|d| Ok(DeliveryJson::new(&d, r.now, lang))),
+                    .map(|d| Ok(DeliveryJson::new(&d, r.now, self.style))),
             )?;
         }
         let summary = Summary {
@@ -663,19 +671,19 @@ impl Renderer for Json {
             by_category_and_code: report.map(|r| {
                 r.categories
                     .iter()
-                    .map(|c| CategoryJson::new(c, lang))
+                    .map(|c| CategoryJson::new(c, self.style))
                     .collect()
             }),
             by_destination: report.map(|r| {
                 r.destinations
                     .iter()
-                    .map(|d| DestinationJson::new(d, lang))
+                    .map(|d| DestinationJson::new(d, self.style))
                     .collect()
             }),
             expiring_soonest: report.map(|r| {
                 r.expiring
                     .iter()
-                    .map(|d| DeliveryJson::new(d, r.now, lang))
+                    .map(|d| DeliveryJson::new(d, r.now, self.style))
                     .collect()
             }),
         };
@@ -751,6 +759,12 @@ mod tests {
         let mut cache = TextCache::default();
         for f in &found {
             for lang in [Lang::En, Lang::Ja] {
+                let lang = Style {
+                    catalog: crate::catalog::builtin_or_empty(),
+                    lang,
+                    color: false,
+                    width: 100,
+                };
                 let mut line = String::new();
                 cache.finding_line(f, lang, &mut line).unwrap();
                 let fast: serde_json::Value = serde_json::from_str(&line).unwrap();

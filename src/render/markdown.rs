@@ -185,7 +185,7 @@ impl Renderer for Markdown {
             writeln!(w)?;
             writeln!(w, "### {}", h("What to do", "対処方法"))?;
             for f in &self.examples {
-                let x = explain_finding(f, lang);
+                let x = explain_finding(self.style.catalog, f, lang);
                 let code = f.code.map_or_else(|| f.category.clone(), |c| c.to_string());
                 writeln!(w)?;
                 writeln!(
@@ -215,9 +215,10 @@ pub fn write_entry(
     w: &mut dyn Write,
     e: &crate::catalog::Entry,
     known: bool,
-    lang: Lang,
+    style: Style,
 ) -> io::Result<()> {
-    let x = super::explain(&e.code, known, lang);
+    let lang = style.lang;
+    let x = super::explain(style.catalog, &e.code, known, lang);
     let h = |en: &'static str, ja: &'static str| if lang == Lang::Ja { ja } else { en };
     writeln!(
         w,

@@ -8,7 +8,7 @@ pub(crate) mod markdown;
 pub(crate) mod probe;
 pub(crate) mod wrap;
 
-use crate::catalog::{self, Entry, Lang, Texts};
+use crate::catalog::{self, Catalog, Entry, Lang, Texts};
 use crate::deliveries::{Delivery, DeliveryReport};
 use crate::extract::{Finding, State};
 use crate::runbook::{self, Shell, Slots};
@@ -18,6 +18,8 @@ use std::io::{self, Write};
 /// How to present.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
+    /// The catalog whose texts explain the findings.
+    pub catalog: &'static catalog::Catalog,
     /// The language of the texts and labels.
     pub lang: Lang,
     /// Whether to colour the human output with ANSI escapes.
@@ -109,14 +111,24 @@ impl Explanation<'_> {
 
 /// An entry's texts as the catalog has them (Exchange Online's), with the EOP "any other
 /// error" guidance for a code without an entry of its own.
-pub(crate) fn explain(entry_key: &str, known: bool, lang: Lang) -> Explanation<'static> {
-    explain_entry(entry_key, known, true, lang)
+pub(crate) fn explain(
+    cat: &'static Catalog,
+    entry_key: &str,
+    known: bool,
+    lang: Lang,
+) -> Explanation<'static> {
+    explain_entry(cat, entry_key, known, true, lang)
 }
 
 /// An entry's texts; `other`: a code without an entry of its own also gets the EOP "any other
 /// error" guidance (Exchange Online's; other platforms get their runbook's instead).
-fn explain_entry(entry_key: &str, known: bool, other: bool, lang: Lang) -> Explanation<'static> {
-    let cat = catalog::get();
+fn explain_entry(
+    cat: &'static Catalog,
+    entry_key: &str,
+    known: bool,
+    other: bool,
+    lang: Lang,
+) -> Explanation<'static> {
     let entry = cat.by_key(entry_key);
     let t: Option<&Texts> = entry.map(|e| e.texts(lang));
     let mut x = Explanation {
@@ -152,6 +164,7 @@ fn explain_entry(entry_key: &str, known: bool, other: bool, lang: Lang) -> Expla
 /// ones) of each kind the entry's runbook names are added; the queue's steps only while the
 /// message is `queued` (a bounced or expired message has left the queue: it is resent).
 pub(crate) fn explain_on(
+    cat: &'static Catalog,
     entry_key: &str,
     known: bool,
     platform: &str,
@@ -159,10 +172,9 @@ pub(crate) fn explain_on(
     lang: Lang,
 ) -> Explanation<'static> {
     if platform == runbook::EXCHANGE_ONLINE {
-        return explain(entry_key, known, lang);
+        return explain(cat, entry_key, known, lang);
     }
-    let cat = catalog::get();
-    let mut x = explain_entry(entry_key, known, false, lang);
+    let mut x = explain_entry(cat, entry_key, known, false, lang);
     let microsoft = |e: &Entry| matches!(e.source.as_str(), "exchange-online" | "eop-connector");
     let mut book = runbook::of_entry(entry_key);
     if !known {
@@ -174,7 +186,7 @@ pub(crate) fn explain_on(
         && let Some(r) = cat.by_key(&reg)
     {
         // Exchange Online's meaning of the code is not this platform's: the registry's
-        x = explain_entry(&r.code, true, false, lang);
+        x = explain_entry(cat, &r.code, true, false, lang);
         book = runbook::of_entry(&r.code).or(book);
     }
     if let Some(b) = book {
@@ -206,9 +218,21 @@ pub(crate) fn explain_on(
 /// that our server refused (`direction: inbound`), the receiving side's (what our server did,
 /// and the steps of its admin) under the entry's title; with the finding's values for the
 /// steps' slots.
-pub(crate) fn explain_finding(f: &Finding, lang: Lang) -> Explanation<'_> {
+pub(crate) fn explain_finding<'f>(
+    cat: &'static Catalog,
+    f: &'f Finding,
+    lang: Lang,
+) -> Explanation<'f> {
     let queued = f.state == State::Queued;
-    let mut x = explain_for(&f.entry, f.known, inbound_of(f), f.platform, queued, lang);
+    let mut x = explain_for(
+        cat,
+        &f.entry,
+        f.known,
+        inbound_of(f),
+        f.platform,
+        queued,
+        lang,
+    );
     x.slots = Some((slots_of(f), Shell::of(f.platform)));
     x
 }
@@ -244,6 +268,7 @@ pub fn inbound_of(f: &Finding) -> Option<&'static crate::reasons::Inbound> {
 
 /// [`explain_on`], with the receiving side's texts when `inbound` is given.
 pub(crate) fn explain_for(
+    cat: &'static Catalog,
     entry_key: &str,
     known: bool,
     inbound: Option<&'static crate::reasons::Inbound>,
@@ -251,7 +276,7 @@ pub(crate) fn explain_for(
     queued: bool,
     lang: Lang,
 ) -> Explanation<'static> {
-    let mut x = explain_on(entry_key, known, platform, queued, lang);
+    let mut x = explain_on(cat, entry_key, known, platform, queued, lang);
     if let Some(i) = inbound {
         let t = i.texts(lang == Lang::Ja);
         x.summary = &t.meaning;
@@ -326,13 +351,30 @@ pub(crate) fn expiry_text(d: &Delivery, now: i64, lang: Lang) -> String {
 
 /// The first fix of an entry in one language (the summary's "top fix").
 /// Slots left unfilled show their placeholders (a row of the summary is many deliveries).
-pub fn top_fix(entry: &str, known: bool, platform: &str, lang: Lang) -> String {
-    explain_on(entry, known, platform, true, lang).top_fix()
+pub fn top_fix(
+    cat: &'static Catalog,
+    entry: &str,
+    known: bool,
+    platform: &str,
+    lang: Lang,
+) -> String {
+    explain_on(cat, entry, known, platform, true, lang).top_fix()
 }
 
 /// A delivery's explanation on its platform, with its values for the steps' slots.
-pub(crate) fn explain_delivery<'a>(d: &Delivery<'a>, lang: Lang) -> Explanation<'a> {
-    let mut x = explain_on(d.entry, d.known, d.platform, d.state == State::Queued, lang);
+pub(crate) fn explain_delivery<'a>(
+    cat: &'static Catalog,
+    d: &Delivery<'a>,
+    lang: Lang,
+) -> Explanation<'a> {
+    let mut x = explain_on(
+        cat,
+        d.entry,
+        d.known,
+        d.platform,
+        d.state == State::Queued,
+        lang,
+    );
     let (queue_id, message_id) = split_id(d.message_id);
     x.slots = Some((
         Slots {

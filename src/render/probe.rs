@@ -98,7 +98,7 @@ pub fn human_verdict(w: &mut dyn Write, r: &Report, style: Style) -> io::Result<
         };
         return writeln!(w, "{line}");
     };
-    let x = explain(key, true, style.lang);
+    let x = explain(style.catalog, key, true, style.lang);
     let entry = x.entry;
     let reply = entry.map(|e| format!("{} ", e.reply)).unwrap_or_default();
     let category = entry.map(|e| e.category.as_str()).unwrap_or("");
@@ -147,7 +147,7 @@ struct ProbeJson<'a> {
 
 /// One JSON object: pretty for `--format json`, one line for `--format ndjson`.
 pub fn json(w: &mut dyn Write, r: &Report, style: Style, pretty: bool) -> io::Result<()> {
-    let x = r.code.map(|k| explain(k, true, style.lang));
+    let x = r.code.map(|k| explain(style.catalog, k, true, style.lang));
     let entry = x.as_ref().and_then(|x| x.entry);
     let o = ProbeJson {
         host: &r.host,
