@@ -4,7 +4,7 @@ use super::cli::Format;
 use super::exit::{EXIT_FINDING, EXIT_OK, usage_error};
 use crate::render::{self, Style};
 use crate::{catalog, sanitize};
-use std::io::{self, Write};
+use std::io::Write;
 
 /// Whether an entry serves a class given as `2`, `4`, `5` or `X`.
 fn serves_class(e: &catalog::Entry, class: &str) -> bool {
@@ -39,7 +39,7 @@ pub fn command(
     source: Option<&str>,
     format: Format,
     style: Style,
-) -> io::Result<u8> {
+) -> anyhow::Result<u8> {
     if let Some(c) = class.filter(|c| !["2", "4", "5", "x", "X"].contains(c)) {
         return usage_error(&format!(
             "--class {}: expected 2, 4, 5 or X",

@@ -8,7 +8,7 @@ use crate::render::{self, Renderer, Style, Tally};
 use crate::{catalog, deliveries, extract, input, pipeline, policy, redact, sanitize, time};
 use std::io::{self, IsTerminal, Write};
 
-pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> io::Result<u8> {
+pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> anyhow::Result<u8> {
     let args = &cli.diagnose;
     let policy = match policy::FailOn::parse(&args.fail_on, style.catalog) {
         Ok(p) => p,

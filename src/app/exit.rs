@@ -15,7 +15,7 @@ pub fn note(msg: std::fmt::Arguments<'_>) {
     let _ = writeln!(io::stderr().lock(), "ndr-doctor: {msg}");
 }
 
-pub fn usage_error(msg: &str) -> io::Result<u8> {
+pub fn usage_error(msg: &str) -> anyhow::Result<u8> {
     note(format_args!("{msg}"));
     Ok(EXIT_ERROR)
 }

@@ -4,7 +4,7 @@ use super::cli::Format;
 use super::exit::{EXIT_ERROR, EXIT_OK, note};
 use crate::render::{self, Style};
 use crate::{catalog, sanitize};
-use std::io::{self, Write};
+use std::io::Write;
 
 /// Joins `450 4.4.316` given as two words back into one spelling.
 fn join_spellings(words: &[String]) -> Vec<String> {
@@ -28,7 +28,7 @@ pub fn command(
     words: &[String],
     format: Format,
     style: Style,
-) -> io::Result<u8> {
+) -> anyhow::Result<u8> {
     let cat = style.catalog;
     let mut items = Vec::new();
     let mut bad = false;

@@ -110,16 +110,24 @@ where
             clap_complete::generate(*shell, &mut cmd, "ndr-doctor", &mut out);
             Ok(EXIT_OK)
         }
-        Some(Command::Man) => man::page(&mut out).map(|_| EXIT_OK),
+        Some(Command::Man) => man::page(&mut out).map(|_| EXIT_OK).map_err(Into::into),
         Some(Command::Probe(args)) => probe::command(&mut out, args, cli.format, style),
         None => diagnose::command(&mut out, &cli, style),
     };
-    let result = result.and_then(|code| out.flush().map(|_| code));
+    let result = result.and_then(|code| Ok(out.flush().map(|_| code)?));
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        // a closed output pipe (`| head`) is a quiet end
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::from(EXIT_OK)
+        }
         Err(e) => {
-            note(format_args!("{}", sanitize::text(&e.to_string())));
+            note(format_args!("{}", sanitize::text(&format!("{e:#}"))));
             ExitCode::from(EXIT_ERROR)
         }
     }

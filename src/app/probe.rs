@@ -17,7 +17,7 @@ pub fn command(
     args: &ProbeArgs,
     format: Format,
     style: Style,
-) -> io::Result<u8> {
+) -> anyhow::Result<u8> {
     let policy = match crate::policy::FailOn::parse(&args.fail_on, style.catalog) {
         Ok(p) => p,
         Err(msg) => {
@@ -44,7 +44,7 @@ pub fn command(
         };
         let r = probe::run(&opts, &mut live);
         if let Some(e) = write_error {
-            return Err(e);
+            return Err(e.into());
         }
         render::probe::human_verdict(out, &r, style)?;
         r
