@@ -1,9 +1,9 @@
 //! Mbox files: messages split on their `From ` lines, each handed over to be decoded.
 
 use super::document::Unit;
+use super::halt::Halt;
 use super::limits::*;
 use super::reader::Reader;
-use std::io::{self};
 
 /// Splits an mbox into messages at `From ` lines and hands each over as a document. The
 /// buffer is compacted only when less than a `CHUNK` of it is left to search, so that many
@@ -12,7 +12,7 @@ pub(super) fn stream_mbox<E>(
     r: &mut Reader,
     path: &str,
     each: &mut dyn FnMut(Unit) -> Result<(), E>,
-) -> io::Result<Result<(), E>> {
+) -> Result<(), Halt<E>> {
     let mut message = 0usize;
     let mut first_line: u64 = 1;
     let finder = memchr::memmem::Finder::new(b"\nFrom ");
@@ -42,7 +42,7 @@ pub(super) fn stream_mbox<E>(
                         MAX_MESSAGE >> 20
                     )))
                 {
-                    return Ok(Err(e));
+                    return Err(Halt::Taker(e));
                 }
                 // at the end of its last whole line
                 by_size = true;
@@ -65,7 +65,7 @@ pub(super) fn stream_mbox<E>(
                 buf: raw.to_vec(),
                 first_line,
             }) {
-                return Ok(Err(e));
+                return Err(Halt::Taker(e));
             }
         } else if !raw.iter().all(u8::is_ascii_whitespace) {
             message += 1;
@@ -81,7 +81,7 @@ pub(super) fn stream_mbox<E>(
                 in_mbox: true,
             };
             if let Err(e) = each(unit) {
-                return Ok(Err(e));
+                return Err(Halt::Taker(e));
             }
         }
         first_line += lines;
@@ -89,7 +89,7 @@ pub(super) fn stream_mbox<E>(
         // a cut for size (not at a `From ` line) leaves the message's rest to come
         rest_of_cut = by_size;
         if r.eof && start == r.buf.len() {
-            return Ok(Ok(()));
+            return Ok(());
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod decode;
 mod document;
+mod halt;
 mod limits;
 mod mbox;
 pub mod mime;
@@ -23,6 +24,7 @@ pub use source::{InputError, Source, expand, path_text};
 pub(crate) const WARM: &[&[fn()]] = &[sniff::WARM, mime::WARM];
 
 use decode::{BareCrToLf, Counted, RatioLimit, has_bare_cr};
+use halt::Halt;
 use mbox::stream_mbox;
 use reader::{Reader, grow_pipe, stdin_is_pipe, stream_lines};
 use std::cell::Cell;
@@ -50,23 +52,15 @@ pub fn read<E>(
     buffers: &Buffers,
     each: &mut dyn FnMut(Unit) -> Result<(), E>,
 ) -> Result<(), ReadError<E>> {
-    match read_units(source, buffers, each) {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(ReadError::Taker(e)),
-        Err(e) => Err(ReadError::Input(e)),
-    }
-}
-
-/// `read`, with the taker's error inside the input's.
-fn read_units<E>(
-    source: &Source,
-    buffers: &Buffers,
-    each: &mut dyn FnMut(Unit) -> Result<(), E>,
-) -> Result<Result<(), E>, InputError> {
     let path = source.display();
     let err = |error: io::Error| InputError {
         path: path.clone(),
         error,
+    };
+    // a stream that stopped early: the input's error (with its path), or the taker's
+    let halt = |h: Halt<E>| match h {
+        Halt::Io(error) => ReadError::Input(err(error)),
+        Halt::Taker(e) => ReadError::Taker(e),
     };
     let mut size = None;
     // bytes read from the file itself: fewer than its size at the end, and it shrank
@@ -80,7 +74,7 @@ fn read_units<E>(
             let f = File::open(p).map_err(err)?;
             let m = f.metadata().map_err(err)?;
             if m.is_dir() {
-                return Err(err(io::Error::other("is a directory")));
+                return Err(err(io::Error::other("is a directory")).into());
             }
             size = Some(m.len());
             Box::new(Counted {
@@ -126,7 +120,8 @@ fn read_units<E>(
     if r.buf.get(257..262) == Some(b"ustar") {
         return Err(err(io::Error::other(
             "a tar archive, not read: extract it and give the folder",
-        )));
+        ))
+        .into());
     }
     // UTF-16 with BOM: LE as PowerShell's Export-Csv and Excel's "Unicode text" write it,
     // BE as `-Encoding BigEndianUnicode` does
@@ -164,23 +159,24 @@ fn read_units<E>(
     }
     let warn = |each: &mut dyn FnMut(Unit) -> Result<(), E>, msg: String| each(Unit::Warning(msg));
     let done = match sniff::kind(&r.buf) {
-        Kind::Log => Ok(stream_lines(&mut r, 1, &path, buffers, each).map_err(err)?),
+        Kind::Log => stream_lines(&mut r, 1, &path, buffers, each).map_err(halt),
         Kind::Trace(header) => {
             let reader = io::Cursor::new(std::mem::take(&mut r.buf)).chain(r.inner);
             let limited = trace::RowLimit::new(reader);
             let cut = limited.cut.clone();
-            match trace::read(limited, &header, &mut |rec| each(Unit::Record(rec))).map_err(err)? {
-                Ok(()) if cut.get() > 0 => Ok(each(Unit::Warning(format!(
+            match trace::read(limited, &header, &mut |rec| each(Unit::Record(rec))).map_err(halt) {
+                Ok(()) if cut.get() > 0 => each(Unit::Warning(format!(
                     "{}: {} row{} longer than {} MiB: cut there",
                     crate::sanitize::text(&path),
                     cut.get(),
                     if cut.get() == 1 { "" } else { "s" },
                     trace::MAX_ROW >> 20
-                )))),
-                done => Ok(done),
+                )))
+                .map_err(ReadError::Taker),
+                done => done,
             }
         }
-        Kind::Mbox => Ok(stream_mbox(&mut r, &path, each).map_err(err)?),
+        Kind::Mbox => stream_mbox(&mut r, &path, each).map_err(halt),
         Kind::Message => {
             r.fill(MAX_MESSAGE).map_err(err)?;
             let cut = if r.eof {
@@ -194,7 +190,7 @@ fn read_units<E>(
                         MAX_MESSAGE >> 20,
                     ),
                 ) {
-                    return Ok(Err(e));
+                    return Err(ReadError::Taker(e));
                 }
                 // the message ends with its last whole line; the line cut there goes on below
                 memchr::memrchr(b'\n', &r.buf).map_or(r.buf.len(), |i| i + 1)
@@ -206,24 +202,25 @@ fn read_units<E>(
                 in_mbox: false,
             };
             if let Err(e) = each(unit) {
-                return Ok(Err(e));
+                return Err(ReadError::Taker(e));
             }
             let lines = memchr::memchr_iter(b'\n', &r.buf[..cut]).count() as u64;
             r.buf.drain(..cut);
             if r.eof && r.buf.is_empty() {
-                Ok(Ok(()))
+                Ok(())
             } else {
-                Ok(stream_lines(&mut r, lines + 1, &path, buffers, each).map_err(err)?)
+                stream_lines(&mut r, lines + 1, &path, buffers, each).map_err(halt)
             }
         }
         Kind::Text => {
             r.fill(MAX_DOCUMENT).map_err(err)?;
             if r.eof {
                 let text = std::mem::take(&mut r.buf);
-                Ok(each(Unit::Document {
+                each(Unit::Document {
                     doc: Document::text(text),
                     message: 1,
-                }))
+                })
+                .map_err(ReadError::Taker)
             } else {
                 // Too big for a pasted message: whatever it is, it is scanned line by line.
                 match warn(
@@ -234,34 +231,37 @@ fn read_units<E>(
                         MAX_DOCUMENT >> 20
                     ),
                 ) {
-                    Err(e) => Ok(Err(e)),
-                    Ok(()) => Ok(stream_lines(&mut r, 1, &path, buffers, each).map_err(err)?),
+                    Err(e) => Err(ReadError::Taker(e)),
+                    Ok(()) => stream_lines(&mut r, 1, &path, buffers, each).map_err(halt),
                 }
             }
         }
     };
     let lost = damaged.borrow_mut().take();
-    if let (Some((at, why)), Ok(Ok(()))) = (lost, &done) {
-        return Ok(each(Unit::Warning(format!(
+    if let (Some((at, why)), Ok(())) = (lost, &done) {
+        return each(Unit::Warning(format!(
             "{}: the gzip data is damaged near compressed byte {at} ({}): what came before it was read, the rest was not",
             crate::sanitize::text(&path),
             crate::sanitize::text(&why)
-        ))));
+        )))
+        .map_err(ReadError::Taker);
     }
-    if let (Some(n), false, Ok(Ok(()))) = (size, bomb.get(), &done)
+    if let (Some(n), false, Ok(())) = (size, bomb.get(), &done)
         && raw_read.get() < n
     {
-        return Ok(each(Unit::Warning(format!(
+        return each(Unit::Warning(format!(
             "{}: the file shrank while it was read ({} of its {n} bytes were there): it was read as far as it went",
             crate::sanitize::text(&path),
             raw_read.get()
-        ))));
+        )))
+        .map_err(ReadError::Taker);
     }
-    if bomb.get() && matches!(done, Ok(Ok(()))) {
-        return Ok(each(Unit::Warning(format!(
+    if bomb.get() && matches!(done, Ok(())) {
+        return each(Unit::Warning(format!(
             "{}: inflates to more than {MAX_GZIP_RATIO} times its compressed size (a decompression bomb?): the rest is not read",
             crate::sanitize::text(&path)
-        ))));
+        )))
+        .map_err(ReadError::Taker);
     }
     done
 }

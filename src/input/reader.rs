@@ -2,6 +2,7 @@
 //! goes quiet), with the buffers recycled.
 
 use super::document::Unit;
+use super::halt::Halt;
 use super::limits::*;
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
@@ -193,12 +194,12 @@ pub(super) fn stream_lines<E>(
     path: &str,
     buffers: &Buffers,
     each: &mut dyn FnMut(Unit) -> Result<(), E>,
-) -> io::Result<Result<(), E>> {
+) -> Result<(), Halt<E>> {
     let mut warned_long = false;
     loop {
         let idle = r.fill_live(CHUNK)?;
         if r.buf.is_empty() {
-            return Ok(Ok(()));
+            return Ok(());
         }
         let cut = if r.eof {
             r.buf.len()
@@ -219,7 +220,7 @@ pub(super) fn stream_lines<E>(
                                     crate::sanitize::text(path),
                                     MAX_LINE >> 20
                                 ))) {
-                                    return Ok(Err(e));
+                                    return Err(Halt::Taker(e));
                                 }
                             }
                             piece_end(&r.buf)
@@ -235,14 +236,14 @@ pub(super) fn stream_lines<E>(
         let mut buf = std::mem::replace(&mut r.buf, next);
         buf.truncate(cut);
         if let Err(e) = each(Unit::Lines { buf, first_line }) {
-            return Ok(Err(e));
+            return Err(Halt::Taker(e));
         }
         if idle && let Err(e) = each(Unit::Idle) {
-            return Ok(Err(e));
+            return Err(Halt::Taker(e));
         }
         first_line += lines;
         if r.eof && r.buf.is_empty() {
-            return Ok(Ok(()));
+            return Ok(());
         }
     }
 }

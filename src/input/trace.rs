@@ -4,6 +4,7 @@
 //! header driven: columns in any order, extra columns ignored.
 
 use super::document::Record;
+use super::halt::Halt;
 use regex::Regex;
 use std::collections::VecDeque;
 use std::io::Read;
@@ -316,11 +317,11 @@ fn split_statuses(s: &str, n: usize) -> Option<Vec<String>> {
 }
 
 /// Reads the rows and hands each one that carries status text to `each` as a record.
-pub fn read<E>(
+pub(super) fn read<E>(
     reader: impl Read,
     header: &Header,
     each: &mut dyn FnMut(Record) -> Result<(), E>,
-) -> std::io::Result<Result<(), E>> {
+) -> Result<(), Halt<E>> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -341,11 +342,11 @@ pub fn read<E>(
     let mut rec = csv::ByteRecord::new();
     loop {
         match rdr.read_byte_record(&mut rec) {
-            Ok(false) => return Ok(Ok(())),
+            Ok(false) => return Ok(()),
             Ok(true) => {}
             // a malformed row (bad quoting): skip it, keep reading
             Err(e) if !e.is_io_error() => continue,
-            Err(e) => return Err(std::io::Error::other(e)),
+            Err(e) => return Err(Halt::Io(std::io::Error::other(e))),
         }
         let start = rec.position().map_or(0, |p| p.byte());
         let line = rdr.get_mut().line_at(start);
@@ -395,13 +396,13 @@ pub fn read<E>(
                         ..base.clone()
                     };
                     if let Err(e) = each(rec) {
-                        return Ok(Err(e));
+                        return Err(Halt::Taker(e));
                     }
                 }
             }
             None => {
                 if let Err(e) = each(base) {
-                    return Ok(Err(e));
+                    return Err(Halt::Taker(e));
                 }
             }
         }
@@ -419,7 +420,6 @@ mod tests {
             out.push(r);
             Ok(())
         })
-        .unwrap()
         .unwrap();
         out
     }
@@ -439,7 +439,6 @@ mod tests {
             out.push(r);
             Ok(())
         })
-        .unwrap()
         .unwrap();
         assert_eq!(cut.get(), 1);
         let got: Vec<(u64, usize)> = out.iter().map(|r| (r.line, r.text.len())).collect();
