@@ -22,8 +22,27 @@ pub enum FailOn {
     Items(Vec<Item>),
 }
 
+/// Why a `--fail-on` policy is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// `none` with other items.
+    #[error("`none` cannot be combined with other items")]
+    NoneCombined,
+    /// An item that is no keyword, code or category of the catalog.
+    #[error(
+        "unknown item `{}` (expected any, none, transient, permanent, queued, expired, failed, a code such as 4.4.316, or a category such as connection-refused)",
+        crate::sanitize::text(.0)
+    )]
+    Unknown(String),
+    /// Nothing but commas and blanks.
+    #[error("empty policy")]
+    Empty,
+}
+
 impl FailOn {
-    pub fn parse(s: &str, cat: &Catalog) -> Result<FailOn, String> {
+    /// Reads a policy: `any`, `none`, or a comma list of keywords, codes and categories of
+    /// `cat`.
+    pub fn parse(s: &str, cat: &Catalog) -> Result<FailOn, PolicyError> {
         let s = s.trim();
         match s {
             "any" => return Ok(FailOn::Any),
@@ -35,7 +54,7 @@ impl FailOn {
             let item = match raw {
                 "any" => return Ok(FailOn::Any),
                 "none" => {
-                    return Err("--fail-on: `none` cannot be combined with other items".into());
+                    return Err(PolicyError::NoneCombined);
                 }
                 "transient" => Item::Severity(Severity::Transient),
                 "permanent" => Item::Severity(Severity::Permanent),
@@ -48,17 +67,14 @@ impl FailOn {
                     } else if raw == catalog::OTHER || cat.has_category(raw) {
                         Item::Category(raw.to_string())
                     } else {
-                        return Err(format!(
-                            "--fail-on: unknown item `{}` (expected any, none, transient, permanent, queued, expired, failed, a code such as 4.4.316, or a category such as connection-refused)",
-                            crate::sanitize::text(raw)
-                        ));
+                        return Err(PolicyError::Unknown(raw.to_string()));
                     }
                 }
             };
             items.push(item);
         }
         if items.is_empty() {
-            return Err("--fail-on: empty policy".into());
+            return Err(PolicyError::Empty);
         }
         Ok(FailOn::Items(items))
     }

@@ -261,7 +261,7 @@ pub fn parse(s: &str, now: i64) -> Option<i64> {
 
 /// Parses a timestamp flag's value (`--now`): RFC 3339, or another form [`parse`] reads;
 /// the error says why not, as a flag's error.
-pub fn parse_flag(s: &str, now: i64) -> Result<i64, String> {
+pub fn parse_flag(s: &str, now: i64) -> Result<i64, TimestampError> {
     if let Some(t) = parse(s, now) {
         return Ok(t);
     }
@@ -271,9 +271,9 @@ pub fn parse_flag(s: &str, now: i64) -> Result<i64, String> {
     if let (true, Some(y), Some(m), Some(d)) = (dashes, field(0..4), field(5..7), field(8..10))
         && civil::Date::new(y, m as i8, d as i8).is_err()
     {
-        return Err(format!("{y:04}-{m:02}-{d:02} is not a day of the calendar"));
+        return Err(TimestampError::NoSuchDay(format!("{y:04}-{m:02}-{d:02}")));
     }
-    Err("not a timestamp (expected RFC 3339, e.g. 2026-03-05T09:00:00Z)".to_string())
+    Err(TimestampError::NotATimestamp)
 }
 
 /// RFC 3339 in UTC: `2026-03-04T12:33:10Z` (a time beyond the years -9999 to 9999 is shown
@@ -336,30 +336,58 @@ pub const MAX_DURATION: i64 = 100 * 366 * 86_400;
 /// What a duration flag takes, for its help and its errors.
 pub const DURATION_FORMS: &str = "a number and a unit: 500ms, 30s, 2m, 24h, 5d, 1w, 2d12h";
 
+/// Why a duration flag's value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// A bare number: its unit would be a guess.
+    #[error("no unit (expected {DURATION_FORMS})")]
+    NoUnit,
+    /// Not the grammar.
+    #[error("not a duration (expected {DURATION_FORMS})")]
+    NotADuration,
+    /// Zero or negative.
+    #[error("not more than zero")]
+    NotPositive,
+    /// Longer than the flag allows (its limit, as a flag would take it).
+    #[error("longer than {0}")]
+    TooLong(String),
+}
+
+/// Why a timestamp flag's value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimestampError {
+    /// A date that is not a day of the calendar (`2026-02-31`).
+    #[error("{0} is not a day of the calendar")]
+    NoSuchDay(String),
+    /// None of the forms a timestamp is read in.
+    #[error("not a timestamp (expected RFC 3339, e.g. 2026-03-05T09:00:00Z)")]
+    NotATimestamp,
+}
+
 /// Parses the value of a duration flag (every flag takes the same grammar): numbers with
 /// units, `500ms`, `30s`, `2m`, `24h`, `5d`, `1w`, `2d12h`, `1h 30m`, or ISO 8601 `PT30S`;
 /// a day is 24 hours. A unit is required: a bare `24` could mean seconds or hours. The
 /// result is more than zero and at most `max`.
-pub fn parse_duration(s: &str, max: Duration) -> Result<Duration, String> {
+pub fn parse_duration(s: &str, max: Duration) -> Result<Duration, DurationError> {
     let t = s.trim();
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("no unit (expected {DURATION_FORMS})"));
+        return Err(DurationError::NoUnit);
     }
-    let too_long = || format!("longer than {}", short_duration(max));
+    let too_long = || DurationError::TooLong(short_duration(max));
     let span: jiff::Span = t.parse().map_err(|_| {
         // what parses with every number made 1 failed for its size
         let ones = digits_as_one(t);
         if ones.parse::<jiff::Span>().is_ok() {
             too_long()
         } else {
-            format!("not a duration (expected {DURATION_FORMS})")
+            DurationError::NotADuration
         }
     })?;
     let signed = span
         .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
         .map_err(|_| too_long())?;
     if signed.is_negative() || signed.is_zero() {
-        return Err("not more than zero".to_string());
+        return Err(DurationError::NotPositive);
     }
     let d = Duration::try_from(signed).map_err(|_| too_long())?;
     if d > max {
@@ -393,13 +421,14 @@ mod tests {
         assert_eq!((year_of(0), year_of(NOW)), (1970, 2026));
         assert_eq!(parse_flag("2026-03-05T08:40:00Z", 0), Ok(NOW));
         assert_eq!(
-            parse_flag("2026-02-31T00:00:00Z", NOW).unwrap_err(),
+            parse_flag("2026-02-31T00:00:00Z", NOW)
+                .unwrap_err()
+                .to_string(),
             "2026-02-31 is not a day of the calendar"
         );
-        assert!(
-            parse_flag("yesterday", NOW)
-                .unwrap_err()
-                .starts_with("not a timestamp")
+        assert_eq!(
+            parse_flag("yesterday", NOW),
+            Err(TimestampError::NotATimestamp)
         );
     }
 
@@ -463,7 +492,11 @@ mod tests {
     #[test]
     fn durations() {
         let year = Duration::from_secs(366 * 86_400);
-        let secs = |s: &str| parse_duration(s, year).map(|d| d.as_millis());
+        let secs = |s: &str| {
+            parse_duration(s, year)
+                .map(|d| d.as_millis())
+                .map_err(|e| e.to_string())
+        };
         for (text, ms) in [
             ("24h", 86_400_000),
             ("5d", 432_000_000),

@@ -284,17 +284,17 @@ pub enum LangArg {
 }
 
 /// `--retry-window`: the duration grammar of every flag, at most 100 years.
-fn retry_window(s: &str) -> Result<Duration, String> {
+fn retry_window(s: &str) -> Result<Duration, crate::time::DurationError> {
     crate::time::parse_duration(s, Duration::from_secs(crate::time::MAX_DURATION as u64))
 }
 
 /// `--timeout` and `--deadline` of a probe: at most a day.
-fn probe_limit(s: &str) -> Result<Duration, String> {
+fn probe_limit(s: &str) -> Result<Duration, crate::time::DurationError> {
     crate::time::parse_duration(s, Duration::from_secs(86_400))
 }
 
 /// `--now`: an RFC 3339 timestamp (or another form a mail log writes), in UTC seconds.
-fn timestamp(s: &str) -> Result<i64, String> {
+fn timestamp(s: &str) -> Result<i64, crate::time::TimestampError> {
     crate::time::parse_flag(s, crate::time::system_now())
 }
 

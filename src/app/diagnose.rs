@@ -12,7 +12,7 @@ pub fn command(out: &mut dyn Write, cli: &Cli, style: Style) -> anyhow::Result<u
     let args = &cli.diagnose;
     let policy = match policy::FailOn::parse(&args.fail_on, style.catalog) {
         Ok(p) => p,
-        Err(msg) => return usage_error(&msg),
+        Err(e) => return usage_error(&format!("--fail-on: {e}")),
     };
     let now = args.now.unwrap_or_else(time::system_now);
     let fields = match &args.fields {

@@ -23,90 +23,6 @@ use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-/// Parses `HOST`, `HOST:PORT`, `[IPv6]`, `[IPv6]:PORT` or a bare IPv6 address.
-pub fn parse_host_port(s: &str) -> Result<(String, Option<u16>), String> {
-    let shown = || crate::sanitize::text(s).into_owned();
-    let t = s.trim();
-    let port = |p: &str| -> Result<u16, String> {
-        match p.parse::<u16>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(format!(
-                "`{}`: the port must be a number from 1 to 65535",
-                shown()
-            )),
-        }
-    };
-    let (host, port) = if let Some(rest) = t.strip_prefix('[') {
-        let (inside, after) = rest
-            .split_once(']')
-            .ok_or_else(|| format!("`{}`: `[` without `]`", shown()))?;
-        if inside.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(format!("`{}`: not an IPv6 address inside [ ]", shown()));
-        }
-        let p = match after {
-            "" => None,
-            _ => Some(port(after.strip_prefix(':').ok_or_else(|| {
-                format!("`{}`: expected `:PORT` after `]`", shown())
-            })?)?),
-        };
-        (inside.to_string(), p)
-    } else if t.matches(':').count() > 1 {
-        if t.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(format!("`{}`: not a host name or address", shown()));
-        }
-        (t.to_string(), None)
-    } else if let Some((h, p)) = t.split_once(':') {
-        (h.to_string(), Some(port(p)?))
-    } else {
-        (t.to_string(), None)
-    };
-    check_host(&host)?;
-    Ok((host, port))
-}
-
-/// A host name (letters, digits, `-`, `_`, dots; at most 253 characters) or an IP address.
-pub fn check_host(host: &str) -> Result<(), String> {
-    if host.parse::<IpAddr>().is_ok() {
-        return Ok(());
-    }
-    let name = host.strip_suffix('.').unwrap_or(host);
-    let ok = !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    if ok {
-        Ok(())
-    } else if !host.is_ascii() {
-        Err(format!(
-            "`{}`: give an internationalized name in its xn-- (punycode) form",
-            crate::sanitize::text(host)
-        ))
-    } else {
-        Err(format!(
-            "`{}`: not a host name or address",
-            crate::sanitize::text(host)
-        ))
-    }
-}
-
-/// `--resolver`: `IP` or `IP:PORT` (`[IPv6]:PORT`), port 53 by default.
-pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
-    let t = s.trim();
-    if let Ok(ip) = t.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, 53));
-    }
-    t.parse::<SocketAddr>().map_err(|_| {
-        format!(
-            "--resolver: `{}` is not an IP address (expected e.g. 192.0.2.53 or 192.0.2.53:5353)",
-            crate::sanitize::text(s)
-        )
-    })
-}
-
 /// A step in progress: its timing and its outcome, reported to `on_step` as it ends.
 struct Run<'a> {
     report: Report,
@@ -443,48 +359,6 @@ mod tests {
     use super::report::DNS_FAILED;
     use super::*;
     use std::net::TcpListener;
-
-    #[test]
-    fn parses_hosts_and_ports() {
-        let ok = |s: &str| parse_host_port(s).unwrap();
-        assert_eq!(ok("mail.contoso.com"), ("mail.contoso.com".into(), None));
-        assert_eq!(
-            ok("mail.contoso.com:2525"),
-            ("mail.contoso.com".into(), Some(2525))
-        );
-        assert_eq!(ok("192.0.2.1:25"), ("192.0.2.1".into(), Some(25)));
-        assert_eq!(ok("[::1]:2525"), ("::1".into(), Some(2525)));
-        assert_eq!(ok("[2001:db8::1]"), ("2001:db8::1".into(), None));
-        assert_eq!(ok("2001:db8::1"), ("2001:db8::1".into(), None));
-        assert_eq!(ok("mx.test."), ("mx.test.".into(), None));
-        for bad in [
-            "",
-            ":25",
-            "host:0",
-            "host:70000",
-            "host:x",
-            "[::1",
-            "[nope]:25",
-            "[::1]25",
-            "a..b",
-            "bad host",
-            "héllo.test",
-            "x\u{1b}y",
-            "1:2:3:zz",
-        ] {
-            assert!(parse_host_port(bad).is_err(), "{bad:?}");
-        }
-        assert!(parse_host_port("x\u{1b}y").unwrap_err().contains("\\x1b"));
-        assert_eq!(
-            parse_resolver("127.0.0.1"),
-            Ok("127.0.0.1:53".parse().unwrap())
-        );
-        assert_eq!(
-            parse_resolver("[::1]:5353"),
-            Ok("[::1]:5353".parse().unwrap())
-        );
-        assert!(parse_resolver("dns.google").is_err());
-    }
 
     #[test]
     fn connect_tries_each_address_in_turn() {

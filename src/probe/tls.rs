@@ -19,6 +19,23 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Why a file of trusted certificates cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RootsError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Read(#[source] io::Error),
+    /// Not PEM text.
+    #[error("not a PEM file: {0}")]
+    NotPem(String),
+    /// Certificates, none of which can be a trust anchor.
+    #[error("none of its {0} certificates can be used as a root")]
+    Unusable(usize),
+    /// No certificate at all.
+    #[error("no certificate (-----BEGIN CERTIFICATE-----) in it")]
+    NoCertificate,
+}
+
 /// The trust anchors to validate against.
 #[derive(Debug)]
 pub struct Roots {
@@ -42,14 +59,13 @@ impl Roots {
     }
 
     /// Reads the CA certificates of a PEM file. An error is one line for the user.
-    pub fn from_pem_file(path: &Path) -> Result<Roots, String> {
-        let shown = crate::sanitize::visible(path.as_os_str().as_encoded_bytes());
-        let bytes = std::fs::read(path).map_err(|e| format!("--ca-file {shown}: {e}"))?;
+    pub fn from_pem_file(path: &Path) -> Result<Roots, RootsError> {
+        let bytes = std::fs::read(path).map_err(RootsError::Read)?;
         let mut store = RootCertStore::empty();
         let mut pinned = Vec::new();
         let mut bad = 0usize;
         for cert in CertificateDer::pem_slice_iter(&bytes) {
-            let cert = cert.map_err(|e| format!("--ca-file {shown}: not a PEM file: {e}"))?;
+            let cert = cert.map_err(|e| RootsError::NotPem(e.to_string()))?;
             pinned.push(cert.as_ref().to_vec());
             if store.add(cert).is_err() {
                 bad += 1;
@@ -57,9 +73,9 @@ impl Roots {
         }
         if store.is_empty() && pinned.is_empty() {
             return Err(if bad > 0 {
-                format!("--ca-file {shown}: none of its {bad} certificates can be used as a root")
+                RootsError::Unusable(bad)
             } else {
-                format!("--ca-file {shown}: no certificate (-----BEGIN CERTIFICATE-----) in it")
+                RootsError::NoCertificate
             });
         }
         Ok(Roots {
@@ -465,6 +481,7 @@ mod tests {
         assert!(
             Roots::from_pem_file(&empty)
                 .unwrap_err()
+                .to_string()
                 .contains("no certificate")
         );
         assert!(Roots::from_pem_file(&dir.join("missing.pem")).is_err());
