@@ -28,7 +28,7 @@ pub fn builtin() -> Result<&'static Catalog, &'static CatalogError> {
 /// not: the build checks every entry): every code then gets no explanation, not a panic.
 /// The default of the stages' options; the application passes its own (with overlays).
 pub fn builtin_or_empty() -> &'static Catalog {
-    static EMPTY: LazyLock<Catalog> = LazyLock::new(Catalog::empty);
+    static EMPTY: LazyLock<Catalog> = LazyLock::new(|| Catalog::with_capacity(0));
     BUILTIN.as_ref().unwrap_or(&EMPTY)
 }
 

@@ -259,7 +259,7 @@ impl Catalog {
                 examples: o.examples.unwrap_or_default(),
             });
         }
-        let mut fresh = Catalog::empty();
+        let mut fresh = Catalog::with_capacity(entries.len());
         for e in entries {
             let code = e.code.clone();
             fresh.insert(e).map_err(|m| err(&code, m))?;

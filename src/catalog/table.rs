@@ -159,11 +159,12 @@ impl fmt::Debug for Catalog {
 }
 
 impl Catalog {
-    /// A table with no entry: what runs when the built-in data is broken (never, as the
-    /// build checks it), every code then unexplained rather than a panic.
-    pub(super) fn empty() -> Catalog {
+    /// A table with no entry yet, with room for `n` (with none: what runs when the built-in
+    /// data is broken, never as the build checks it, every code then unexplained rather
+    /// than a panic).
+    pub(super) fn with_capacity(n: usize) -> Catalog {
         Catalog {
-            entries: Vec::new(),
+            entries: Vec::with_capacity(n),
             exact: HashMap::new(),
             ranges: Vec::new(),
             by_key: HashMap::new(),
@@ -191,13 +192,7 @@ impl Catalog {
                 entries.push((name.to_string(), e));
             }
         }
-        let mut cat = Catalog {
-            entries: Vec::with_capacity(entries.len()),
-            exact: HashMap::new(),
-            ranges: Vec::new(),
-            by_key: HashMap::new(),
-            other: None,
-        };
+        let mut cat = Catalog::with_capacity(entries.len());
         for (file, e) in entries {
             cat.insert(e).map_err(|message| CatalogError {
                 file,
@@ -222,13 +217,7 @@ impl Catalog {
 
     /// The built-in table, from the index the build wrote: no text is parsed yet.
     pub(super) fn from_index() -> Result<Catalog, CatalogError> {
-        let mut cat = Catalog {
-            entries: Vec::with_capacity(CATALOG_INDEX.len()),
-            exact: HashMap::new(),
-            ranges: Vec::new(),
-            by_key: HashMap::new(),
-            other: None,
-        };
+        let mut cat = Catalog::with_capacity(CATALOG_INDEX.len());
         for ix in CATALOG_INDEX {
             let (name, text) = CATALOG_FILES[ix.file];
             let slot = Slot {
