@@ -5,7 +5,7 @@
 use crate::render::wrap::Wrap;
 use crossbeam_channel::{Sender, bounded};
 use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 
 /// Bytes collected before they are passed to the wrapping thread.
@@ -26,15 +26,16 @@ pub struct WrapThread {
     buf: Vec<u8>,
     tx: Option<Sender<Msg>>,
     thread: Option<JoinHandle<()>>,
-    /// The first write error of the thread: its kind and text.
-    failed: Arc<Mutex<Option<(io::ErrorKind, String)>>>,
+    /// The first write error of the thread: its kind and text (set once; a plain atomic
+    /// load to ask, as every write does).
+    failed: Arc<OnceLock<(io::ErrorKind, String)>>,
 }
 
 impl WrapThread {
     /// Starts the thread, wrapping at `width` columns.
     pub fn new(width: usize) -> WrapThread {
         let (tx, rx) = bounded::<Msg>(IN_FLIGHT);
-        let failed = Arc::new(Mutex::new(None));
+        let failed = Arc::new(OnceLock::new());
         let failed_there = Arc::clone(&failed);
         let thread = std::thread::spawn(move || {
             let mut out = Wrap::new(io::BufWriter::with_capacity(CHUNK, io::stdout()), width);
@@ -46,9 +47,7 @@ impl WrapThread {
                             && let Err(e) = out.write_all(&text)
                         {
                             error = Some((e.kind(), e.to_string()));
-                            if let Ok(mut f) = failed_there.lock() {
-                                *f = error.clone();
-                            }
+                            let _ = failed_there.set((e.kind(), e.to_string()));
                         }
                     }
                     Msg::Flush(answer) => {
@@ -71,8 +70,8 @@ impl WrapThread {
 
     /// The thread's write error, if it had one.
     fn failure(&self) -> io::Result<()> {
-        match self.failed.lock().ok().and_then(|f| f.clone()) {
-            Some((kind, text)) => Err(io::Error::new(kind, text)),
+        match self.failed.get() {
+            Some((kind, text)) => Err(io::Error::new(*kind, text.clone())),
             None => Ok(()),
         }
     }
@@ -133,7 +132,9 @@ mod tests {
     #[test]
     fn a_closed_output_is_reported_by_the_next_write_or_flush() {
         let mut w = WrapThread::new(100);
-        *w.failed.lock().unwrap() = Some((io::ErrorKind::BrokenPipe, "closed".into()));
+        w.failed
+            .set((io::ErrorKind::BrokenPipe, "closed".into()))
+            .unwrap();
         assert_eq!(w.write(b"x").unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
 }
