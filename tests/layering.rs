@@ -95,8 +95,7 @@ fn expand_groups(text: &str) -> String {
     text
 }
 
-/// The identifier paths `a::b::c` in `text` that start with `head` (`crate`, `super`, or
-/// none: any path), as their segments.
+/// The identifier paths `a::b::c` in `text` (two segments or more), as their segments.
 fn paths(text: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let b = text.as_bytes();

@@ -759,26 +759,26 @@ mod tests {
         let mut cache = TextCache::default();
         for f in &found {
             for lang in [Lang::En, Lang::Ja] {
-                let lang = Style {
+                let style = Style {
                     catalog: crate::catalog::builtin_or_empty(),
                     lang,
                     color: false,
                     width: 100,
                 };
                 let mut line = String::new();
-                cache.finding_line(f, lang, &mut line).unwrap();
+                cache.finding_line(f, style, &mut line).unwrap();
                 let fast: serde_json::Value = serde_json::from_str(&line).unwrap();
                 let full: serde_json::Value = serde_json::from_str(
-                    &to_safe_string(&FindingJson::new(f, lang), false).unwrap(),
+                    &to_safe_string(&FindingJson::new(f, style), false).unwrap(),
                 )
                 .unwrap();
                 assert_eq!(fast, full);
                 assert!(!line.contains('\u{202e}'));
                 let mut pretty = String::new();
-                cache.finding(f, lang, true, &mut pretty).unwrap();
+                cache.finding(f, style, true, &mut pretty).unwrap();
                 assert_eq!(
                     pretty,
-                    to_safe_string(&FindingJson::new(f, lang), true).unwrap()
+                    to_safe_string(&FindingJson::new(f, style), true).unwrap()
                 );
             }
         }
