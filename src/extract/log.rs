@@ -85,6 +85,9 @@ pub fn scan_record(
     } else {
         context::verdict(line)
     };
+    // asked once, and only of a line that may be a finding
+    let mut direction = None;
+    let mut direction_of = |line: &[u8]| *direction.get_or_insert_with(|| context::direction(line));
     if hits.is_empty() {
         // the MTA's own verdict on a delivery is a failure even when its words are not
         // recognised: Exim's `**` (failed for good), Postfix's `status=bounced|expired`, and a
@@ -95,17 +98,14 @@ pub fn scan_record(
             Some(Verdict::Deferred) => reply.is_some(),
             None => false,
         };
-        if failure
-            && context::mta(line).is_some()
-            && context::direction(line) == Direction::Outbound
-        {
+        if failure && context::mta(line).is_some() && direction_of(line) == Direction::Outbound {
             hits.push(Hit::words_only(reply, None));
         }
     }
     if hits.is_empty() || noise::is_noise(line, &mut counts.disconnects) {
         return;
     }
-    let direction = context::direction(line);
+    let direction = direction_of(line);
     if settles_only {
         let ctx = context::success_context(line);
         let time = ctx
