@@ -9,8 +9,8 @@
 //! workers. At most `IN_FLIGHT_PER_WORKER` batches per worker are outstanding, which
 //! bounds memory.
 
+use crate::extract::Counts;
 use crate::extract::{self, Finding, Options, Origin};
-use crate::extract::{Counts, Cuts};
 use crate::input::Buffers;
 use crate::input::{Document, Record};
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -21,15 +21,13 @@ use std::sync::Arc;
 /// Jobs handed out but not yet passed on, per worker.
 const IN_FLIGHT_PER_WORKER: usize = 4;
 
-/// What a job yields: its findings, the warnings decoding it raised (shown first), and
-/// where the extraction limits cut it.
+/// What a job yields: its findings, the warnings decoding it raised (shown first), and what
+/// its scan counted (where the limits cut, client disconnects).
 #[derive(Default)]
 pub struct Done {
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
-    pub cuts: Cuts,
-    /// Incoming clients that hung up on our server (noise lines, counted for the summary).
-    pub disconnects: u64,
+    pub counts: Counts,
     /// Set by `Job::End`: every job of this input has been passed on before this one.
     pub end_of: Option<Arc<str>>,
 }
@@ -129,8 +127,7 @@ impl Job {
         Done {
             findings: out,
             warnings,
-            cuts: counts.cuts,
-            disconnects: counts.disconnects,
+            counts,
             end_of,
         }
     }
@@ -350,6 +347,7 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::Cuts;
 
     #[test]
     fn order_is_kept_with_any_number_of_workers() {
@@ -410,7 +408,10 @@ mod tests {
         let opts = Options::default();
         let buffers = Buffers::new();
         let cut = job(&line.repeat(3)).run(&opts, &buffers);
-        assert_eq!(cut.cuts.lines, 3);
-        assert_eq!(job("5.1.1\n").run(&opts, &buffers).cuts, Cuts::default());
+        assert_eq!(cut.counts.cuts.lines, 3);
+        assert_eq!(
+            job("5.1.1\n").run(&opts, &buffers).counts.cuts,
+            Cuts::default()
+        );
     }
 }

@@ -204,8 +204,8 @@ impl Output<'_> {
             self.warning(w)?;
         }
         self.findings(d.findings)?;
-        self.cuts.add(d.cuts);
-        self.tally.client_disconnects += d.disconnects;
+        self.cuts.add(d.counts.cuts);
+        self.tally.client_disconnects += d.counts.disconnects;
         if let Some(path) = d.end_of {
             for w in std::mem::take(&mut self.cuts).warnings() {
                 self.warning(format!("{}: {w}", sanitize::text(&path)))?;
