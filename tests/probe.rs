@@ -625,7 +625,11 @@ fn usage_errors_are_one_line_and_exit_2() {
 /// Encodes a domain name as DNS labels.
 fn labels(name: &str) -> Vec<u8> {
     let mut v = Vec::new();
-    for l in name.trim_end_matches('.').split('.') {
+    for l in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         v.push(l.len() as u8);
         v.extend_from_slice(l.as_bytes());
     }
@@ -633,8 +637,54 @@ fn labels(name: &str) -> Vec<u8> {
     v
 }
 
-/// Answers A and MX questions from a tiny zone for a few seconds, then stops.
-fn dns_server() -> u16 {
+/// A test zone: records by name and type, the names answered as DNSSEC-authenticated (the
+/// AD bit, as a validating resolver sets it) and those answered SERVFAIL (what a validating
+/// resolver answers for bogus data).
+#[derive(Default)]
+struct Zone {
+    records: Vec<(String, u16, Vec<u8>)>,
+    signed: Vec<String>,
+    servfail: Vec<String>,
+}
+
+const A: u16 = 1;
+const MX: u16 = 15;
+const TXT: u16 = 16;
+const TLSA: u16 = 52;
+
+impl Zone {
+    fn add(mut self, name: &str, rtype: u16, rdata: Vec<u8>) -> Zone {
+        self.records.push((name.to_string(), rtype, rdata));
+        self
+    }
+    fn mx(self, domain: &str, pref: u16, host: &str) -> Zone {
+        let mut rd = pref.to_be_bytes().to_vec();
+        rd.extend(labels(host));
+        self.add(domain, MX, rd)
+    }
+    fn a(self, host: &str, ip: [u8; 4]) -> Zone {
+        self.add(host, A, ip.to_vec())
+    }
+    fn txt(self, name: &str, text: &str) -> Zone {
+        let mut rd = Vec::new();
+        for chunk in text.as_bytes().chunks(255) {
+            rd.push(chunk.len() as u8);
+            rd.extend_from_slice(chunk);
+        }
+        self.add(name, TXT, rd)
+    }
+    /// A TLSA record, answered with the AD bit.
+    fn tlsa(mut self, name: &str, usage: u8, selector: u8, matching: u8, data: &[u8]) -> Zone {
+        let mut rd = vec![usage, selector, matching];
+        rd.extend_from_slice(data);
+        self.signed.push(name.to_string());
+        self.add(name, TLSA, rd)
+    }
+}
+
+/// Answers from `zone` on 127.0.0.1 for 20 s, then stops: NXDOMAIN for a name it does not
+/// hold, no data for a type it does not hold. Returns `127.0.0.1:PORT` for --resolver.
+fn dns_zone(zone: Zone) -> String {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = sock.local_addr().unwrap().port();
     sock.set_read_timeout(Some(Duration::from_millis(200)))
@@ -664,53 +714,61 @@ fn dns_server() -> u16 {
             }
             let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
             let name = name.join(".");
-            let mut answers: Vec<(u16, Vec<u8>)> = Vec::new();
-            let mut rcode = 0u8;
-            match (name.as_str(), qtype) {
-                ("probe.test", 15) => {
-                    let mut rd = 10u16.to_be_bytes().to_vec();
-                    rd.extend(labels("mx.probe.test"));
-                    answers.push((15, rd));
-                }
-                ("mx.probe.test", 1) => answers.push((1, vec![127, 0, 0, 1])),
-                // a host of 25 addresses, 12 of them distinct
-                ("many.test", 15) => {
-                    let mut rd = 10u16.to_be_bytes().to_vec();
-                    rd.extend(labels("mx.many.test"));
-                    answers.push((15, rd));
-                }
-                ("mx.many.test", 1) => {
-                    for i in 0..25u8 {
-                        answers.push((1, vec![127, 0, 0, 1 + i % 12]));
-                    }
-                }
-                ("probe.test" | "mx.probe.test" | "many.test" | "mx.many.test", _) => {}
-                _ => rcode = 3, // NXDOMAIN
-            }
+            let answers: Vec<&(String, u16, Vec<u8>)> = zone
+                .records
+                .iter()
+                .filter(|(n, t, _)| *n == name && *t == qtype)
+                .collect();
+            let rcode = if zone.servfail.contains(&name) {
+                2
+            } else if zone.records.iter().any(|(n, _, _)| *n == name) {
+                0
+            } else {
+                3 // NXDOMAIN
+            };
+            let answers = if rcode == 0 { answers } else { Vec::new() };
+            let ad = if rcode == 0 && zone.signed.contains(&name) {
+                0x20
+            } else {
+                0
+            };
             let mut r = Vec::new();
             r.extend_from_slice(&q[0..2]);
-            r.extend_from_slice(&[0x84 | (q[2] & 0x01), 0x80 | rcode]);
+            r.extend_from_slice(&[0x84 | (q[2] & 0x01), 0x80 | ad | rcode]);
             r.extend_from_slice(&1u16.to_be_bytes());
             r.extend_from_slice(&(answers.len() as u16).to_be_bytes());
             r.extend_from_slice(&[0, 0, 0, 0]);
             r.extend_from_slice(&q[12..qend]);
-            for (t, rd) in answers {
+            for (_, t, rd) in answers {
                 r.extend_from_slice(&[0xc0, 0x0c]);
                 r.extend_from_slice(&t.to_be_bytes());
                 r.extend_from_slice(&1u16.to_be_bytes());
                 r.extend_from_slice(&60u32.to_be_bytes());
                 r.extend_from_slice(&(rd.len() as u16).to_be_bytes());
-                r.extend_from_slice(&rd);
+                r.extend_from_slice(rd);
             }
             let _ = sock.send_to(&r, peer);
         }
     });
-    port
+    format!("127.0.0.1:{port}")
+}
+
+/// The zone of the first --mx tests: probe.test (one MX) and many.test (one MX host of 25
+/// addresses, 12 of them distinct).
+fn dns_server() -> String {
+    let mut z = Zone::default()
+        .mx("probe.test", 10, "mx.probe.test")
+        .a("mx.probe.test", [127, 0, 0, 1])
+        .mx("many.test", 10, "mx.many.test");
+    for i in 0..25u8 {
+        z = z.a("mx.many.test", [127, 0, 0, 1 + i % 12]);
+    }
+    dns_zone(z)
 }
 
 #[test]
 fn mx_lookup_probes_the_preferred_host() {
-    let dns = format!("127.0.0.1:{}", dns_server());
+    let dns = dns_server();
     let (port, log) = smtp_server(false);
     let port = port.to_string();
     let (code, v) = probe(&[
@@ -838,7 +896,7 @@ fn a_server_that_drips_its_tls_records_ends_at_the_deadline() {
 
 #[test]
 fn a_name_of_many_addresses_is_tried_once_each_and_at_most_ten() {
-    let dns = format!("127.0.0.1:{}", dns_server());
+    let dns = dns_server();
     // a port nothing listens on, at every 127.0.0.x
     let closed = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -858,7 +916,556 @@ fn a_name_of_many_addresses_is_tried_once_each_and_at_most_ten() {
     ]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["code"], "4.4.316", "{v}");
-    let d = failed_step(&v)["detail"].as_str().unwrap();
-    assert_eq!(d.matches(" refused").count(), 10, "{d}");
-    assert!(d.contains("2 more addresses not tried"), "{d}");
+    // each address is an attempt of its own, a row each
+    let connects = steps_named(&v, "connect");
+    assert_eq!(connects.len(), 10, "{v}");
+    assert!(
+        connects
+            .iter()
+            .all(|s| s["ok"] == false && s["detail"].as_str().unwrap().contains(" refused"))
+    );
+    assert_eq!(v["attempts"].as_array().unwrap().len(), 10, "{v}");
+    let note = v["notes"][0].as_str().unwrap();
+    assert!(note.contains("2 more addresses not tried"), "{note}");
+}
+
+// --- walking a domain's MX hosts, DANE and MTA-STS, against our own DNS, SMTP and HTTPS ---
+
+/// The steps of one name, in order.
+fn steps_named<'a>(v: &'a Value, name: &str) -> Vec<&'a Value> {
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["step"] == name)
+        .collect()
+}
+
+/// A port on 127.0.0.1 nothing listens on (a listener's, closed again).
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn the_first_mx_refuses_and_the_second_accepts() {
+    // the SMTP server listens on 127.0.0.1 only: at 127.0.0.2, the same port refuses
+    let (port, log) = smtp_server(false);
+    let dns = dns_zone(
+        Zone::default()
+            .mx("walk.test", 20, "mx2.walk.test")
+            .mx("walk.test", 10, "mx1.walk.test")
+            .a("mx1.walk.test", [127, 0, 0, 2])
+            .a("mx2.walk.test", [127, 0, 0, 1]),
+    );
+    let port = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "walk.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["code"], Value::Null, "{v}");
+    assert_eq!(v["host"], "mx2.walk.test");
+    // both rows: the preferred host first (refused), then the other (accepted)
+    let connects = steps_named(&v, "connect");
+    assert_eq!(connects.len(), 2, "{v}");
+    assert_eq!(connects[0]["host"], "mx1.walk.test");
+    assert_eq!(connects[0]["ok"], false);
+    assert!(connects[0]["detail"].as_str().unwrap().contains("refused"));
+    assert_eq!(connects[1]["host"], "mx2.walk.test");
+    assert_eq!(connects[1]["ok"], true);
+    let attempts = v["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0]["code"], "4.4.316");
+    assert_eq!(attempts[1]["ok"], true);
+    assert_eq!(log.lock().unwrap().last().map(String::as_str), Some("QUIT"));
+    // each host's DANE look-up is a row of its own: no TLSA here
+    let dane = steps_named(&v, "dane");
+    assert_eq!(dane.len(), 2);
+    assert!(
+        dane[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no TLSA record")
+    );
+    // and the domain's MTA-STS: no policy
+    assert!(
+        step(&v, "mta-sts")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no MTA-STS policy")
+    );
+
+    // the human output names each host before its rows, and says delivery is late
+    let (port2, _) = smtp_server(false);
+    let port2 = port2.to_string();
+    let dns = dns_zone(
+        Zone::default()
+            .mx("walk.test", 10, "mx1.walk.test")
+            .mx("walk.test", 20, "mx2.walk.test")
+            .a("mx1.walk.test", [127, 0, 0, 2])
+            .a("mx2.walk.test", [127, 0, 0, 1]),
+    );
+    let out = cmd()
+        .args([
+            "probe",
+            "--mx",
+            "walk.test",
+            "--resolver",
+            &dns,
+            "--port",
+            &port2,
+        ])
+        .args(["--timeout", "5s", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let mx1 = text.find("\n  mx1.walk.test:\n").expect(&text);
+    let mx2 = text.find("\n  mx2.walk.test:\n").expect(&text);
+    assert!(mx1 < mx2, "{text}");
+    assert!(
+        text.contains("Delivered, late: mx2.walk.test accepted after 1 failed attempt."),
+        "{text}"
+    );
+    assert!(text.contains("4.4.316"), "{text}");
+}
+
+#[test]
+fn every_mx_refusing_predicts_4_4_316_after_both() {
+    let port = closed_port().to_string();
+    let dns = dns_zone(
+        Zone::default()
+            .mx("down.test", 10, "mx1.down.test")
+            .mx("down.test", 20, "mx2.down.test")
+            .a("mx1.down.test", [127, 0, 0, 2])
+            .a("mx2.down.test", [127, 0, 0, 3]),
+    );
+    let (code, v) = probe(&[
+        "--mx",
+        "down.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["code"], "4.4.316", "{v}");
+    let connects = steps_named(&v, "connect");
+    assert_eq!(connects.len(), 2, "{v}");
+    assert_eq!(connects[0]["address"], format!("127.0.0.2:{port}"));
+    assert_eq!(connects[1]["address"], format!("127.0.0.3:{port}"));
+    assert!(connects.iter().all(|s| s["ok"] == false));
+    assert_eq!(v["host"], "mx2.down.test");
+}
+
+#[test]
+fn equal_preferences_keep_the_order_dns_gave() {
+    let port = closed_port().to_string();
+    let dns = dns_zone(
+        Zone::default()
+            .mx("same.test", 10, "zz.same.test")
+            .mx("same.test", 10, "aa.same.test")
+            .a("zz.same.test", [127, 0, 0, 2])
+            .a("aa.same.test", [127, 0, 0, 3]),
+    );
+    let (_, v) = probe(&[
+        "--mx",
+        "same.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port,
+        "--timeout",
+        "5s",
+    ]);
+    let hosts: Vec<&str> = v["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["zz.same.test", "aa.same.test"], "{v}");
+}
+
+#[test]
+fn a_null_mx_predicts_5_1_10() {
+    let dns = dns_zone(Zone::default().mx("nomail.test", 0, "."));
+    let (code, v) = probe(&["--mx", "nomail.test", "--resolver", &dns, "--timeout", "5s"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["code"], "5.1.10", "{v}");
+    let f = failed_step(&v);
+    assert_eq!(f["step"], "resolve");
+    assert!(f["detail"].as_str().unwrap().contains("null MX"), "{v}");
+    assert!(steps_named(&v, "connect").is_empty());
+}
+
+#[test]
+fn a_domain_given_as_host_with_mx_and_no_address_is_walked() {
+    let (port, _) = smtp_server(false);
+    let port = port.to_string();
+    let dns = dns_zone(
+        Zone::default()
+            .mx("bare.test", 10, "mx.bare.test")
+            .a("mx.bare.test", [127, 0, 0, 1]),
+    );
+    let (code, v) = probe(&[
+        "bare.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["domain"], "bare.test");
+    assert_eq!(v["host"], "mx.bare.test");
+    let d = step(&v, "resolve")["detail"].as_str().unwrap();
+    assert!(
+        d.contains("it has MX records") && d.contains("MX 10 mx.bare.test"),
+        "{d}"
+    );
+}
+
+#[test]
+fn smart_hosts_are_tried_in_the_order_given_without_mx() {
+    let (port, _) = smtp_server(false);
+    let port = port.to_string();
+    // no MX in this zone: a smart host walk never asks for one
+    let dns = dns_zone(
+        Zone::default()
+            .a("relay1.smart.test", [127, 0, 0, 2])
+            .a("relay2.smart.test", [127, 0, 0, 1]),
+    );
+    let (code, v) = probe(&[
+        "--smart-host",
+        "relay1.smart.test",
+        "--smart-host",
+        "relay2.smart.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["host"], "relay2.smart.test");
+    assert_eq!(v["attempts"][0]["code"], "4.4.316", "{v}");
+    assert!(steps_named(&v, "dane").is_empty() && steps_named(&v, "mta-sts").is_empty());
+}
+
+/// SHA-256 of bytes.
+fn sha256(b: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, b)
+        .as_ref()
+        .to_vec()
+}
+
+/// A self-signed certificate for `name` and its key (what DANE-EE lets a server use).
+fn self_signed(name: &str) -> (Vec<CertificateDer<'static>>, KeyPair) {
+    let key = KeyPair::generate().unwrap();
+    let mut p = CertificateParams::new(vec![name.to_string()]).unwrap();
+    p.distinguished_name.push(DnType::CommonName, name);
+    let cert = p.self_signed(&key).unwrap();
+    (vec![cert.der().clone()], key)
+}
+
+#[test]
+fn dane_ee_decides_the_certificate_not_the_public_roots() {
+    // a self-signed certificate no public root trusts: its TLSA 3 1 1 record makes it good
+    let (chain, key) = self_signed("mx.dane.test");
+    let spki = sha256(&rcgen::PublicKeyData::subject_public_key_info(&key));
+    let (port, log) = tls_server(chain.clone(), key.serialize_der());
+    let dns = dns_zone(
+        Zone::default()
+            .mx("dane.test", 10, "mx.dane.test")
+            .a("mx.dane.test", [127, 0, 0, 1])
+            .tlsa(&format!("_{port}._tcp.mx.dane.test"), 3, 1, 1, &spki),
+    );
+    let port_s = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "dane.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let dane = steps_named(&v, "dane");
+    assert_eq!(dane.len(), 2, "{v}");
+    assert!(
+        dane[0]["detail"].as_str().unwrap().contains("AD bit"),
+        "{v}"
+    );
+    assert_eq!(dane[1]["ok"], true, "{v}");
+    assert_eq!(log.lock().unwrap().last().map(String::as_str), Some("QUIT"));
+
+    // a record of another key: 4.7.323
+    let (port, _) = tls_server(chain, key.serialize_der());
+    let dns = dns_zone(
+        Zone::default()
+            .mx("dane.test", 10, "mx.dane.test")
+            .a("mx.dane.test", [127, 0, 0, 1])
+            .tlsa(&format!("_{port}._tcp.mx.dane.test"), 3, 1, 1, &[0xab; 32]),
+    );
+    let port_s = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "dane.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["code"], "4.7.323", "{v}");
+    assert_eq!(failed_step(&v)["step"], "dane");
+
+    // the same record without the AD bit: not DNSSEC-authenticated, DANE does not apply, and
+    // the public roots decide again (4.7.320 for this self-signed certificate)
+    let (chain, key) = self_signed("mx.dane.test");
+    let (port, _) = tls_server(chain, key.serialize_der());
+    let mut zone = Zone::default()
+        .mx("dane.test", 10, "mx.dane.test")
+        .a("mx.dane.test", [127, 0, 0, 1])
+        .tlsa(&format!("_{port}._tcp.mx.dane.test"), 3, 1, 1, &[0xab; 32]);
+    zone.signed.clear();
+    let dns = dns_zone(zone);
+    let port_s = port.to_string();
+    let (_, v) = probe(&[
+        "--mx",
+        "dane.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(v["code"], "4.7.320", "{v}");
+    assert!(
+        steps_named(&v, "dane")[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("without the AD bit"),
+        "{v}"
+    );
+}
+
+#[test]
+fn tlsa_without_starttls_is_4_7_321_and_bogus_dnssec_4_7_324() {
+    let (port, _) = smtp_server(false);
+    let dns = dns_zone(
+        Zone::default()
+            .mx("plain.test", 10, "mx.plain.test")
+            .a("mx.plain.test", [127, 0, 0, 1])
+            .tlsa(&format!("_{port}._tcp.mx.plain.test"), 3, 1, 1, &[0xcd; 32]),
+    );
+    let port_s = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "plain.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["code"], "4.7.321", "{v}");
+    assert_eq!(failed_step(&v)["step"], "starttls");
+
+    // SERVFAIL for the TLSA name (a validating resolver's answer to bogus data): 4.7.324,
+    // and the host is not connected to
+    let port = closed_port();
+    let mut zone = Zone::default()
+        .mx("bogus.test", 10, "mx.bogus.test")
+        .a("mx.bogus.test", [127, 0, 0, 1]);
+    zone.servfail.push(format!("_{port}._tcp.mx.bogus.test"));
+    let dns = dns_zone(zone);
+    let port_s = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "bogus.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["code"], "4.7.324", "{v}");
+    assert!(steps_named(&v, "connect").is_empty(), "{v}");
+    assert_eq!(v["attempts"][0]["address"], Value::Null);
+}
+
+/// An HTTPS server on 127.0.0.1 answering one request with `body` (HTTP 200), presenting
+/// `chain`. Returns its URL for --mta-sts-url.
+fn policy_server(chain: Vec<CertificateDer<'static>>, key: Vec<u8>, body: &'static str) -> String {
+    let config = Arc::new(server_config(chain, key));
+    let port = server(move |s| {
+        let Ok(conn) = rustls::ServerConnection::new(config) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(conn, s);
+        let mut request = Vec::new();
+        let mut b = [0u8; 1];
+        while !request.ends_with(b"\r\n\r\n") && request.len() < 8192 {
+            match tls.read(&mut b) {
+                Ok(1) => request.push(b[0]),
+                _ => return,
+            }
+        }
+        let reply = format!(
+            "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = tls.write_all(reply.as_bytes());
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+    });
+    format!("https://127.0.0.1:{port}/.well-known/mta-sts.txt")
+}
+
+#[test]
+fn an_enforce_policy_that_does_not_list_the_mx_is_4_4_8() {
+    let pki = test_ca();
+    let ca = pki.ca_file.to_str().unwrap().to_string();
+    let (chain, key) = leaf(&pki, &["mta-sts.sts.test"], 2020, 2090);
+    let url = policy_server(
+        chain,
+        key,
+        "version: STSv1\r\nmode: enforce\r\nmx: mail.elsewhere.test\r\nmax_age: 86400\r\n",
+    );
+    // the MX host would accept: the policy alone stops the delivery
+    let (port, log) = smtp_server(true);
+    let dns = dns_zone(
+        Zone::default()
+            .mx("sts.test", 10, "mx.sts.test")
+            .a("mx.sts.test", [127, 0, 0, 1])
+            .txt("_mta-sts.sts.test", "v=STSv1; id=20261201T000000"),
+    );
+    let port_s = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "sts.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+        "--mta-sts-url",
+        &url,
+        "--ca-file",
+        &ca,
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["code"], "4.4.8", "{v}");
+    let sts = steps_named(&v, "mta-sts");
+    assert_eq!(sts.len(), 2, "{v}");
+    let policy = sts[0]["detail"].as_str().unwrap();
+    assert!(
+        policy.contains("mode enforce") && policy.contains("mail.elsewhere.test"),
+        "{policy}"
+    );
+    assert_eq!(sts[1]["ok"], false);
+    assert_eq!(sts[1]["host"], "mx.sts.test");
+    assert!(steps_named(&v, "connect").is_empty(), "{v}");
+    assert!(log.lock().unwrap().is_empty());
+
+    // the same policy in testing mode: reported, and the mail goes
+    let (chain, key) = leaf(&pki, &["mta-sts.sts.test"], 2020, 2090);
+    let url = policy_server(
+        chain,
+        key,
+        "version: STSv1\nmode: testing\nmx: mail.elsewhere.test\nmax_age: 86400\n",
+    );
+    let (port, _) = smtp_server(false);
+    let dns = dns_zone(
+        Zone::default()
+            .mx("sts.test", 10, "mx.sts.test")
+            .a("mx.sts.test", [127, 0, 0, 1])
+            .txt("_mta-sts.sts.test", "v=STSv1; id=1"),
+    );
+    let port_s = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "sts.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+        "--mta-sts-url",
+        &url,
+        "--ca-file",
+        &ca,
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let sts = steps_named(&v, "mta-sts");
+    assert!(
+        sts[1]["detail"].as_str().unwrap().contains("testing mode"),
+        "{v}"
+    );
+}
+
+#[test]
+fn an_enforce_policy_listing_the_mx_requires_a_valid_certificate_4_7_5() {
+    let pki = test_ca();
+    let ca = pki.ca_file.to_str().unwrap().to_string();
+    let (chain, key) = leaf(&pki, &["mta-sts.sts2.test"], 2020, 2090);
+    let url = policy_server(
+        chain,
+        key,
+        "version: STSv1\nmode: enforce\nmx: *.sts2.test\nmax_age: 86400\n",
+    );
+    // the MX host's certificate names another host
+    let (chain, key) = leaf(&pki, &["other.example.test"], 2020, 2090);
+    let (port, _) = tls_server(chain, key);
+    let dns = dns_zone(
+        Zone::default()
+            .mx("sts2.test", 10, "mx.sts2.test")
+            .a("mx.sts2.test", [127, 0, 0, 1])
+            .txt("_mta-sts.sts2.test", "v=STSv1; id=7"),
+    );
+    let port_s = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "sts2.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+        "--mta-sts-url",
+        &url,
+        "--ca-file",
+        &ca,
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["code"], "4.7.5", "{v}");
+    assert_eq!(failed_step(&v)["step"], "tls");
 }

@@ -160,9 +160,10 @@ pub enum Command {
     },
     /// Print the manual page (roff) to standard output.
     Man,
-    /// Connect to a mail server the way a Microsoft 365 connector does (resolve, connect,
-    /// banner, EHLO, STARTTLS, certificate check, QUIT; never sends mail) and name the error
-    /// it would queue.
+    /// Deliver to a server or a mail domain the way Microsoft 365 does (resolve; for a domain
+    /// its MTA-STS policy and each MX host's DANE records; connect, banner, EHLO, STARTTLS,
+    /// certificate check, QUIT at each host and address until one accepts; never sends mail)
+    /// and name the error it would queue.
     #[command(after_help = PROBE_EXAMPLES)]
     Probe(ProbeArgs),
 }
@@ -173,10 +174,12 @@ Examples:
     ndr-doctor probe mail.contoso.com
   Check every morning that the server still offers TLS with a valid certificate:
     ndr-doctor probe mail.contoso.com:25 --require-tls --cert-name mail.contoso.com
-  Probe the domain's most preferred MX host:
-    ndr-doctor probe --mx contoso.com --require-tls
+  Which code would Exchange Online queue for mail to this domain (MX hosts, DANE, MTA-STS)?
+    ndr-doctor probe --mx contoso.com
+  Probe a connector's smart hosts in turn:
+    ndr-doctor probe --smart-host relay1.contoso.com --smart-host relay2.contoso.com
 
-Exit status: 0 every step passed (or the predicted code did not match --fail-on),
+Exit status: 0 a host accepted (or the predicted code did not match --fail-on),
 1 the predicted code matched --fail-on, 2 usage or local error.";
 
 /// Options of `probe`.
@@ -184,16 +187,24 @@ Exit status: 0 every step passed (or the predicted code did not match --fail-on)
 pub struct ProbeArgs {
     /// Host name or address to probe, with an optional port: mail.contoso.com,
     /// mail.contoso.com:2525, 192.0.2.10, [2001:db8::25]:25.
+    /// A name with no address but MX records is probed as a mail domain (as with --mx).
     #[arg(
         value_name = "HOST[:PORT]",
-        required_unless_present = "mx",
-        conflicts_with = "mx"
+        required_unless_present_any = ["mx", "smart_host"],
+        conflicts_with_all = ["mx", "smart_host"]
     )]
     pub host: Option<String>,
 
-    /// Look up the domain's MX records first and probe its most preferred mail server.
-    #[arg(long, value_name = "DOMAIN")]
+    /// Probe a mail domain as Exchange Online delivers to it: its MTA-STS policy, then each MX
+    /// host in preference order (with its DANE records), each address in turn, until one
+    /// accepts.
+    #[arg(long, value_name = "DOMAIN", conflicts_with = "smart_host")]
     pub mx: Option<String>,
+
+    /// Probe as a connector with smart hosts does: each host in the order given (repeat the
+    /// option), each address in turn, until one accepts; no MX look-up.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub smart_host: Vec<String>,
 
     /// TCP port [default: 25, or the one given with HOST].
     #[arg(long, value_name = "PORT")]
@@ -224,10 +235,16 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
 
-    /// DNS server to ask for --mx look-ups instead of the system's: 192.0.2.53 or
-    /// 192.0.2.53:5353.
-    #[arg(long, value_name = "IP[:PORT]", requires = "mx")]
+    /// DNS server to ask instead of the system's (MX, A/AAAA, TLSA, TXT): 192.0.2.53 or
+    /// 192.0.2.53:5353. DANE trusts its DNSSEC validation (the AD bit of its answers).
+    #[arg(long, value_name = "IP[:PORT]")]
     pub resolver: Option<String>,
+
+    /// Fetch the MTA-STS policy from this https:// URL instead of
+    /// https://mta-sts.DOMAIN/.well-known/mta-sts.txt (its certificate is still checked for
+    /// mta-sts.DOMAIN): for a test server.
+    #[arg(long, value_name = "URL")]
+    pub mta_sts_url: Option<String>,
 
     /// Exit with 1 when the predicted code matches: any, none, transient, permanent, queued,
     /// or a comma list of codes and categories (e.g. 4.4.316,certificate-invalid).

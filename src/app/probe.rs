@@ -1,4 +1,4 @@
-//! `probe HOST` / `probe --mx DOMAIN`: the options checked, the probe run (its steps shown
+//! `probe HOST` / `probe --mx DOMAIN` / `probe --smart-host HOST`: the options checked, the probe run (its steps shown
 //! as they end in the human formats), the report rendered, and `--fail-on` applied to the
 //! predicted code.
 
@@ -33,9 +33,10 @@ pub fn command(
     let mut write_error: Option<io::Error> = None;
     let report = if matches!(format, Format::Human | Format::Github | Format::Markdown) {
         render::probe::human_header(out, &opts.target, style)?;
+        let mut steps = render::probe::HumanSteps::new(&opts.target);
         let mut live = |s: &Step| {
             if write_error.is_none()
-                && let Err(e) = render::probe::human_step(out, s, style)
+                && let Err(e) = steps.step(out, s, style)
             {
                 write_error = Some(e);
             }
@@ -61,8 +62,8 @@ pub fn command(
 fn options(a: &ProbeArgs) -> Result<Options, String> {
     let timeout = a.timeout;
     let deadline = a.deadline.unwrap_or_else(|| timeout.saturating_mul(4));
-    let target = match (&a.host, &a.mx) {
-        (Some(h), None) => {
+    let target = match (&a.host, &a.mx, a.smart_host.as_slice()) {
+        (Some(h), None, []) => {
             let (host, p) = parse_host_port(h)?;
             if let (Some(p1), Some(p2)) = (p, a.port)
                 && p1 != p2
@@ -74,7 +75,7 @@ fn options(a: &ProbeArgs) -> Result<Options, String> {
                 port: p.or(a.port).unwrap_or(DEFAULT_PORT),
             }
         }
-        (None, Some(d)) => {
+        (None, Some(d), []) => {
             let d = d.trim();
             check_host(d).map_err(|e| format!("--mx {e}"))?;
             if d.parse::<IpAddr>().is_ok() {
@@ -83,11 +84,41 @@ fn options(a: &ProbeArgs) -> Result<Options, String> {
             Target::Mx {
                 domain: d.to_string(),
                 port: a.port.unwrap_or(DEFAULT_PORT),
-                resolver: a.resolver.as_deref().map(parse_resolver).transpose()?,
             }
         }
-        _ => return Err("give either HOST or --mx DOMAIN".into()),
+        (None, None, hosts) if !hosts.is_empty() => {
+            let mut names = Vec::new();
+            let mut port = a.port;
+            for h in hosts {
+                let (host, p) = parse_host_port(h).map_err(|e| format!("--smart-host {e}"))?;
+                if let (Some(p1), Some(p2)) = (p, port)
+                    && p1 != p2
+                {
+                    return Err(format!(
+                        "--smart-host: the smart hosts are probed at one port ({p2} and {p1} given)"
+                    ));
+                }
+                port = port.or(p);
+                names.push(host);
+            }
+            Target::SmartHosts {
+                hosts: names,
+                port: port.unwrap_or(DEFAULT_PORT),
+            }
+        }
+        _ => return Err("give one of HOST, --mx DOMAIN or --smart-host HOST".into()),
     };
+    let resolver = a.resolver.as_deref().map(parse_resolver).transpose()?;
+    if let Some(u) = &a.mta_sts_url
+        && (!u.starts_with("https://")
+            || u.len() > 2048
+            || !u.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(format!(
+            "--mta-sts-url `{}` is not an https:// URL",
+            crate::sanitize::text(u)
+        ));
+    }
     if let Some(n) = &a.cert_name {
         check_host(n).map_err(|e| format!("--cert-name {e}"))?;
         if rustls::pki_types::ServerName::try_from(n.trim_end_matches('.')).is_err() {
@@ -122,6 +153,8 @@ fn options(a: &ProbeArgs) -> Result<Options, String> {
         deadline,
         helo: a.helo.clone(),
         roots,
+        resolver,
+        mta_sts_url: a.mta_sts_url.clone(),
     })
 }
 

@@ -86,6 +86,52 @@ pub fn cert_info(der: &[u8]) -> Option<CertInfo> {
     })
 }
 
+/// The tbsCertificate's fields up to the subject, and what follows it: (validity, subject,
+/// the rest, starting with subjectPublicKeyInfo).
+fn tbs_fields(der: &[u8]) -> Option<(Tlv<'_>, Tlv<'_>, &[u8])> {
+    let (cert, _) = read_tlv(der)?;
+    if cert.tag != SEQUENCE {
+        return None;
+    }
+    let (tbs, _) = read_tlv(cert.body)?;
+    if tbs.tag != SEQUENCE {
+        return None;
+    }
+    let (mut item, mut rest) = read_tlv(tbs.body)?;
+    if item.tag == 0xa0 {
+        // [0] EXPLICIT version
+        (item, rest) = read_tlv(rest)?;
+    }
+    // item: serialNumber
+    if item.tag != 0x02 {
+        return None;
+    }
+    let (_signature, rest) = read_tlv(rest)?;
+    let (issuer, rest) = read_tlv(rest)?;
+    let (validity, rest) = read_tlv(rest)?;
+    let (subject, rest) = read_tlv(rest)?;
+    if issuer.tag != SEQUENCE || validity.tag != SEQUENCE || subject.tag != SEQUENCE {
+        return None;
+    }
+    Some((validity, subject, rest))
+}
+
+/// The certificate's SubjectPublicKeyInfo as it is encoded in it, tag and length included:
+/// what a TLSA record with selector 1 hashes or holds.
+pub fn spki(der: &[u8]) -> Option<&[u8]> {
+    let (_, _, rest) = tbs_fields(der)?;
+    let (spki, _) = read_tlv(rest)?;
+    (spki.tag == SEQUENCE).then_some(spki.whole)
+}
+
+/// The certificate's validity as seconds since 1970 (negative before): (notBefore, notAfter).
+pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
+    let (validity, _, _) = tbs_fields(der)?;
+    let (nb, after) = read_tlv(validity.body)?;
+    let (na, _) = read_tlv(after)?;
+    Some((time_to_unix(&nb)?, time_to_unix(&na)?))
+}
+
 /// `CN=mx.contoso.com, O=Contoso` from an X.501 Name (the RDN sequence's contents). Only the
 /// common attributes are shown; an empty name reads `(empty name)`.
 fn name_to_string(mut rdns: &[u8]) -> String {
@@ -165,6 +211,14 @@ fn time_to_string(t: &Tlv<'_>) -> Option<String> {
     ))
 }
 
+/// UTCTime or GeneralizedTime as seconds since 1970, through `time_to_string`'s reading.
+fn time_to_unix(t: &Tlv<'_>) -> Option<i64> {
+    let s = time_to_string(t)?;
+    let civil: jiff::civil::DateTime = s.strip_suffix(" UTC")?.parse().ok()?;
+    let at = jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()?;
+    Some(at.as_second())
+}
+
 /// Seconds since 1970 as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).
 pub fn unix_to_string(secs: u64) -> String {
     match i64::try_from(secs).map(jiff::Timestamp::from_second) {
@@ -237,6 +291,28 @@ mod tests {
         for cut in 0..c.len() {
             let _ = cert_info(&c[..cut]);
         }
+    }
+
+    #[test]
+    fn reads_spki_and_validity() {
+        use rcgen::{CertificateParams, KeyPair, PublicKeyData};
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(vec!["mx.probe.test".to_string()]).unwrap();
+        p.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2051, 2, 3);
+        let c = p.self_signed(&key).unwrap();
+        let der = c.der().as_ref();
+        assert_eq!(spki(der), Some(key.subject_public_key_info().as_slice()));
+        assert_eq!(validity(der), Some((946_684_800, 2_558_995_200)));
+        // the hand-made one: a GeneralizedTime with seconds
+        let c = cert("a", "b");
+        assert_eq!(validity(&c), Some((946_684_800, 2_559_009_906)));
+        assert_eq!(spki(&c).map(<[u8]>::len), Some(204));
+        for cut in 0..c.len() {
+            let _ = (spki(&c[..cut]), validity(&c[..cut]));
+        }
+        assert_eq!(spki(b"\x30\x03\x30\x01\x02"), None);
+        assert_eq!(validity(b""), None);
     }
 
     #[test]

@@ -1,21 +1,25 @@
-//! `probe`: does what a Microsoft 365 outbound connector does when it delivers to a server
-//! (resolve, connect, banner, EHLO, STARTTLS, certificate check, QUIT) and names the error
-//! the connector would queue at the first step that fails. It never sends MAIL FROM, RCPT
-//! TO or DATA.
+//! `probe`: does what Microsoft 365 does when it delivers to a domain or through a
+//! connector (resolve; for a domain its MTA-STS policy and each MX host's DANE records; then
+//! at each host and address in turn: connect, banner, EHLO, STARTTLS, certificate check,
+//! QUIT, until one accepts) and names the error it would queue: the last failure's. It never
+//! sends MAIL FROM, RCPT TO or DATA.
 //!
 //! This module runs the steps and returns a `Report`; `render::probe` shows it. Everything
 //! in a report that came from the network (replies, certificate names, resolver errors) is
 //! kept as received and escaped by the renderers.
 
+pub mod dane;
 pub mod der;
 mod report;
 pub mod resolve;
 pub mod smtp;
+pub mod sts;
 pub mod tls;
 
 pub use report::{
-    CANNOT_CONNECT, CERTIFICATE, CLOSED, DEFAULT_PORT, Failure, Options, REFUSED, Report, Step,
-    TIMED_OUT, Target,
+    Attempt, CANNOT_CONNECT, CERTIFICATE, CLOSED, DANE_DNSSEC, DANE_EXPIRED, DANE_NAME,
+    DANE_NO_MATCH, DANE_NO_STARTTLS, DEFAULT_PORT, Failure, Options, REFUSED, Report,
+    STS_CERTIFICATE, STS_MX, Step, TIMED_OUT, Target,
 };
 
 use smtp::{Conn, DialogueError, Stream};
@@ -27,6 +31,8 @@ use std::time::{Duration, Instant};
 struct Run<'a> {
     report: Report,
     on_step: &'a mut dyn FnMut(&Step),
+    /// The host and address of the attempt under way, given to its steps.
+    at: (Option<String>, Option<SocketAddr>),
 }
 
 impl Run<'_> {
@@ -51,10 +57,24 @@ impl Run<'_> {
             ok,
             millis,
             detail,
+            host: self.at.0.clone(),
+            address: self.at.1,
         };
         (self.on_step)(&s);
         self.report.steps.push(s);
         value
+    }
+
+    /// A host passed over before any connection (its MTA-STS or DANE check failed): a row
+    /// of its own.
+    fn passed_over(&mut self, host: &str) {
+        self.report.host = host.to_string();
+        self.report.address = None;
+        self.report.attempts.push(Attempt {
+            host: host.to_string(),
+            address: None,
+            code: self.report.code,
+        });
     }
 }
 
@@ -170,7 +190,10 @@ fn address_literal(a: SocketAddr) -> String {
 pub fn run(opts: &Options, on_step: &mut dyn FnMut(&Step)) -> Report {
     let (host, domain, port) = match &opts.target {
         Target::Host { host, port } => (host.clone(), None, *port),
-        Target::Mx { domain, port, .. } => (domain.clone(), Some(domain.clone()), *port),
+        Target::Mx { domain, port } => (domain.clone(), Some(domain.clone()), *port),
+        Target::SmartHosts { hosts, port } => {
+            (hosts.first().cloned().unwrap_or_default(), None, *port)
+        }
     };
     let mut run = Run {
         report: Report {
@@ -181,34 +204,301 @@ pub fn run(opts: &Options, on_step: &mut dyn FnMut(&Step)) -> Report {
             code: None,
             reason: None,
             steps: Vec::new(),
+            attempts: Vec::new(),
+            notes: Vec::new(),
         },
         on_step,
+        at: (None, None),
     };
-    probe_steps(opts, &mut run);
+    walk(opts, &mut run);
     run.report
 }
 
-fn probe_steps(opts: &Options, run: &mut Run<'_>) {
+/// How one host's TLS is judged.
+#[derive(Clone, Copy)]
+enum Rule<'a> {
+    /// As a connector that validates certificates: a PKIX failure is 4.7.320.
+    Pkix,
+    /// The domain's MTA-STS policy in enforce mode lists the host: TLS is required (4.4.317
+    /// without it) and a PKIX failure is 4.7.5.
+    Sts,
+    /// The host has DNSSEC-authenticated TLSA records: TLS is required (4.7.321) and the
+    /// certificate must match them (4.7.322, 4.7.323, 4.7.325); the public roots do not
+    /// matter.
+    Dane(&'a [dane::Tlsa]),
+}
+
+/// Resolves the target, then tries each host in order, each of its addresses in turn, until
+/// one accepts; with an MX walk, the domain's MTA-STS policy first and each host's DANE
+/// records. The predicted code is the last failure's, none when a host accepted.
+fn walk(opts: &Options, run: &mut Run<'_>) {
     let end = Instant::now() + opts.deadline;
-    // each step's time limit: --timeout, and never past the whole probe's deadline
+    let left = || {
+        opts.timeout
+            .min(end.saturating_duration_since(Instant::now()))
+    };
+    let mut dns = resolve::Dns::new(opts.resolver);
+    let Some(plan) = run.step("resolve", || {
+        resolve::plan(&opts.target, &mut dns, left()).map(|p| {
+            let d = p.detail.clone();
+            (p, d)
+        })
+    }) else {
+        return;
+    };
+    if plan.mx_domain.is_some() {
+        run.report.domain = plan.mx_domain.clone();
+    }
+    let policy = match &plan.mx_domain {
+        Some(domain) => run
+            .step("mta-sts", || Ok(mta_sts(opts, &mut dns, domain, left())))
+            .flatten(),
+        None => None,
+    };
+    let port = run.report.port;
+    let mut seen: Vec<SocketAddr> = Vec::new();
+    let (mut skipped, mut late) = (0usize, false);
+    for c in &plan.candidates {
+        run.at = (Some(c.host.clone()), None);
+        let mut records = None;
+        let mut rule = Rule::Pkix;
+        if plan.mx_domain.is_some() {
+            // DANE first: where it applies, MTA-STS does not (RFC 8461 section 2)
+            let Some(r) = run.step("dane", || tlsa(&mut dns, &c.host, port, left())) else {
+                run.passed_over(&c.host);
+                continue;
+            };
+            records = r;
+            match (&records, &policy) {
+                (Some(_), _) | (None, None) => {}
+                (None, Some(p)) => {
+                    let listed = p.allows(&c.host);
+                    let mx = p.mx.join(", ");
+                    match p.mode {
+                        sts::Mode::Enforce if !listed => {
+                            run.step::<()>("mta-sts", || {
+                                Err(Failure::new(
+                                    STS_MX,
+                                    format!(
+                                        "{} is not among the MX hosts the domain's MTA-STS policy (enforce) allows: {mx}",
+                                        c.host
+                                    ),
+                                ))
+                            });
+                            run.passed_over(&c.host);
+                            continue;
+                        }
+                        sts::Mode::Enforce => {
+                            rule = Rule::Sts;
+                            run.step("mta-sts", || {
+                                Ok(((), format!(
+                                    "{} is allowed by the policy (enforce): TLS with a certificate valid for it is required",
+                                    c.host
+                                )))
+                            });
+                        }
+                        sts::Mode::Testing if !listed => {
+                            run.step("mta-sts", || {
+                                Ok(((), format!(
+                                    "{} is not among the policy's MX hosts ({mx}); the policy is in testing mode, so mail still goes (under enforce: {STS_MX})",
+                                    c.host
+                                )))
+                            });
+                        }
+                        sts::Mode::Testing | sts::Mode::None => {}
+                    }
+                }
+            }
+        }
+        if let Some(r) = records.as_deref() {
+            rule = Rule::Dane(r);
+        }
+        for &a in &c.addrs {
+            if seen.contains(&a) {
+                continue;
+            }
+            if seen.len() == MAX_ADDRESSES {
+                skipped += 1;
+                continue;
+            }
+            if end.saturating_duration_since(Instant::now()).is_zero() {
+                late = true;
+                skipped += 1;
+                continue;
+            }
+            seen.push(a);
+            run.at.1 = Some(a);
+            run.report.address = None;
+            run.report.host = c.host.clone();
+            let ok = session(opts, run, &c.host, a, rule, end);
+            let code = if ok { None } else { run.report.code };
+            run.report.attempts.push(Attempt {
+                host: c.host.clone(),
+                address: Some(a),
+                code,
+            });
+            if ok {
+                run.report.code = None;
+                run.report.reason = None;
+                return;
+            }
+        }
+    }
+    if skipped > 0 {
+        let why = if late {
+            "the probe's deadline passed".to_string()
+        } else {
+            format!("at most {MAX_ADDRESSES} are tried")
+        };
+        run.report.notes.push(format!(
+            "{skipped} more address{} not tried: {why}",
+            if skipped == 1 { "" } else { "es" }
+        ));
+    }
+    if run.report.code.is_none() {
+        // nothing was tried and nothing failed: the deadline ran out first
+        run.report.code = Some(TIMED_OUT);
+    }
+}
+
+/// The domain's MTA-STS policy (RFC 8461): its TXT record, then the policy over HTTPS. No
+/// usable policy is not a failure: Exchange Online then delivers as without one.
+fn mta_sts(
+    opts: &Options,
+    dns: &mut resolve::Dns,
+    domain: &str,
+    timeout: Duration,
+) -> (Option<sts::Policy>, String) {
+    let name = format!("_mta-sts.{domain}");
+    let without = "delivery goes on as if the domain had no policy";
+    let txt = match dns.txt(&name, timeout) {
+        Err(e) => return (None, format!("TXT {name}: {e}; {without}")),
+        Ok(t) => t,
+    };
+    let id = match sts::parse_txt(&txt) {
+        Ok(None) => {
+            return (
+                None,
+                format!("no MTA-STS policy ({name} has no v=STSv1 TXT record)"),
+            );
+        }
+        Err(e) => return (None, format!("TXT {name}: {e}; {without}")),
+        Ok(Some(t)) => t.id,
+    };
+    let host = format!("mta-sts.{domain}");
+    let url = opts
+        .mta_sts_url
+        .clone()
+        .unwrap_or_else(|| format!("https://{host}/.well-known/mta-sts.txt"));
+    let (body, how) = match sts::fetch(&url, &host, &opts.roots, timeout) {
+        Ok(x) => x,
+        Err(sts::FetchError::Certificate(e) | sts::FetchError::Other(e)) => {
+            return (None, format!("policy id {id}: {url}: {e}; {without}"));
+        }
+    };
+    match sts::parse_policy(&body) {
+        Err(e) => (
+            None,
+            format!("policy id {id} from {url} is not valid: {e}; {without}"),
+        ),
+        Ok(p) => {
+            let mode = match p.mode {
+                sts::Mode::Enforce => "enforce",
+                sts::Mode::Testing => "testing",
+                sts::Mode::None => "none",
+            };
+            let d = format!(
+                "policy id {id}: mode {mode}, mx {}, max_age {} ({how})",
+                if p.mx.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    p.mx.join(", ")
+                },
+                p.max_age
+            );
+            ((p.mode != sts::Mode::None).then_some(p), d)
+        }
+    }
+}
+
+/// A host's TLSA records, when DANE applies to it (authenticated and usable).
+fn tlsa(
+    dns: &mut resolve::Dns,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<(Option<Vec<dane::Tlsa>>, String), Failure> {
+    let name = format!("_{port}._tcp.{host}");
+    let via = dns.server_shown(timeout);
+    let show = |r: &[dane::Tlsa]| {
+        r.iter()
+            .map(|t| t.describe())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match dns.tlsa(&name, timeout) {
+        resolve::TlsaAnswer::None => Ok((
+            None,
+            format!("no TLSA record at {name}: DANE does not apply"),
+        )),
+        resolve::TlsaAnswer::Insecure(r) => Ok((
+            None,
+            format!(
+                "TLSA {name}: {} without the AD bit from {via} (not DNSSEC-authenticated): DANE does not apply",
+                show(&r)
+            ),
+        )),
+        resolve::TlsaAnswer::Secure(r) => {
+            let usable: Vec<dane::Tlsa> = r.iter().filter(|t| t.usable()).cloned().collect();
+            if usable.is_empty() {
+                return Ok((
+                    None,
+                    format!(
+                        "TLSA {name}: {} authenticated, none usable for SMTP (RFC 7672 section 3.1.3): TLS without authentication",
+                        show(&r)
+                    ),
+                ));
+            }
+            let d = format!(
+                "TLSA {name}: {} (authenticated: the AD bit from {via}; ndr-doctor trusts the resolver's DNSSEC validation)",
+                show(&usable)
+            );
+            Ok((Some(usable), d))
+        }
+        resolve::TlsaAnswer::Bogus(e) => Err(Failure::new(
+            DANE_DNSSEC,
+            format!("TLSA {name} from {via}: {e}"),
+        )),
+        resolve::TlsaAnswer::Failed(e) => Ok((
+            None,
+            format!("TLSA {name}: the look-up failed ({e}); DANE could not be checked"),
+        )),
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// One attempt at one address: connect, banner, EHLO, STARTTLS, the certificate (and its
+/// DANE match), EHLO again, QUIT. True when the server accepted.
+fn session(
+    opts: &Options,
+    run: &mut Run<'_>,
+    host: &str,
+    addr: SocketAddr,
+    rule: Rule<'_>,
+    end: Instant,
+) -> bool {
     let left = || {
         opts.timeout
             .min(end.saturating_duration_since(Instant::now()))
     };
     let timeout = opts.timeout;
-    // 1. resolve
-    let Some((host, addrs)) = run.step("resolve", || {
-        resolve::resolve(&opts.target, left()).map(|r| {
-            let d = r.detail.clone();
-            ((r.host, r.addrs), d)
-        })
-    }) else {
-        return;
-    };
-    run.report.host = host.clone();
-    // 2. connect
-    let Some(tcp) = run.step("connect", || connect(&addrs, timeout, end)) else {
-        return;
+    let Some(tcp) = run.step("connect", || connect(&[addr], timeout, end)) else {
+        return false;
     };
     run.report.address = tcp.peer_addr().ok();
     let helo = opts.helo.clone().unwrap_or_else(|| {
@@ -218,7 +508,6 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
     });
     let _ = tcp.set_nodelay(true);
     let mut conn = Conn::new(Stream::Plain(tcp), timeout).until(end);
-    // 3. banner and EHLO
     // after a refusing reply the session is still up: end it as a client should (RFC 5321
     // section 3.1: a server that refuses with 554 waits for QUIT), without a step of its own
     let mut still_up = false;
@@ -231,7 +520,8 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
         Err(e) => Err(dialogue_failure(e, "banner", timeout)),
     });
     if ok.is_none() {
-        return goodbye(&mut conn, still_up);
+        goodbye(&mut conn, still_up);
+        return false;
     }
     let Some(keywords) = run.step("ehlo", || match conn.command(&format!("EHLO {helo}")) {
         Ok(r) if r.code == 250 => {
@@ -248,30 +538,41 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
         }
         Err(e) => Err(dialogue_failure(e, "reply to EHLO", timeout)),
     }) else {
-        return goodbye(&mut conn, still_up);
+        goodbye(&mut conn, still_up);
+        return false;
     };
-    // 4. STARTTLS and the certificate
+    // STARTTLS and the certificate
     let offered = keywords.iter().any(|k| k == "STARTTLS");
     if !offered {
         let required = opts.require_tls;
-        let ok = run.step("starttls", || {
-            if required {
-                Err(Failure::new(
-                    CANNOT_CONNECT,
-                    "the server does not offer STARTTLS, and TLS is required (--require-tls)",
-                ))
-            } else {
-                Ok((
-                    (),
-                    "not offered: mail would go unencrypted (a connector that requires TLS fails with 4.4.317; --require-tls checks that)".to_string(),
-                ))
-            }
+        let ok = run.step("starttls", || match rule {
+            Rule::Dane(_) => Err(Failure::new(
+                DANE_NO_STARTTLS,
+                format!("the server does not offer STARTTLS, and {host} has DNSSEC-signed TLSA records: DANE requires TLS"),
+            )),
+            Rule::Sts => Err(Failure::new(
+                CANNOT_CONNECT,
+                "the server does not offer STARTTLS, and the domain's MTA-STS policy (enforce) requires TLS",
+            )),
+            Rule::Pkix if required => Err(Failure::new(
+                CANNOT_CONNECT,
+                "the server does not offer STARTTLS, and TLS is required (--require-tls)",
+            )),
+            Rule::Pkix => Ok((
+                (),
+                "not offered: mail would go unencrypted (a connector that requires TLS fails with 4.4.317; --require-tls checks that)".to_string(),
+            )),
         });
-        match ok {
-            Some(()) => quit(run, &mut conn),
-            None => goodbye(&mut conn, true),
-        }
-        return;
+        return match ok {
+            Some(()) => {
+                quit(run, &mut conn);
+                true
+            }
+            None => {
+                goodbye(&mut conn, true);
+                false
+            }
+        };
     }
     let Some(()) = run.step("starttls", || match conn.command("STARTTLS") {
         Ok(r) if r.code == 220 => Ok(((), r.text())),
@@ -281,32 +582,51 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
         }
         Err(e) => Err(dialogue_failure(e, "reply to STARTTLS", timeout)),
     }) else {
-        return goodbye(&mut conn, still_up);
+        goodbye(&mut conn, still_up);
+        return false;
     };
     let (tcp, extra) = match conn.into_tcp() {
         Ok(x) => x,
         // not reachable: the connection is still plain here; end quietly if it ever is
-        Err(_) => return,
+        Err(_) => return false,
     };
-    let name = opts.cert_name.clone().unwrap_or_else(|| host.clone());
+    let name = opts.cert_name.clone().unwrap_or_else(|| host.to_string());
+    let check = match rule {
+        Rule::Dane(_) => tls::Check::Dane,
+        Rule::Pkix | Rule::Sts => tls::Check::Pkix,
+    };
     let Some(session) = run.step("tls", || {
-        let s = tls::handshake(tcp, &name, &opts.roots, left()).map_err(|e| match e {
+        let s = tls::handshake(tcp, &name, &opts.roots, left(), check).map_err(|e| match e {
             tls::TlsError::Certificate { reason, detail } => Failure {
-                code: CERTIFICATE,
+                code: match rule {
+                    Rule::Sts => STS_CERTIFICATE,
+                    _ => CERTIFICATE,
+                },
                 reason: Some(reason),
                 detail,
             },
-            tls::TlsError::Negotiation(d) => Failure::new(CANNOT_CONNECT, d),
+            tls::TlsError::Negotiation(d) => Failure::new(
+                match rule {
+                    Rule::Dane(_) => DANE_NO_STARTTLS,
+                    _ => CANNOT_CONNECT,
+                },
+                d,
+            ),
             tls::TlsError::Setup(d) => Failure::new(CANNOT_CONNECT, d),
             tls::TlsError::Io(e) => {
                 dialogue_failure(DialogueError::from_io(e), "TLS handshake", timeout)
             }
         })?;
-        let mut d = format!("{} (checked for {name}", s.summary);
-        d.push_str(match &opts.roots.file {
-            Some(_) => " against --ca-file)",
-            None => " against the built-in public roots)",
-        });
+        let mut d = s.summary.clone();
+        if matches!(rule, Rule::Dane(_)) {
+            d.push_str(" (matched against the TLSA records next)");
+        } else {
+            d.push_str(&format!(" (checked for {name}"));
+            d.push_str(match &opts.roots.file {
+                Some(_) => " against --ca-file)",
+                None => " against the built-in public roots)",
+            });
+        }
         if extra > 0 {
             d.push_str(&format!(
                 "; ignored {extra} bytes the server sent before the handshake"
@@ -314,8 +634,22 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
         }
         Ok((s, d))
     }) else {
-        return;
+        return false;
     };
+    if let Rule::Dane(records) = rule {
+        let matched = run.step("dane", || {
+            dane::check(records, &session.chain, host, unix_now())
+                .map(|m| ((), m))
+                .map_err(|e| match e {
+                    dane::DaneError::NoMatch(d) => Failure::new(DANE_NO_MATCH, d),
+                    dane::DaneError::Expired(d) => Failure::new(DANE_EXPIRED, d),
+                    dane::DaneError::NameMismatch(d) => Failure::new(DANE_NAME, d),
+                })
+        });
+        if matched.is_none() {
+            return false;
+        }
+    }
     let mut conn = Conn::new(Stream::Tls(Box::new(session.stream)), timeout).until(end);
     let ok = run.step("ehlo-tls", || match conn.command(&format!("EHLO {helo}")) {
         Ok(r) if r.code == 250 => Ok(((), r.first_line())),
@@ -329,8 +663,14 @@ fn probe_steps(opts: &Options, run: &mut Run<'_>) {
         Err(e) => Err(dialogue_failure(e, "reply to EHLO over TLS", timeout)),
     });
     match ok {
-        Some(()) => quit(run, &mut conn),
-        None => goodbye(&mut conn, still_up),
+        Some(()) => {
+            quit(run, &mut conn);
+            true
+        }
+        None => {
+            goodbye(&mut conn, still_up);
+            false
+        }
     }
 }
 
@@ -356,7 +696,7 @@ fn quit(run: &mut Run<'_>, conn: &mut Conn) {
 
 #[cfg(test)]
 mod tests {
-    use super::report::DNS_FAILED;
+    use super::report::{DNS_FAILED, NULL_MX};
     use super::*;
     use std::net::TcpListener;
 
@@ -459,6 +799,14 @@ mod tests {
             CANNOT_CONNECT,
             CLOSED,
             CERTIFICATE,
+            NULL_MX,
+            DANE_NO_STARTTLS,
+            DANE_EXPIRED,
+            DANE_NO_MATCH,
+            DANE_DNSSEC,
+            DANE_NAME,
+            STS_MX,
+            STS_CERTIFICATE,
         ] {
             assert!(
                 crate::catalog::builtin_or_empty().by_key(k).is_some(),

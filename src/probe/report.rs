@@ -12,12 +12,12 @@ pub const DEFAULT_PORT: u16 = 25;
 pub enum Target {
     /// A host name or address.
     Host { host: String, port: u16 },
-    /// A mail domain: its most preferred MX host (or the domain itself when it has no MX).
-    Mx {
-        domain: String,
-        port: u16,
-        resolver: Option<SocketAddr>,
-    },
+    /// A mail domain: its MX hosts in preference order, each at each of its addresses, until
+    /// one accepts (the domain itself when it has no MX), with its DANE and MTA-STS checks.
+    Mx { domain: String, port: u16 },
+    /// The smart hosts of a connector, in the order given: each at each of its addresses,
+    /// until one accepts (no MX look-up; DANE and MTA-STS do not apply).
+    SmartHosts { hosts: Vec<String>, port: u16 },
 }
 
 /// Everything a probe needs, checked.
@@ -30,6 +30,11 @@ pub struct Options {
     pub deadline: Duration,
     pub helo: Option<String>,
     pub roots: tls::Roots,
+    /// The DNS server to ask instead of the system's (MX, addresses, TLSA, TXT).
+    pub resolver: Option<SocketAddr>,
+    /// Where to fetch the MTA-STS policy instead of `https://mta-sts.DOMAIN/.well-known/mta-sts.txt`
+    /// (its certificate is still checked for `mta-sts.DOMAIN`).
+    pub mta_sts_url: Option<String>,
 }
 
 /// One step of the probe, as reported.
@@ -40,6 +45,20 @@ pub struct Step {
     pub ok: bool,
     pub millis: u64,
     pub detail: String,
+    /// The host and the address of the attempt the step belongs to (`None` for the steps
+    /// before any attempt: `resolve`, the domain's `mta-sts`).
+    pub host: Option<String>,
+    pub address: Option<SocketAddr>,
+}
+
+/// One delivery attempt of a walk over hosts and addresses: a row of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub host: String,
+    /// `None` when the host was passed over before connecting (MTA-STS, DANE look-up).
+    pub address: Option<SocketAddr>,
+    /// The code this attempt predicts, `None` when it was accepted.
+    pub code: Option<&'static str>,
 }
 
 /// The outcome of a probe.
@@ -58,6 +77,10 @@ pub struct Report {
     /// self-signed (or another rustls reason).
     pub reason: Option<&'static str>,
     pub steps: Vec<Step>,
+    /// The attempts, in order: every host and address tried, and how each ended.
+    pub attempts: Vec<Attempt>,
+    /// What else the reader should know (addresses not tried, the deadline).
+    pub notes: Vec<String>,
 }
 
 /// A failed step: the code it predicts and what happened.
@@ -84,3 +107,12 @@ pub const REFUSED: &str = "4.4.316";
 pub const CANNOT_CONNECT: &str = "4.4.317";
 pub const CLOSED: &str = "4.4.318";
 pub const CERTIFICATE: &str = "4.7.320";
+/// A null MX (RFC 7505): the domain accepts no mail.
+pub const NULL_MX: &str = "5.1.10";
+pub const DANE_NO_STARTTLS: &str = "4.7.321";
+pub const DANE_EXPIRED: &str = "4.7.322";
+pub const DANE_NO_MATCH: &str = "4.7.323";
+pub const DANE_DNSSEC: &str = "4.7.324";
+pub const DANE_NAME: &str = "4.7.325";
+pub const STS_MX: &str = "4.4.8";
+pub const STS_CERTIFICATE: &str = "4.7.5";

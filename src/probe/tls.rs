@@ -58,6 +58,11 @@ impl Roots {
         }
     }
 
+    /// The trust anchors, for a PKIX verifier of another connection (the MTA-STS policy's).
+    pub fn store(&self) -> Arc<RootCertStore> {
+        self.store.clone()
+    }
+
     /// Reads the CA certificates of a PEM file. An error is one line for the user.
     pub fn from_pem_file(path: &Path) -> Result<Roots, RootsError> {
         let bytes = std::fs::read(path).map_err(RootsError::Read)?;
@@ -99,6 +104,9 @@ struct Recorder {
     inner: Arc<WebPkiServerVerifier>,
     seen: Mutex<Option<Seen>>,
     pinned: Arc<Vec<Vec<u8>>>,
+    /// Under DANE the records, not the public roots, decide: any chain is let through here
+    /// (the handshake's signature is still checked) and matched against them afterwards.
+    any_chain: bool,
 }
 
 impl ServerCertVerifier for Recorder {
@@ -115,6 +123,9 @@ impl ServerCertVerifier for Recorder {
                 end_entity: end_entity.as_ref().to_vec(),
                 intermediates: intermediates.len(),
             });
+        }
+        if self.any_chain {
+            return Ok(ServerCertVerified::assertion());
         }
         let verdict = self.inner.verify_server_cert(
             end_entity,
@@ -200,15 +211,27 @@ pub struct Session {
     pub stream: StreamOwned<ClientConnection, super::smtp::Deadlined>,
     /// `TLS 1.3, TLS13_AES_256_GCM_SHA384; certificate CN=... issued by CN=..., valid until ...`
     pub summary: String,
+    /// The certificates the server presented (DER), its own first.
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// How the server's certificate is judged in the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Against the trusted roots, for the name (PKIX): a failure ends the handshake.
+    Pkix,
+    /// Not in the handshake: the chain is kept for a DANE match afterwards.
+    Dane,
 }
 
 /// Performs the handshake on `tcp` for `name` (a DNS name or an IP address), within
-/// `timeout` as a whole, and checks the certificate.
+/// `timeout` as a whole, and checks the certificate as `check` says.
 pub fn handshake(
     mut tcp: TcpStream,
     name: &str,
     roots: &Roots,
     timeout: Duration,
+    check: Check,
 ) -> Result<Session, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = WebPkiServerVerifier::builder_with_provider(roots.store.clone(), provider.clone())
@@ -218,6 +241,7 @@ pub fn handshake(
         inner,
         seen: Mutex::new(None),
         pinned: roots.pinned.clone(),
+        any_chain: check == Check::Dane,
     });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -269,9 +293,14 @@ pub fn handshake(
         conn.write_tls(&mut tcp).map_err(TlsError::Io)?;
     }
     let summary = describe(&conn);
+    let chain = conn
+        .peer_certificates()
+        .map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect())
+        .unwrap_or_default();
     Ok(Session {
         stream: StreamOwned::new(conn, super::smtp::Deadlined::new(tcp)),
         summary,
+        chain,
     })
 }
 
