@@ -648,6 +648,7 @@ struct Zone {
 }
 
 const A: u16 = 1;
+const AAAA: u16 = 28;
 const MX: u16 = 15;
 const TXT: u16 = 16;
 const TLSA: u16 = 52;
@@ -664,6 +665,9 @@ impl Zone {
     }
     fn a(self, host: &str, ip: [u8; 4]) -> Zone {
         self.add(host, A, ip.to_vec())
+    }
+    fn aaaa(self, host: &str, ip: std::net::Ipv6Addr) -> Zone {
+        self.add(host, AAAA, ip.octets().to_vec())
     }
     fn txt(self, name: &str, text: &str) -> Zone {
         let mut rd = Vec::new();
@@ -1068,6 +1072,35 @@ fn every_mx_refusing_predicts_4_4_316_after_both() {
     assert_eq!(connects[1]["address"], format!("127.0.0.3:{port}"));
     assert!(connects.iter().all(|s| s["ok"] == false));
     assert_eq!(v["host"], "mx2.down.test");
+}
+
+#[test]
+fn each_address_of_a_host_is_an_attempt_ipv4_then_ipv6() {
+    // whether this machine has IPv6 on loopback or not, [::1] is tried, after 127.0.0.2
+    let port = closed_port().to_string();
+    let dns = dns_zone(
+        Zone::default()
+            .mx("dual.test", 10, "mx.dual.test")
+            .aaaa("mx.dual.test", std::net::Ipv6Addr::LOCALHOST)
+            .a("mx.dual.test", [127, 0, 0, 2]),
+    );
+    let (code, v) = probe(&[
+        "--mx",
+        "dual.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    let connects = steps_named(&v, "connect");
+    assert_eq!(connects.len(), 2, "{v}");
+    assert_eq!(connects[0]["address"], format!("127.0.0.2:{port}"));
+    assert_eq!(connects[1]["address"], format!("[::1]:{port}"));
+    let d = step(&v, "resolve")["detail"].as_str().unwrap();
+    assert!(d.contains("mx.dual.test: 127.0.0.2, ::1"), "{d}");
 }
 
 #[test]
