@@ -677,11 +677,13 @@ impl Zone {
         }
         self.add(name, TXT, rd)
     }
-    /// A TLSA record, answered with the AD bit.
+    /// A TLSA record `_PORT._tcp.HOST`, answered with the AD bit, as HOST's records are.
     fn tlsa(mut self, name: &str, usage: u8, selector: u8, matching: u8, data: &[u8]) -> Zone {
         let mut rd = vec![usage, selector, matching];
         rd.extend_from_slice(data);
         self.signed.push(name.to_string());
+        let host = name.splitn(3, '.').nth(2).unwrap_or(name);
+        self.signed.push(host.to_string());
         self.add(name, TLSA, rd)
     }
 }
@@ -992,14 +994,15 @@ fn the_first_mx_refuses_and_the_second_accepts() {
     assert_eq!(attempts[0]["code"], "4.4.316");
     assert_eq!(attempts[1]["ok"], true);
     assert_eq!(log.lock().unwrap().last().map(String::as_str), Some("QUIT"));
-    // each host's DANE look-up is a row of its own: no TLSA here
+    // each host's DANE check is a row of its own: an unsigned zone here
     let dane = steps_named(&v, "dane");
     assert_eq!(dane.len(), 2);
     assert!(
         dane[0]["detail"]
             .as_str()
             .unwrap()
-            .contains("no TLSA record")
+            .contains("not DNSSEC-signed"),
+        "{v}"
     );
     // and the domain's MTA-STS: no policy
     assert!(
@@ -1072,6 +1075,50 @@ fn every_mx_refusing_predicts_4_4_316_after_both() {
     assert_eq!(connects[1]["address"], format!("127.0.0.3:{port}"));
     assert!(connects.iter().all(|s| s["ok"] == false));
     assert_eq!(v["host"], "mx2.down.test");
+}
+
+#[test]
+fn a_host_that_cannot_be_tried_predicts_nothing() {
+    // mx2 has no address (and a TLSA name that would fail): only mx1's refusal counts, and
+    // mx2 gets no row of its own
+    let port = closed_port();
+    let mut zone = Zone::default()
+        .mx("half.test", 10, "mx1.half.test")
+        .mx("half.test", 20, "mx2.half.test")
+        .a("mx1.half.test", [127, 0, 0, 2]);
+    zone.servfail.push(format!("_{port}._tcp.mx2.half.test"));
+    zone.servfail.push("mx2.half.test".into());
+    let dns = dns_zone(zone);
+    let port_s = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "half.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["code"], "4.4.316", "{v}");
+    assert_eq!(v["host"], "mx1.half.test", "{v}");
+    assert_eq!(v["attempts"].as_array().unwrap().len(), 1, "{v}");
+    assert!(
+        v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["host"] != "mx2.half.test"),
+        "{v}"
+    );
+    assert!(
+        step(&v, "resolve")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("mx2.half.test:"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -1272,8 +1319,8 @@ fn dane_ee_decides_the_certificate_not_the_public_roots() {
     assert_eq!(v["code"], "4.7.323", "{v}");
     assert_eq!(failed_step(&v)["step"], "dane");
 
-    // the same record without the AD bit: not DNSSEC-authenticated, DANE does not apply, and
-    // the public roots decide again (4.7.320 for this self-signed certificate)
+    // the same zone unsigned (no AD bit anywhere): DANE does not apply, and the mail goes
+    // with opportunistic TLS; the certificate's failure is reported, not predicted
     let (chain, key) = self_signed("mx.dane.test");
     let (port, _) = tls_server(chain, key.serialize_der());
     let mut zone = Zone::default()
@@ -1282,6 +1329,40 @@ fn dane_ee_decides_the_certificate_not_the_public_roots() {
         .tlsa(&format!("_{port}._tcp.mx.dane.test"), 3, 1, 1, &[0xab; 32]);
     zone.signed.clear();
     let dns = dns_zone(zone);
+    let port_s = port.to_string();
+    let (code, v) = probe(&[
+        "--mx",
+        "dane.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["code"], Value::Null, "{v}");
+    assert!(
+        steps_named(&v, "dane")[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not DNSSEC-signed"),
+        "{v}"
+    );
+    let tls = step(&v, "tls")["detail"].as_str().unwrap();
+    assert!(
+        tls.contains("fails validation") && tls.contains("self-signed") && tls.contains("4.7.320"),
+        "{tls}"
+    );
+
+    // --require-tls makes the walk judge certificates as a connector that validates them
+    let (chain, key) = self_signed("mx.dane.test");
+    let (port, _) = tls_server(chain, key.serialize_der());
+    let dns = dns_zone(
+        Zone::default()
+            .mx("dane.test", 10, "mx.dane.test")
+            .a("mx.dane.test", [127, 0, 0, 1]),
+    );
     let port_s = port.to_string();
     let (_, v) = probe(&[
         "--mx",
@@ -1292,15 +1373,9 @@ fn dane_ee_decides_the_certificate_not_the_public_roots() {
         &port_s,
         "--timeout",
         "5s",
+        "--require-tls",
     ]);
     assert_eq!(v["code"], "4.7.320", "{v}");
-    assert!(
-        steps_named(&v, "dane")[0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("without the AD bit"),
-        "{v}"
-    );
 }
 
 #[test]
@@ -1327,12 +1402,41 @@ fn tlsa_without_starttls_is_4_7_321_and_bogus_dnssec_4_7_324() {
     assert_eq!(v["code"], "4.7.321", "{v}");
     assert_eq!(failed_step(&v)["step"], "starttls");
 
+    // authenticated records that SMTP cannot use (PKIX-EE, 1 1 1): TLS is still required
+    let (port, _) = smtp_server(false);
+    let dns = dns_zone(
+        Zone::default()
+            .mx("plain.test", 10, "mx.plain.test")
+            .a("mx.plain.test", [127, 0, 0, 1])
+            .tlsa(&format!("_{port}._tcp.mx.plain.test"), 1, 1, 1, &[0xcd; 32]),
+    );
+    let port_s = port.to_string();
+    let (_, v) = probe(&[
+        "--mx",
+        "plain.test",
+        "--resolver",
+        &dns,
+        "--port",
+        &port_s,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(v["code"], "4.7.321", "{v}");
+    assert!(
+        step(&v, "dane")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("none usable"),
+        "{v}"
+    );
+
     // SERVFAIL for the TLSA name (a validating resolver's answer to bogus data): 4.7.324,
     // and the host is not connected to
     let port = closed_port();
     let mut zone = Zone::default()
         .mx("bogus.test", 10, "mx.bogus.test")
         .a("mx.bogus.test", [127, 0, 0, 1]);
+    zone.signed.push("mx.bogus.test".into());
     zone.servfail.push(format!("_{port}._tcp.mx.bogus.test"));
     let dns = dns_zone(zone);
     let port_s = port.to_string();

@@ -217,8 +217,12 @@ pub fn run(opts: &Options, on_step: &mut dyn FnMut(&Step)) -> Report {
 /// How one host's TLS is judged.
 #[derive(Clone, Copy)]
 enum Rule<'a> {
-    /// As a connector that validates certificates: a PKIX failure is 4.7.320.
+    /// As a connector that validates certificates (a HOST or smart hosts; an MX walk under
+    /// `--require-tls`): a PKIX failure is 4.7.320.
     Pkix,
+    /// An MX host with neither DANE nor an enforce policy: opportunistic TLS, as Exchange
+    /// Online delivers to it. A certificate that fails PKIX is reported; the mail still goes.
+    Opportunistic,
     /// The domain's MTA-STS policy in enforce mode lists the host: TLS is required (4.4.317
     /// without it) and a PKIX failure is 4.7.5.
     Sts,
@@ -226,6 +230,19 @@ enum Rule<'a> {
     /// certificate must match them (4.7.322, 4.7.323, 4.7.325); the public roots do not
     /// matter.
     Dane(&'a [dane::Tlsa]),
+    /// Authenticated TLSA records, none of them usable for SMTP (RFC 7672 section 3.1.3): TLS
+    /// is still required (4.7.321), the certificate is not checked.
+    TlsOnly,
+}
+
+/// What DANE asks of a host.
+enum HostDane {
+    /// Nothing: DANE does not apply (or could not be checked).
+    None,
+    /// TLS, authenticated by these usable records.
+    Records(Vec<dane::Tlsa>),
+    /// TLS, unauthenticated: its records are all unusable.
+    TlsOnly,
 }
 
 /// Resolves the target, then tries each host in order, each of its addresses in turn, until
@@ -233,13 +250,14 @@ enum Rule<'a> {
 /// records. The predicted code is the last failure's, none when a host accepted.
 fn walk(opts: &Options, run: &mut Run<'_>) {
     let end = Instant::now() + opts.deadline;
+    // a look-up's or step's time limit: --timeout, and never past the probe's deadline
     let left = || {
         opts.timeout
             .min(end.saturating_duration_since(Instant::now()))
     };
     let mut dns = resolve::Dns::new(opts.resolver);
     let Some(plan) = run.step("resolve", || {
-        resolve::plan(&opts.target, &mut dns, left()).map(|p| {
+        resolve::plan(&opts.target, &mut dns, &left).map(|p| {
             let d = p.detail.clone();
             (p, d)
         })
@@ -251,7 +269,7 @@ fn walk(opts: &Options, run: &mut Run<'_>) {
     }
     let policy = match &plan.mx_domain {
         Some(domain) => run
-            .step("mta-sts", || Ok(mta_sts(opts, &mut dns, domain, left())))
+            .step("mta-sts", || Ok(mta_sts(opts, &mut dns, domain, &left)))
             .flatten(),
         None => None,
     };
@@ -259,70 +277,87 @@ fn walk(opts: &Options, run: &mut Run<'_>) {
     let mut seen: Vec<SocketAddr> = Vec::new();
     let (mut skipped, mut late) = (0usize, false);
     for c in &plan.candidates {
+        // only a host with an address still to try is checked at all: one that has none (its
+        // look-up failed: the resolve step says so), or whose addresses were all tried, or
+        // that the cap or the deadline leaves out, never gets a row
+        let fresh: Vec<SocketAddr> = c
+            .addrs
+            .iter()
+            .filter(|a| !seen.contains(a))
+            .copied()
+            .collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        if seen.len() >= MAX_ADDRESSES || left().is_zero() {
+            late |= left().is_zero();
+            skipped += fresh.len();
+            continue;
+        }
         run.at = (Some(c.host.clone()), None);
-        let mut records = None;
-        let mut rule = Rule::Pkix;
+        let mut rule = if plan.mx_domain.is_some() && !opts.require_tls {
+            Rule::Opportunistic
+        } else {
+            Rule::Pkix
+        };
+        let mut records = HostDane::None;
         if plan.mx_domain.is_some() {
             // DANE first: where it applies, MTA-STS does not (RFC 8461 section 2)
-            let Some(r) = run.step("dane", || tlsa(&mut dns, &c.host, port, left())) else {
+            let Some(d) = run.step("dane", || host_dane(&mut dns, &c.host, port, &left)) else {
                 run.passed_over(&c.host);
                 continue;
             };
-            records = r;
-            match (&records, &policy) {
-                (Some(_), _) | (None, None) => {}
-                (None, Some(p)) => {
-                    let listed = p.allows(&c.host);
-                    let mx = p.mx.join(", ");
-                    match p.mode {
-                        sts::Mode::Enforce if !listed => {
-                            run.step::<()>("mta-sts", || {
-                                Err(Failure::new(
-                                    STS_MX,
-                                    format!(
-                                        "{} is not among the MX hosts the domain's MTA-STS policy (enforce) allows: {mx}",
-                                        c.host
-                                    ),
-                                ))
-                            });
-                            run.passed_over(&c.host);
-                            continue;
-                        }
-                        sts::Mode::Enforce => {
-                            rule = Rule::Sts;
-                            run.step("mta-sts", || {
-                                Ok(((), format!(
-                                    "{} is allowed by the policy (enforce): TLS with a certificate valid for it is required",
+            records = d;
+            if let (HostDane::None, Some(p)) = (&records, &policy) {
+                let listed = p.allows(&c.host);
+                let mx = p.mx.join(", ");
+                match p.mode {
+                    sts::Mode::Enforce if !listed => {
+                        run.step::<()>("mta-sts", || {
+                            Err(Failure::new(
+                                STS_MX,
+                                format!(
+                                    "{} is not among the MX hosts the domain's MTA-STS policy (enforce) allows: {mx}",
                                     c.host
-                                )))
-                            });
-                        }
-                        sts::Mode::Testing if !listed => {
-                            run.step("mta-sts", || {
-                                Ok(((), format!(
+                                ),
+                            ))
+                        });
+                        run.passed_over(&c.host);
+                        continue;
+                    }
+                    sts::Mode::Enforce => {
+                        rule = Rule::Sts;
+                        run.step("mta-sts", || {
+                            Ok(((), format!(
+                                "{} is allowed by the policy (enforce): TLS with a certificate valid for it is required",
+                                c.host
+                            )))
+                        });
+                    }
+                    sts::Mode::Testing => {
+                        run.step("mta-sts", || {
+                            Ok(((), if listed {
+                                format!("{} is allowed by the policy (testing mode: failures are reported, mail still goes)", c.host)
+                            } else {
+                                format!(
                                     "{} is not among the policy's MX hosts ({mx}); the policy is in testing mode, so mail still goes (under enforce: {STS_MX})",
                                     c.host
-                                )))
-                            });
-                        }
-                        sts::Mode::Testing | sts::Mode::None => {}
+                                )
+                            }))
+                        });
                     }
+                    sts::Mode::None => {}
                 }
             }
         }
-        if let Some(r) = records.as_deref() {
-            rule = Rule::Dane(r);
+        match &records {
+            HostDane::Records(r) => rule = Rule::Dane(r),
+            HostDane::TlsOnly => rule = Rule::TlsOnly,
+            HostDane::None => {}
         }
-        for &a in &c.addrs {
-            if seen.contains(&a) {
-                continue;
-            }
-            if seen.len() == MAX_ADDRESSES {
-                skipped += 1;
-                continue;
-            }
-            if end.saturating_duration_since(Instant::now()).is_zero() {
-                late = true;
+        for a in fresh {
+            if seen.len() >= MAX_ADDRESSES || left().is_zero() {
+                late |= left().is_zero();
                 skipped += 1;
                 continue;
             }
@@ -367,11 +402,11 @@ fn mta_sts(
     opts: &Options,
     dns: &mut resolve::Dns,
     domain: &str,
-    timeout: Duration,
+    left: &dyn Fn() -> Duration,
 ) -> (Option<sts::Policy>, String) {
     let name = format!("_mta-sts.{domain}");
     let without = "delivery goes on as if the domain had no policy";
-    let txt = match dns.txt(&name, timeout) {
+    let txt = match dns.txt(&name, left()) {
         Err(e) => return (None, format!("TXT {name}: {e}; {without}")),
         Ok(t) => t,
     };
@@ -386,11 +421,23 @@ fn mta_sts(
         Ok(Some(t)) => t.id,
     };
     let host = format!("mta-sts.{domain}");
-    let url = opts
-        .mta_sts_url
-        .clone()
-        .unwrap_or_else(|| format!("https://{host}/.well-known/mta-sts.txt"));
-    let (body, how) = match sts::fetch(&url, &host, &opts.roots, timeout) {
+    let url = match &opts.mta_sts_url {
+        Some(u) => u.clone(),
+        // with --resolver, the policy host's address comes from it too (the certificate is
+        // still checked for the name)
+        None if dns.given() => match dns.ips(&host, 443, left()) {
+            Ok(a) if !a.is_empty() => format!("https://{}/.well-known/mta-sts.txt", a[0]),
+            Ok(_) => {
+                return (
+                    None,
+                    format!("policy id {id}: {host} has no address; {without}"),
+                );
+            }
+            Err(e) => return (None, format!("policy id {id}: {host}: {e}; {without}")),
+        },
+        None => format!("https://{host}/.well-known/mta-sts.txt"),
+    };
+    let (body, how) = match sts::fetch(&url, &host, &opts.roots, left()) {
         Ok(x) => x,
         Err(sts::FetchError::Certificate(e) | sts::FetchError::Other(e)) => {
             return (None, format!("policy id {id}: {url}: {e}; {without}"));
@@ -421,28 +468,57 @@ fn mta_sts(
     }
 }
 
-/// A host's TLSA records, when DANE applies to it (authenticated and usable).
-fn tlsa(
+/// What DANE asks of an MX host (RFC 7672 section 2.2): nothing unless the resolver's AD bit
+/// can be trusted and the host's address records are signed; then its TLSA records. A TLSA
+/// look-up that fails for a signed host makes the host unusable (4.7.324).
+fn host_dane(
     dns: &mut resolve::Dns,
     host: &str,
     port: u16,
-    timeout: Duration,
-) -> Result<(Option<Vec<dane::Tlsa>>, String), Failure> {
+    left: &dyn Fn() -> Duration,
+) -> Result<(HostDane, String), Failure> {
     let name = format!("_{port}._tcp.{host}");
-    let via = dns.server_shown(timeout);
+    let via = dns.server_shown(left());
+    if !dns.ad_trusted(left()) {
+        return Ok((
+            HostDane::None,
+            format!(
+                "DANE not checked: the DNSSEC verdict (AD bit) of {via} crosses the network unprotected; give --resolver with a validating resolver you trust (on this machine, or over a trusted path)"
+            ),
+        ));
+    }
+    match dns.host_signed(host, left()) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Ok((
+                HostDane::None,
+                format!(
+                    "{host}'s address records are not DNSSEC-signed (no AD bit from {via}): DANE does not apply"
+                ),
+            ));
+        }
+        Err(e) => {
+            return Ok((
+                HostDane::None,
+                format!(
+                    "DANE not checked: whether {host} is DNSSEC-signed could not be told ({e})"
+                ),
+            ));
+        }
+    }
     let show = |r: &[dane::Tlsa]| {
         r.iter()
             .map(|t| t.describe())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    match dns.tlsa(&name, timeout) {
+    match dns.tlsa(&name, left()) {
         resolve::TlsaAnswer::None => Ok((
-            None,
-            format!("no TLSA record at {name}: DANE does not apply"),
+            HostDane::None,
+            format!("{host} is DNSSEC-signed; no TLSA record at {name}: DANE does not apply"),
         )),
         resolve::TlsaAnswer::Insecure(r) => Ok((
-            None,
+            HostDane::None,
             format!(
                 "TLSA {name}: {} without the AD bit from {via} (not DNSSEC-authenticated): DANE does not apply",
                 show(&r)
@@ -452,9 +528,9 @@ fn tlsa(
             let usable: Vec<dane::Tlsa> = r.iter().filter(|t| t.usable()).cloned().collect();
             if usable.is_empty() {
                 return Ok((
-                    None,
+                    HostDane::TlsOnly,
                     format!(
-                        "TLSA {name}: {} authenticated, none usable for SMTP (RFC 7672 section 3.1.3): TLS without authentication",
+                        "TLSA {name}: {} authenticated, none usable for SMTP (RFC 7672 section 3.1.3): TLS is required, without authentication",
                         show(&r)
                     ),
                 ));
@@ -463,15 +539,13 @@ fn tlsa(
                 "TLSA {name}: {} (authenticated: the AD bit from {via}; ndr-doctor trusts the resolver's DNSSEC validation)",
                 show(&usable)
             );
-            Ok((Some(usable), d))
+            Ok((HostDane::Records(usable), d))
         }
-        resolve::TlsaAnswer::Bogus(e) => Err(Failure::new(
+        resolve::TlsaAnswer::Bogus(e) | resolve::TlsaAnswer::Failed(e) => Err(Failure::new(
             DANE_DNSSEC,
-            format!("TLSA {name} from {via}: {e}"),
-        )),
-        resolve::TlsaAnswer::Failed(e) => Ok((
-            None,
-            format!("TLSA {name}: the look-up failed ({e}); DANE could not be checked"),
+            format!(
+                "TLSA {name} from {via}: {e}; {host} is DNSSEC-signed, so a sender that checks DANE cannot use it (RFC 7672 section 2.2)"
+            ),
         )),
     }
 }
@@ -546,7 +620,7 @@ fn session(
     if !offered {
         let required = opts.require_tls;
         let ok = run.step("starttls", || match rule {
-            Rule::Dane(_) => Err(Failure::new(
+            Rule::Dane(_) | Rule::TlsOnly => Err(Failure::new(
                 DANE_NO_STARTTLS,
                 format!("the server does not offer STARTTLS, and {host} has DNSSEC-signed TLSA records: DANE requires TLS"),
             )),
@@ -558,7 +632,7 @@ fn session(
                 CANNOT_CONNECT,
                 "the server does not offer STARTTLS, and TLS is required (--require-tls)",
             )),
-            Rule::Pkix => Ok((
+            Rule::Pkix | Rule::Opportunistic => Ok((
                 (),
                 "not offered: mail would go unencrypted (a connector that requires TLS fails with 4.4.317; --require-tls checks that)".to_string(),
             )),
@@ -592,8 +666,8 @@ fn session(
     };
     let name = opts.cert_name.clone().unwrap_or_else(|| host.to_string());
     let check = match rule {
-        Rule::Dane(_) => tls::Check::Dane,
         Rule::Pkix | Rule::Sts => tls::Check::Pkix,
+        Rule::Dane(_) | Rule::TlsOnly | Rule::Opportunistic => tls::Check::Keep,
     };
     let Some(session) = run.step("tls", || {
         let s = tls::handshake(tcp, &name, &opts.roots, left(), check).map_err(|e| match e {
@@ -607,7 +681,7 @@ fn session(
             },
             tls::TlsError::Negotiation(d) => Failure::new(
                 match rule {
-                    Rule::Dane(_) => DANE_NO_STARTTLS,
+                    Rule::Dane(_) | Rule::TlsOnly => DANE_NO_STARTTLS,
                     _ => CANNOT_CONNECT,
                 },
                 d,
@@ -618,14 +692,19 @@ fn session(
             }
         })?;
         let mut d = s.summary.clone();
-        if matches!(rule, Rule::Dane(_)) {
-            d.push_str(" (matched against the TLSA records next)");
-        } else {
-            d.push_str(&format!(" (checked for {name}"));
-            d.push_str(match &opts.roots.file {
-                Some(_) => " against --ca-file)",
-                None => " against the built-in public roots)",
-            });
+        let against = match &opts.roots.file {
+            Some(_) => "--ca-file",
+            None => "the built-in public roots",
+        };
+        match (rule, &s.pkix) {
+            (Rule::Dane(_), _) => d.push_str(" (matched against the TLSA records next)"),
+            (Rule::TlsOnly, _) => {
+                d.push_str(" (not authenticated: the TLSA records are all unusable)")
+            }
+            (Rule::Opportunistic, Some((_, why))) => d.push_str(&format!(
+                "; the certificate fails validation for {name} against {against} ({why}): the mail goes anyway, as opportunistic TLS does not authenticate (a connector that validates certificates would queue {CERTIFICATE}; an MTA-STS policy in enforce mode, {STS_CERTIFICATE})"
+            )),
+            _ => d.push_str(&format!(" (checked for {name} against {against})")),
         }
         if extra > 0 {
             d.push_str(&format!(

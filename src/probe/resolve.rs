@@ -67,7 +67,7 @@ fn bounded<T: Send + 'static>(
         Err(mpsc::RecvTimeoutError::Timeout) => Err(Failure::new(
             DNS_FAILED,
             format!(
-                "{what}: the resolver did not answer within {}",
+                "{what}: the resolver {NO_ANSWER} {}",
                 crate::time::short_duration(timeout)
             ),
         )),
@@ -94,6 +94,10 @@ pub struct Plan {
     pub mx_domain: Option<String>,
     pub detail: String,
 }
+
+/// What a look-up that ran out of time says (and how `plan` tells it from a name that has
+/// no address).
+const NO_ANSWER: &str = "did not answer within";
 
 /// MX hosts looked up at most (their addresses are capped again by the walk).
 pub const MAX_MX_HOSTS: usize = 10;
@@ -170,7 +174,7 @@ impl Dns {
         });
         match r {
             Err(_) => Err(fail(format!(
-                "MX {domain}: the resolver did not answer within {}",
+                "MX {domain}: the resolver {NO_ANSWER} {}",
                 crate::time::short_duration(timeout)
             ))),
             Ok(Ok(l)) => {
@@ -193,7 +197,12 @@ impl Dns {
     }
 
     /// The IPv4 then IPv6 addresses of `host`.
-    fn ips(&mut self, host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, String> {
+    pub fn ips(
+        &mut self,
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<Vec<SocketAddr>, String> {
         let ctx = self.ctx(timeout)?;
         let fqdn = format!("{}.", host.trim_end_matches('.'));
         let r = ctx.rt.block_on(async {
@@ -201,7 +210,7 @@ impl Dns {
         });
         match r {
             Err(_) => Err(format!(
-                "no answer within {}",
+                "the resolver {NO_ANSWER} {}",
                 crate::time::short_duration(timeout)
             )),
             Ok(Ok(ips)) => Ok(ips.iter().map(|ip| SocketAddr::new(ip, port)).collect()),
@@ -240,6 +249,47 @@ impl Dns {
             Ok(Err(e)) if e.is_nx_domain() || e.is_no_records_found() => Ok(Vec::new()),
             Ok(Err(e)) => Err(e.to_string()),
         }
+    }
+
+    /// Whether the AD bit of the answers can be trusted: the resolver was named with
+    /// `--resolver`, or the system's is on this machine (a remote one's AD bit crosses the
+    /// network unprotected and could be forged on the way; glibc's `trust-ad` reasons alike).
+    pub fn ad_trusted(&mut self, timeout: Duration) -> bool {
+        self.server.is_some()
+            || self
+                .ctx(timeout)
+                .ok()
+                .and_then(|c| c.first)
+                .is_some_and(|s| s.ip().is_loopback())
+    }
+
+    /// Whether `host`'s address records are DNSSEC-signed (the AD bit on its A, or else its
+    /// AAAA, answer); `Err` when that cannot be told. DANE applies only to such a host (RFC
+    /// 7672 section 2.2.2).
+    pub fn host_signed(&mut self, host: &str, timeout: Duration) -> Result<bool, String> {
+        let server = self
+            .ctx(timeout)?
+            .first
+            .ok_or_else(|| "no name server to ask (give --resolver)".to_string())?;
+        let end = Instant::now() + timeout;
+        for rtype in [RecordType::A, RecordType::AAAA] {
+            let m = raw_query(
+                server,
+                host,
+                rtype,
+                end.saturating_duration_since(Instant::now()),
+            )?;
+            if m.metadata.response_code != ResponseCode::NoError {
+                return Err(format!(
+                    "{rtype} {host}: the resolver answered {}",
+                    m.metadata.response_code
+                ));
+            }
+            if m.answers.iter().any(|r| r.record_type() == rtype) {
+                return Ok(m.metadata.authentic_data);
+            }
+        }
+        Err(format!("{host} has no A or AAAA record"))
     }
 
     /// The TLSA records at `name` (`_25._tcp.mx.example.com`), asked with the AD bit set.
@@ -426,12 +476,37 @@ fn raw_query(
     let mut framed = len.to_be_bytes().to_vec();
     framed.extend_from_slice(&bytes);
     tcp.write_all(&framed).map_err(io)?;
-    tcp.set_read_timeout(Some(left().max(Duration::from_millis(1))))
-        .map_err(io)?;
+    // each read waits only for what is left of the whole look-up: a server that drips its
+    // answer a byte at a time cannot stretch it
+    let mut read_exact = |out: &mut [u8]| -> Result<(), String> {
+        let mut got = 0;
+        while got < out.len() {
+            let l = left();
+            if l.is_zero() {
+                return Err(no_answer());
+            }
+            tcp.set_read_timeout(Some(l)).map_err(io)?;
+            match tcp.read(&mut out[got..]) {
+                Ok(0) => return Err(format!("{server} over TCP closed before its answer ended")),
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Err(no_answer());
+                }
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Ok(())
+    };
     let mut len = [0u8; 2];
-    tcp.read_exact(&mut len).map_err(io)?;
+    read_exact(&mut len)?;
     let n = usize::from(u16::from_be_bytes(len));
-    tcp.read_exact(&mut buf[..n]).map_err(io)?;
+    read_exact(&mut buf[..n])?;
     match Message::from_vec(&buf[..n]) {
         Ok(a) if a.metadata.id == id => Ok(a),
         Ok(_) => Err(format!("{server} over TCP answered another question")),
@@ -442,10 +517,10 @@ fn raw_query(
 /// From the target to the hosts to try and their addresses. A host name goes through the
 /// system's resolver unless `--resolver` was given; a name without an address that has MX
 /// records is a mail domain and is treated as `--mx` (as mail to it would go).
-pub fn plan(target: &Target, dns: &mut Dns, timeout: Duration) -> Result<Plan, Failure> {
+pub fn plan(target: &Target, dns: &mut Dns, left: &dyn Fn() -> Duration) -> Result<Plan, Failure> {
     match target {
-        Target::Mx { domain, port } => mx_plan(domain, *port, dns, timeout, Vec::new()),
-        Target::Host { host, port } => match host_addrs(host, *port, dns, timeout) {
+        Target::Mx { domain, port } => mx_plan(domain, *port, dns, left, Vec::new()),
+        Target::Host { host, port } => match host_addrs(host, *port, dns, left()) {
             Ok((addrs, detail)) => Ok(Plan {
                 candidates: vec![Candidate {
                     host: host.clone(),
@@ -454,13 +529,19 @@ pub fn plan(target: &Target, dns: &mut Dns, timeout: Duration) -> Result<Plan, F
                 mx_domain: None,
                 detail,
             }),
-            Err(f) if host.parse::<IpAddr>().is_err() && !is_invalid_name(host) => {
-                match dns.mx(host.trim_end_matches('.'), timeout) {
+            // a name without an address (not one whose look-up ran out of time)
+            Err(f)
+                if host.parse::<IpAddr>().is_err()
+                    && !is_invalid_name(host)
+                    && !f.detail.contains(NO_ANSWER)
+                    && !left().is_zero() =>
+            {
+                match dns.mx(host.trim_end_matches('.'), left()) {
                     Ok(Some(_)) => mx_plan(
                         host,
                         *port,
                         dns,
-                        timeout,
+                        left,
                         vec![format!(
                             "{}: {}; it has MX records: probing them, as mail to the domain would go",
                             host.trim_end_matches('.'),
@@ -476,7 +557,7 @@ pub fn plan(target: &Target, dns: &mut Dns, timeout: Duration) -> Result<Plan, F
             let mut candidates = Vec::new();
             let mut notes = Vec::new();
             for h in hosts {
-                match host_addrs(h, *port, dns, timeout) {
+                match host_addrs(h, *port, dns, left()) {
                     Ok((addrs, detail)) => {
                         notes.push(format!("{h}: {detail}"));
                         candidates.push(Candidate {
@@ -561,7 +642,7 @@ fn mx_plan(
     domain: &str,
     port: u16,
     dns: &mut Dns,
-    timeout: Duration,
+    left: &dyn Fn() -> Duration,
     mut notes: Vec<String>,
 ) -> Result<Plan, Failure> {
     let domain = domain.trim_end_matches('.').to_string();
@@ -569,7 +650,7 @@ fn mx_plan(
         return Err(invalid(&domain));
     }
     let fail = |m: String| Failure::new(DNS_FAILED, m);
-    let mut hosts = match dns.mx(&domain, timeout)? {
+    let mut hosts = match dns.mx(&domain, left())? {
         None => {
             // RFC 5321 section 5.1: no MX means the domain itself is the mail server
             notes.push(format!("no MX record: {domain} itself (implicit MX)"));
@@ -617,7 +698,7 @@ fn mx_plan(
             notes.push(format!("{shown}: NXDOMAIN (.invalid)"));
             Vec::new()
         } else {
-            match dns.ips(&shown, port, timeout) {
+            match dns.ips(&shown, port, left()) {
                 Ok(a) if a.is_empty() => {
                     notes.push(format!("{shown}: no A or AAAA record"));
                     Vec::new()
@@ -662,7 +743,7 @@ mod tests {
             port: 25,
         };
         let start = std::time::Instant::now();
-        let f = plan(&t, &mut Dns::new(None), Duration::from_secs(5)).unwrap_err();
+        let f = plan(&t, &mut Dns::new(None), &|| Duration::from_secs(5)).unwrap_err();
         assert_eq!(f.code, DNS_FAILED);
         assert!(f.detail.contains("NXDOMAIN"));
         assert!(start.elapsed() < Duration::from_secs(1));
@@ -674,7 +755,7 @@ mod tests {
             host: "::1".into(),
             port: 2525,
         };
-        let r = plan(&t, &mut Dns::new(None), Duration::from_secs(1)).unwrap();
+        let r = plan(&t, &mut Dns::new(None), &|| Duration::from_secs(1)).unwrap();
         assert_eq!(r.candidates[0].addrs, vec!["[::1]:2525".parse().unwrap()]);
         assert_eq!(r.mx_domain, None);
     }
@@ -692,5 +773,61 @@ mod tests {
             "{}",
             f.detail
         );
+    }
+
+    #[test]
+    fn a_tcp_answer_dripped_a_byte_at_a_time_ends_at_the_time_limit() {
+        // UDP and TCP on one port of 127.0.0.1: a truncated answer over UDP sends the
+        // question to TCP, whose answer (valid, 2 + 40 bytes) comes one byte every 300 ms
+        let (tcp, udp) = loop {
+            let t = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            if let Ok(u) = UdpSocket::bind(t.local_addr().unwrap()) {
+                break (t, u);
+            }
+        };
+        let server = tcp.local_addr().unwrap();
+        thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            if let Ok((n, peer)) = udp.recv_from(&mut buf) {
+                let mut r = buf[..n.min(12)].to_vec();
+                r[2] |= 0x82; // a response, truncated
+                r[3] = 0x80;
+                r[4..12].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+                let _ = udp.send_to(&r, peer);
+            }
+        });
+        let (left_early, told) = mpsc::channel();
+        thread::spawn(move || {
+            let Ok((mut s, _)) = tcp.accept() else {
+                return;
+            };
+            let mut len = [0u8; 2];
+            if s.read_exact(&mut len).is_err() {
+                return;
+            }
+            let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            if s.read_exact(&mut q).is_err() {
+                return;
+            }
+            let mut a = q[..12].to_vec();
+            a[2] |= 0x80;
+            a[4..12].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+            a.resize(40, 0);
+            let mut framed = (a.len() as u16).to_be_bytes().to_vec();
+            framed.extend_from_slice(&a);
+            for b in framed {
+                if s.write_all(&[b]).is_err() {
+                    let _ = left_early.send(true);
+                    return;
+                }
+                thread::sleep(Duration::from_millis(300));
+            }
+            let _ = left_early.send(false);
+        });
+        let r = raw_query(server, "x.test", RecordType::TLSA, Duration::from_secs(1));
+        let e = r.unwrap_err();
+        assert!(e.contains(NO_ANSWER), "{e}");
+        // the server found the client gone before the end of its 13 s drip
+        assert_eq!(told.recv_timeout(Duration::from_secs(30)), Ok(true));
     }
 }

@@ -104,9 +104,10 @@ struct Recorder {
     inner: Arc<WebPkiServerVerifier>,
     seen: Mutex<Option<Seen>>,
     pinned: Arc<Vec<Vec<u8>>>,
-    /// Under DANE the records, not the public roots, decide: any chain is let through here
-    /// (the handshake's signature is still checked) and matched against them afterwards.
+    /// With `Check::Keep`: any chain is let through (the handshake's signature is still
+    /// checked), and the PKIX verdict kept here for the caller.
     any_chain: bool,
+    refused: Mutex<Option<rustls::Error>>,
 }
 
 impl ServerCertVerifier for Recorder {
@@ -124,9 +125,6 @@ impl ServerCertVerifier for Recorder {
                 intermediates: intermediates.len(),
             });
         }
-        if self.any_chain {
-            return Ok(ServerCertVerified::assertion());
-        }
         let verdict = self.inner.verify_server_cert(
             end_entity,
             intermediates,
@@ -134,7 +132,7 @@ impl ServerCertVerifier for Recorder {
             ocsp_response,
             now,
         );
-        match verdict {
+        let verdict = match verdict {
             // the very certificate the user trusts (pinned in --ca-file): its issuer and CA
             // flag do not matter, its dates and name still do
             Err(rustls::Error::InvalidCertificate(ref ce))
@@ -163,7 +161,14 @@ impl ServerCertVerifier for Recorder {
                 Ok(ServerCertVerified::assertion())
             }
             v => v,
+        };
+        if !self.any_chain {
+            return verdict;
         }
+        if let (Err(e), Ok(mut g)) = (verdict, self.refused.lock()) {
+            *g = Some(e);
+        }
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -213,6 +218,9 @@ pub struct Session {
     pub summary: String,
     /// The certificates the server presented (DER), its own first.
     pub chain: Vec<Vec<u8>>,
+    /// With `Check::Keep`, why the certificate fails PKIX validation (a short reason and the
+    /// whole sentence, as in `TlsError::Certificate`), `None` when it passes.
+    pub pkix: Option<(&'static str, String)>,
 }
 
 /// How the server's certificate is judged in the handshake.
@@ -220,8 +228,9 @@ pub struct Session {
 pub enum Check {
     /// Against the trusted roots, for the name (PKIX): a failure ends the handshake.
     Pkix,
-    /// Not in the handshake: the chain is kept for a DANE match afterwards.
-    Dane,
+    /// The same check, but its verdict is kept in the session instead of ending the
+    /// handshake: for DANE (the records decide) and opportunistic TLS (mail goes anyway).
+    Keep,
 }
 
 /// Performs the handshake on `tcp` for `name` (a DNS name or an IP address), within
@@ -241,7 +250,8 @@ pub fn handshake(
         inner,
         seen: Mutex::new(None),
         pinned: roots.pinned.clone(),
-        any_chain: check == Check::Dane,
+        any_chain: check == Check::Keep,
+        refused: Mutex::new(None),
     });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -297,10 +307,20 @@ pub fn handshake(
         .peer_certificates()
         .map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect())
         .unwrap_or_default();
+    let refused = recorder.refused.lock().ok().and_then(|mut g| g.take());
+    let pkix = refused.map(|e| {
+        let seen = recorder.seen.lock().ok().and_then(|g| g.clone());
+        match classify(&e, seen.as_ref()) {
+            TlsError::Certificate { reason, detail } => (reason, detail),
+            TlsError::Negotiation(d) | TlsError::Setup(d) => ("invalid", d),
+            TlsError::Io(e) => ("invalid", e.to_string()),
+        }
+    });
     Ok(Session {
         stream: StreamOwned::new(conn, super::smtp::Deadlined::new(tcp)),
         summary,
         chain,
+        pkix,
     })
 }
 
