@@ -777,16 +777,7 @@ fn mx_lookup_probes_the_preferred_host() {
     let dns = dns_server();
     let (port, log) = smtp_server(false);
     let port = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
-        "probe.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("probe.test", &dns, &port, &[]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["code"], Value::Null);
     assert_eq!(v["domain"], "probe.test");
@@ -937,6 +928,23 @@ fn a_name_of_many_addresses_is_tried_once_each_and_at_most_ten() {
 
 // --- walking a domain's MX hosts, DANE and MTA-STS, against our own DNS, SMTP and HTTPS ---
 
+/// `probe --mx DOMAIN --resolver DNS --port PORT --timeout 5s EXTRA...`: the exit status
+/// and the JSON object.
+fn probe_mx(domain: &str, dns: &str, port: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec![
+        "--mx",
+        domain,
+        "--resolver",
+        dns,
+        "--port",
+        port,
+        "--timeout",
+        "5s",
+    ];
+    args.extend_from_slice(extra);
+    probe(&args)
+}
+
 /// The steps of one name, in order.
 fn steps_named<'a>(v: &'a Value, name: &str) -> Vec<&'a Value> {
     v["steps"]
@@ -968,16 +976,7 @@ fn the_first_mx_refuses_and_the_second_accepts() {
             .a("mx2.walk.test", [127, 0, 0, 1]),
     );
     let port = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
-        "walk.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("walk.test", &dns, &port, &[]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["code"], Value::Null, "{v}");
     assert_eq!(v["host"], "mx2.walk.test");
@@ -1057,16 +1056,7 @@ fn every_mx_refusing_predicts_4_4_316_after_both() {
             .a("mx1.down.test", [127, 0, 0, 2])
             .a("mx2.down.test", [127, 0, 0, 3]),
     );
-    let (code, v) = probe(&[
-        "--mx",
-        "down.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("down.test", &dns, &port, &[]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["code"], "4.4.316", "{v}");
     let connects = steps_named(&v, "connect");
@@ -1090,16 +1080,7 @@ fn a_host_that_cannot_be_tried_predicts_nothing() {
     zone.servfail.push("mx2.half.test".into());
     let dns = dns_zone(zone);
     let port_s = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
-        "half.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port_s,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("half.test", &dns, &port_s, &[]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["code"], "4.4.316", "{v}");
     assert_eq!(v["host"], "mx1.half.test", "{v}");
@@ -1131,16 +1112,7 @@ fn each_address_of_a_host_is_an_attempt_ipv4_then_ipv6() {
             .aaaa("mx.dual.test", std::net::Ipv6Addr::LOCALHOST)
             .a("mx.dual.test", [127, 0, 0, 2]),
     );
-    let (code, v) = probe(&[
-        "--mx",
-        "dual.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("dual.test", &dns, &port, &[]);
     assert_eq!(code, 1, "{v}");
     let connects = steps_named(&v, "connect");
     assert_eq!(connects.len(), 2, "{v}");
@@ -1160,16 +1132,7 @@ fn equal_preferences_keep_the_order_dns_gave() {
             .a("zz.same.test", [127, 0, 0, 2])
             .a("aa.same.test", [127, 0, 0, 3]),
     );
-    let (_, v) = probe(&[
-        "--mx",
-        "same.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port,
-        "--timeout",
-        "5s",
-    ]);
+    let (_, v) = probe_mx("same.test", &dns, &port, &[]);
     let hosts: Vec<&str> = v["attempts"]
         .as_array()
         .unwrap()
@@ -1276,16 +1239,7 @@ fn dane_ee_decides_the_certificate_not_the_public_roots() {
             .tlsa(&format!("_{port}._tcp.mx.dane.test"), 3, 1, 1, &spki),
     );
     let port_s = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
-        "dane.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port_s,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("dane.test", &dns, &port_s, &[]);
     assert_eq!(code, 0, "{v}");
     let dane = steps_named(&v, "dane");
     assert_eq!(dane.len(), 2, "{v}");
@@ -1305,16 +1259,7 @@ fn dane_ee_decides_the_certificate_not_the_public_roots() {
             .tlsa(&format!("_{port}._tcp.mx.dane.test"), 3, 1, 1, &[0xab; 32]),
     );
     let port_s = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
-        "dane.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port_s,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("dane.test", &dns, &port_s, &[]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["code"], "4.7.323", "{v}");
     assert_eq!(failed_step(&v)["step"], "dane");
@@ -1330,16 +1275,7 @@ fn dane_ee_decides_the_certificate_not_the_public_roots() {
     zone.signed.clear();
     let dns = dns_zone(zone);
     let port_s = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
-        "dane.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port_s,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("dane.test", &dns, &port_s, &[]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["code"], Value::Null, "{v}");
     assert!(
@@ -1364,17 +1300,7 @@ fn dane_ee_decides_the_certificate_not_the_public_roots() {
             .a("mx.dane.test", [127, 0, 0, 1]),
     );
     let port_s = port.to_string();
-    let (_, v) = probe(&[
-        "--mx",
-        "dane.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port_s,
-        "--timeout",
-        "5s",
-        "--require-tls",
-    ]);
+    let (_, v) = probe_mx("dane.test", &dns, &port_s, &["--require-tls"]);
     assert_eq!(v["code"], "4.7.320", "{v}");
 }
 
@@ -1388,16 +1314,7 @@ fn tlsa_without_starttls_is_4_7_321_and_bogus_dnssec_4_7_324() {
             .tlsa(&format!("_{port}._tcp.mx.plain.test"), 3, 1, 1, &[0xcd; 32]),
     );
     let port_s = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
-        "plain.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port_s,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("plain.test", &dns, &port_s, &[]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["code"], "4.7.321", "{v}");
     assert_eq!(failed_step(&v)["step"], "starttls");
@@ -1411,16 +1328,7 @@ fn tlsa_without_starttls_is_4_7_321_and_bogus_dnssec_4_7_324() {
             .tlsa(&format!("_{port}._tcp.mx.plain.test"), 1, 1, 1, &[0xcd; 32]),
     );
     let port_s = port.to_string();
-    let (_, v) = probe(&[
-        "--mx",
-        "plain.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port_s,
-        "--timeout",
-        "5s",
-    ]);
+    let (_, v) = probe_mx("plain.test", &dns, &port_s, &[]);
     assert_eq!(v["code"], "4.7.321", "{v}");
     assert!(
         step(&v, "dane")["detail"]
@@ -1440,16 +1348,7 @@ fn tlsa_without_starttls_is_4_7_321_and_bogus_dnssec_4_7_324() {
     zone.servfail.push(format!("_{port}._tcp.mx.bogus.test"));
     let dns = dns_zone(zone);
     let port_s = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
-        "bogus.test",
-        "--resolver",
-        &dns,
-        "--port",
-        &port_s,
-        "--timeout",
-        "5s",
-    ]);
+    let (code, v) = probe_mx("bogus.test", &dns, &port_s, &[]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["code"], "4.7.324", "{v}");
     assert!(steps_named(&v, "connect").is_empty(), "{v}");
@@ -1503,20 +1402,12 @@ fn an_enforce_policy_that_does_not_list_the_mx_is_4_4_8() {
             .txt("_mta-sts.sts.test", "v=STSv1; id=20261201T000000"),
     );
     let port_s = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
+    let (code, v) = probe_mx(
         "sts.test",
-        "--resolver",
         &dns,
-        "--port",
         &port_s,
-        "--timeout",
-        "5s",
-        "--mta-sts-url",
-        &url,
-        "--ca-file",
-        &ca,
-    ]);
+        &["--mta-sts-url", &url, "--ca-file", &ca],
+    );
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["code"], "4.4.8", "{v}");
     let sts = steps_named(&v, "mta-sts");
@@ -1546,20 +1437,12 @@ fn an_enforce_policy_that_does_not_list_the_mx_is_4_4_8() {
             .txt("_mta-sts.sts.test", "v=STSv1; id=1"),
     );
     let port_s = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
+    let (code, v) = probe_mx(
         "sts.test",
-        "--resolver",
         &dns,
-        "--port",
         &port_s,
-        "--timeout",
-        "5s",
-        "--mta-sts-url",
-        &url,
-        "--ca-file",
-        &ca,
-    ]);
+        &["--mta-sts-url", &url, "--ca-file", &ca],
+    );
     assert_eq!(code, 0, "{v}");
     let sts = steps_named(&v, "mta-sts");
     assert!(
@@ -1588,20 +1471,12 @@ fn an_enforce_policy_listing_the_mx_requires_a_valid_certificate_4_7_5() {
             .txt("_mta-sts.sts2.test", "v=STSv1; id=7"),
     );
     let port_s = port.to_string();
-    let (code, v) = probe(&[
-        "--mx",
+    let (code, v) = probe_mx(
         "sts2.test",
-        "--resolver",
         &dns,
-        "--port",
         &port_s,
-        "--timeout",
-        "5s",
-        "--mta-sts-url",
-        &url,
-        "--ca-file",
-        &ca,
-    ]);
+        &["--mta-sts-url", &url, "--ca-file", &ca],
+    );
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["code"], "4.7.5", "{v}");
     assert_eq!(failed_step(&v)["step"], "tls");

@@ -9,6 +9,7 @@
 //! chain (dates and name checked, as with a public root).
 
 use super::der;
+use super::tls::presented_name;
 use ring::digest;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use std::fmt::Write as _;
@@ -359,18 +360,6 @@ fn out_of_date(path: &[Vec<u8>], now: u64) -> Option<String> {
             None
         }
     })
-}
-
-/// `DnsName("mx.contoso.com")` or `IpAddress(192.0.2.1)` (how webpki lists the names in a
-/// certificate) as `mx.contoso.com` or `192.0.2.1`; other kinds are kept as they are.
-fn presented_name(n: &str) -> &str {
-    n.strip_prefix("DnsName(\"")
-        .and_then(|r| r.strip_suffix("\")"))
-        .or_else(|| {
-            n.strip_prefix("IpAddress(")
-                .and_then(|r| r.strip_suffix(')'))
-        })
-        .unwrap_or(n)
 }
 
 /// A webpki refusal as the user reads it.

@@ -49,46 +49,30 @@ const SET: u8 = 0x31;
 
 /// Reads the parts of a certificate the messages need.
 pub fn cert_info(der: &[u8]) -> Option<CertInfo> {
-    let (cert, _) = read_tlv(der)?;
-    if cert.tag != SEQUENCE {
-        return None;
-    }
-    let (tbs, _) = read_tlv(cert.body)?;
-    if tbs.tag != SEQUENCE {
-        return None;
-    }
-    let mut rest = tbs.body;
-    let (mut item, mut next) = read_tlv(rest)?;
-    if item.tag == 0xa0 {
-        // [0] EXPLICIT version
-        (item, next) = read_tlv(next)?;
-    }
-    // item: serialNumber
-    if item.tag != 0x02 {
-        return None;
-    }
-    rest = next;
-    let (_signature, rest) = read_tlv(rest)?;
-    let (issuer, rest) = read_tlv(rest)?;
-    let (validity, rest) = read_tlv(rest)?;
-    let (subject, _) = read_tlv(rest)?;
-    if issuer.tag != SEQUENCE || validity.tag != SEQUENCE || subject.tag != SEQUENCE {
-        return None;
-    }
-    let (nb, after) = read_tlv(validity.body)?;
+    let f = tbs_fields(der)?;
+    let (nb, after) = read_tlv(f.validity.body)?;
     let (na, _) = read_tlv(after)?;
     Some(CertInfo {
-        subject: name_to_string(subject.body),
-        issuer: name_to_string(issuer.body),
-        self_issued: issuer.whole == subject.whole,
+        subject: name_to_string(f.subject.body),
+        issuer: name_to_string(f.issuer.body),
+        self_issued: f.issuer.whole == f.subject.whole,
         not_before: time_to_string(&nb)?,
         not_after: time_to_string(&na)?,
     })
 }
 
-/// The tbsCertificate's fields up to the subject, and what follows it: (validity, subject,
-/// the rest, starting with subjectPublicKeyInfo).
-fn tbs_fields(der: &[u8]) -> Option<(Tlv<'_>, Tlv<'_>, &[u8])> {
+/// The tbsCertificate's fields the probe reads, and what follows the subject.
+struct TbsFields<'a> {
+    issuer: Tlv<'a>,
+    validity: Tlv<'a>,
+    subject: Tlv<'a>,
+    /// From the subjectPublicKeyInfo on.
+    rest: &'a [u8],
+}
+
+/// The tbsCertificate's fields up to the subject (each checked to be a SEQUENCE), and what
+/// follows it.
+fn tbs_fields(der: &[u8]) -> Option<TbsFields<'_>> {
     let (cert, _) = read_tlv(der)?;
     if cert.tag != SEQUENCE {
         return None;
@@ -113,21 +97,24 @@ fn tbs_fields(der: &[u8]) -> Option<(Tlv<'_>, Tlv<'_>, &[u8])> {
     if issuer.tag != SEQUENCE || validity.tag != SEQUENCE || subject.tag != SEQUENCE {
         return None;
     }
-    Some((validity, subject, rest))
+    Some(TbsFields {
+        issuer,
+        validity,
+        subject,
+        rest,
+    })
 }
 
 /// The certificate's SubjectPublicKeyInfo as it is encoded in it, tag and length included:
 /// what a TLSA record with selector 1 hashes or holds.
 pub fn spki(der: &[u8]) -> Option<&[u8]> {
-    let (_, _, rest) = tbs_fields(der)?;
-    let (spki, _) = read_tlv(rest)?;
+    let (spki, _) = read_tlv(tbs_fields(der)?.rest)?;
     (spki.tag == SEQUENCE).then_some(spki.whole)
 }
 
 /// The certificate's validity as seconds since 1970 (negative before): (notBefore, notAfter).
 pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
-    let (validity, _, _) = tbs_fields(der)?;
-    let (nb, after) = read_tlv(validity.body)?;
+    let (nb, after) = read_tlv(tbs_fields(der)?.validity.body)?;
     let (na, _) = read_tlv(after)?;
     Some((time_to_unix(&nb)?, time_to_unix(&na)?))
 }

@@ -169,14 +169,8 @@ impl Dns {
             .ctx(timeout)
             .map_err(|e| fail(format!("MX {domain}: {e}")))?;
         let fqdn = format!("{domain}.");
-        let r = ctx.rt.block_on(async {
-            tokio::time::timeout(timeout, ctx.resolver.mx_lookup(fqdn.as_str())).await
-        });
-        match r {
-            Err(_) => Err(fail(format!(
-                "MX {domain}: the resolver {NO_ANSWER} {}",
-                crate::time::short_duration(timeout)
-            ))),
+        match ctx.ask(timeout, ctx.resolver.mx_lookup(fqdn.as_str())) {
+            Err(e) => Err(fail(format!("MX {domain}: {e}"))),
             Ok(Ok(l)) => {
                 let hosts: Vec<(u16, String)> = l
                     .answers()
@@ -205,14 +199,8 @@ impl Dns {
     ) -> Result<Vec<SocketAddr>, String> {
         let ctx = self.ctx(timeout)?;
         let fqdn = format!("{}.", host.trim_end_matches('.'));
-        let r = ctx.rt.block_on(async {
-            tokio::time::timeout(timeout, ctx.resolver.lookup_ip(fqdn.as_str())).await
-        });
-        match r {
-            Err(_) => Err(format!(
-                "the resolver {NO_ANSWER} {}",
-                crate::time::short_duration(timeout)
-            )),
+        match ctx.ask(timeout, ctx.resolver.lookup_ip(fqdn.as_str())) {
+            Err(e) => Err(e),
             Ok(Ok(ips)) => Ok(ips.iter().map(|ip| SocketAddr::new(ip, port)).collect()),
             Ok(Err(e)) if e.is_nx_domain() => Err("NXDOMAIN".to_string()),
             Ok(Err(e)) if e.is_no_records_found() => Err("no A or AAAA record".to_string()),
@@ -225,14 +213,8 @@ impl Dns {
     pub fn txt(&mut self, name: &str, timeout: Duration) -> Result<Vec<String>, String> {
         let ctx = self.ctx(timeout)?;
         let fqdn = format!("{}.", name.trim_end_matches('.'));
-        let r = ctx.rt.block_on(async {
-            tokio::time::timeout(timeout, ctx.resolver.txt_lookup(fqdn.as_str())).await
-        });
-        match r {
-            Err(_) => Err(format!(
-                "no answer within {}",
-                crate::time::short_duration(timeout)
-            )),
+        match ctx.ask(timeout, ctx.resolver.txt_lookup(fqdn.as_str())) {
+            Err(e) => Err(e),
             Ok(Ok(l)) => Ok(l
                 .answers()
                 .iter()
@@ -334,6 +316,24 @@ impl Dns {
                 rc => TlsaAnswer::Failed(format!("the resolver answered {rc}")),
             },
         }
+    }
+}
+
+impl Ctx {
+    /// Runs a look-up for at most `timeout`; the error says the time ran out.
+    fn ask<F: std::future::Future>(
+        &self,
+        timeout: Duration,
+        look_up: F,
+    ) -> Result<F::Output, String> {
+        self.rt
+            .block_on(async { tokio::time::timeout(timeout, look_up).await })
+            .map_err(|_| {
+                format!(
+                    "the resolver {NO_ANSWER} {}",
+                    crate::time::short_duration(timeout)
+                )
+            })
     }
 }
 

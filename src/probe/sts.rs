@@ -1295,35 +1295,29 @@ mod tests {
     #[test]
     fn malformed_and_short_responses() {
         let pki = make_pki();
-        let port = https(server_config(&pki, HOST), move |tls, _| {
-            let _ = tls.write_all(b"SSH-2.0-OpenSSH\r\n\r\n");
-            let _ = tls.flush();
-        });
-        let e = other(fetch(&url(port), HOST, &pki.roots, timeout()));
-        assert!(e.contains("not an HTTP response"), "{e}");
-
-        let port = https(server_config(&pki, HOST), move |tls, _| {
-            let _ =
-                tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nversion: STSv1\n");
-            let _ = tls.flush();
-        });
-        let e = other(fetch(&url(port), HOST, &pki.roots, timeout()));
-        assert!(e.contains("after 15 of the 100 bytes"), "{e}");
-
-        let port = https(server_config(&pki, HOST), move |tls, _| {
-            let _ =
-                tls.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
-            let _ = tls.flush();
-        });
-        let e = other(fetch(&url(port), HOST, &pki.roots, timeout()));
-        assert!(e.contains("Transfer-Encoding"), "{e}");
-
-        let port = https(server_config(&pki, HOST), move |tls, _| {
-            let _ = tls.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-            let _ = tls.flush();
-        });
-        let e = other(fetch(&url(port), HOST, &pki.roots, timeout()));
-        assert!(e.contains("HTTP 404 Not Found"), "{e}");
+        let cases: [(&'static [u8], &str); 4] = [
+            (b"SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP response"),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nversion: STSv1\n",
+                "after 15 of the 100 bytes",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                "Transfer-Encoding",
+            ),
+            (
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+                "HTTP 404 Not Found",
+            ),
+        ];
+        for (response, want) in cases {
+            let port = https(server_config(&pki, HOST), move |tls, _| {
+                let _ = tls.write_all(response);
+                let _ = tls.flush();
+            });
+            let e = other(fetch(&url(port), HOST, &pki.roots, timeout()));
+            assert!(e.contains(want), "{want}: {e}");
+        }
     }
 
     #[test]

@@ -351,7 +351,7 @@ fn describe(conn: &ClientConnection) -> String {
 
 /// `DnsName("mx.contoso.com")` or `IpAddress(192.0.2.1)` (how webpki lists the names in a
 /// certificate) as `mx.contoso.com` or `192.0.2.1`; other kinds are kept as they are.
-fn presented_name(n: &str) -> &str {
+pub(super) fn presented_name(n: &str) -> &str {
     n.strip_prefix("DnsName(\"")
         .and_then(|r| r.strip_suffix("\")"))
         .or_else(|| {
