@@ -250,7 +250,6 @@ impl Output<'_> {
             None => w,
         };
         note(format_args!("warning: {w}"));
-        self.tally.warnings.push(w.clone());
         self.renderer.warning(self.out, &w)
     }
 }

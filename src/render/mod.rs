@@ -48,9 +48,6 @@ pub struct Tally {
     pub client_disconnects: u64,
     /// Inputs that could not be read (path and reason), shown in the summary.
     pub errors: Vec<String>,
-    /// Warnings raised during the run, in order, as the driver collected them (each one was
-    /// also given to [`Renderer::warning`]).
-    pub warnings: Vec<String>,
 }
 
 impl Tally {
