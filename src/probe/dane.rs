@@ -875,4 +875,29 @@ mod tests {
             let _ = check(&records, std::slice::from_ref(&cert), HOST, now);
         }
     }
+
+    proptest::proptest! {
+        // records and certificates come from the network: any bytes, no panic
+        #[test]
+        fn check_never_panics(
+            records in proptest::collection::vec(
+                (0u8..5, 0u8..3, 0u8..4, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..70)),
+                0..4,
+            ),
+            chain in proptest::collection::vec(
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+                0..3,
+            ),
+            now in proptest::prelude::any::<u64>(),
+        ) {
+            let records: Vec<Tlsa> = records
+                .into_iter()
+                .map(|(usage, selector, matching, data)| Tlsa { usage, selector, matching, data })
+                .collect();
+            let _ = check(&records, &chain, "mx.example.test", now);
+            for r in &records {
+                let _ = r.describe();
+            }
+        }
+    }
 }

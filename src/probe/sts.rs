@@ -1377,4 +1377,25 @@ mod tests {
         let e = other(fetch("http://127.0.0.1/", HOST, &pki.roots, timeout()));
         assert!(e.contains("https://"), "{e}");
     }
+
+    proptest::proptest! {
+        // what a hostile DNS server or web server can send: the parsers never panic, and a
+        // policy they accept keeps its limits
+        #[test]
+        fn parsers_never_panic(
+            txt in proptest::collection::vec(".{0,80}", 0..4),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            host in ".{0,40}",
+        ) {
+            let _ = parse_txt(&txt);
+            let mut with_fields = b"version: STSv1\nmode: enforce\nmax_age: 1\n".to_vec();
+            with_fields.extend_from_slice(&body);
+            for text in [&body[..], &with_fields[..]] {
+                if let Ok(p) = parse_policy(text) {
+                    proptest::prop_assert!(p.max_age <= MAX_AGE_LIMIT);
+                    let _ = p.allows(&host);
+                }
+            }
+        }
+    }
 }
