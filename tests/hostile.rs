@@ -560,9 +560,14 @@ fn input_never_drives_the_terminal_in_any_field_or_format() {
     for shown in ["evil\\x1b[2J", "da\\x1b[2J", "\\x07"] {
         assert!(s.contains(shown), "{shown} not in {s}");
     }
+    // the recipient (the whole `to=<...>`, so long it may wrap onto the next line) shows the
+    // bidi override escaped
+    let lines: Vec<&str> = s.lines().collect();
     assert!(
-        s.lines()
-            .any(|l| l.trim_start().starts_with("recipient: ") && l.contains("\\u{202e}")),
+        lines.iter().enumerate().any(|(i, l)| {
+            l.trim_start().starts_with("recipient:")
+                && format!("{l}{}", lines.get(i + 1).unwrap_or(&"")).contains("\\u{202e}")
+        }),
         "the recipient shows the bidi override escaped: {s}"
     );
     // JSON: valid, and nothing a terminal acts on survives unescaped
@@ -684,4 +689,38 @@ fn closed_stdout_and_stderr_are_quiet_in_every_mode() {
     drop(stdin);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "no panic on a closed stderr");
+}
+
+#[test]
+fn an_escape_sequence_inside_a_postfix_recipient_keeps_the_whole_address() {
+    // the brackets of `to=<...>` bound the address: its escape sequence is shown escaped,
+    // not taken as the end of the local part (which read `31m@example.com`)
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("esc.log");
+    std::fs::write(
+        &log,
+        b"Mar  1 00:00:00 mx1 postfix/smtp[1]: ABC123: to=<a\x1b[31m@example.com>, relay=mx.example.net[198.51.100.7]:25, delay=4, dsn=5.1.1, status=bounced (host mx.example.net[198.51.100.7] said: 550 5.1.1 User unknown (in reply to RCPT TO command))\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .args(["--format", "ndjson"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let findings = ndjson(&out.stdout);
+    assert!(!findings.is_empty());
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["recipient"] == "a\u{1b}[31m@example.com"),
+        "{findings:?}"
+    );
+    let out = cmd()
+        .args(["--format", "human", "--color", "never"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("recipient: a\\x1b[31m@example.com"), "{s}");
+    assert!(!s.contains('\u{1b}'), "{s}");
 }

@@ -83,11 +83,15 @@ impl Guarded {
 }
 
 const IP: &str = r"(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]";
+const DOMAIN: &str = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?";
 const ADDR: &str = r"[^\s<>@,;:()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?";
 
 static RECIPIENT_KEYED: LazyLock<Vec<Guarded>> = LazyLock::new(|| {
     vec![
         at(&["to="], &format!(r"(?i)\bto=<?({ADDR})")),
+        // Postfix's brackets say where the address ends, whatever its local part holds (an
+        // escape sequence, a bracket): taken whole rather than from its last clean piece
+        at(&["to=<"], &format!(r"(?i)\bto=<([^<>\s@]+@{DOMAIN})>")),
         at(
             &["final-recipient"],
             &format!(r"(?i)final-recipient:\s*[^;\s]*;\s*<?({ADDR})"),
