@@ -256,18 +256,24 @@ fn addr(port: u16) -> String {
     format!("127.0.0.1:{port}")
 }
 
+/// A port held on 127.0.0.1 for as long as the returned listener lives, so that no test
+/// running alongside can be given it: at 127.0.0.2 and up nothing listens on it, and a
+/// connection there is refused. (A port freed by dropping its listener could be handed to
+/// another test's server in the meantime.)
+fn held_port() -> (TcpListener, u16) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    (l, port)
+}
+
 #[test]
 fn closed_port_is_refused_4_4_316() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let (code, v) = probe(&[&addr(port)]);
+    let (_held, port) = held_port();
+    let (code, v) = probe(&[&format!("127.0.0.2:{port}")]);
     assert_eq!(code, 1);
     assert_eq!(v["code"], "4.4.316");
     assert_eq!(v["category"], "connection-refused");
-    assert_eq!(v["host"], "127.0.0.1");
+    assert_eq!(v["host"], "127.0.0.2");
     assert_eq!(v["port"], port);
     assert_eq!(failed_step(&v)["step"], "connect");
     assert!(
@@ -532,13 +538,8 @@ fn invalid_name_is_a_dns_failure_at_once() {
 
 #[test]
 fn fail_on_decides_the_exit_status() {
-    let closed = || {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
+    let (_held, port) = held_port();
+    let closed = || format!("127.0.0.2:{port}");
     for (policy, want) in [
         ("none", 0),
         ("certificate-invalid", 0),
@@ -547,7 +548,7 @@ fn fail_on_decides_the_exit_status() {
         ("transient", 1),
         ("permanent", 0),
     ] {
-        let (code, v) = probe(&[&addr(closed()), "--fail-on", policy]);
+        let (code, v) = probe(&[&closed(), "--fail-on", policy]);
         assert_eq!(code, want, "{policy}");
         assert_eq!(v["code"], "4.4.316");
     }
@@ -767,7 +768,7 @@ fn dns_server() -> String {
         .a("mx.probe.test", [127, 0, 0, 1])
         .mx("many.test", 10, "mx.many.test");
     for i in 0..25u8 {
-        z = z.a("mx.many.test", [127, 0, 0, 1 + i % 12]);
+        z = z.a("mx.many.test", [127, 0, 0, 2 + i % 12]);
     }
     dns_zone(z)
 }
@@ -894,13 +895,9 @@ fn a_server_that_drips_its_tls_records_ends_at_the_deadline() {
 #[test]
 fn a_name_of_many_addresses_is_tried_once_each_and_at_most_ten() {
     let dns = dns_server();
-    // a port nothing listens on, at every 127.0.0.x
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    // a port nothing listens on, at 127.0.0.2 and up
+    let (_held, closed) = held_port();
+    let closed = closed.to_string();
     let (code, v) = probe(&[
         "--mx",
         "many.test",
@@ -953,15 +950,6 @@ fn steps_named<'a>(v: &'a Value, name: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|s| s["step"] == name)
         .collect()
-}
-
-/// A port on 127.0.0.1 nothing listens on (a listener's, closed again).
-fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]
@@ -1048,7 +1036,8 @@ fn the_first_mx_refuses_and_the_second_accepts() {
 
 #[test]
 fn every_mx_refusing_predicts_4_4_316_after_both() {
-    let port = closed_port().to_string();
+    let (_held, port) = held_port();
+    let port = port.to_string();
     let dns = dns_zone(
         Zone::default()
             .mx("down.test", 10, "mx1.down.test")
@@ -1071,7 +1060,7 @@ fn every_mx_refusing_predicts_4_4_316_after_both() {
 fn a_host_that_cannot_be_tried_predicts_nothing() {
     // mx2 has no address (and a TLSA name that would fail): only mx1's refusal counts, and
     // mx2 gets no row of its own
-    let port = closed_port();
+    let (_held, port) = held_port();
     let mut zone = Zone::default()
         .mx("half.test", 10, "mx1.half.test")
         .mx("half.test", 20, "mx2.half.test")
@@ -1105,7 +1094,8 @@ fn a_host_that_cannot_be_tried_predicts_nothing() {
 #[test]
 fn each_address_of_a_host_is_an_attempt_ipv4_then_ipv6() {
     // whether this machine has IPv6 on loopback or not, [::1] is tried, after 127.0.0.2
-    let port = closed_port().to_string();
+    let (_held, port) = held_port();
+    let port = port.to_string();
     let dns = dns_zone(
         Zone::default()
             .mx("dual.test", 10, "mx.dual.test")
@@ -1124,7 +1114,8 @@ fn each_address_of_a_host_is_an_attempt_ipv4_then_ipv6() {
 
 #[test]
 fn equal_preferences_keep_the_order_dns_gave() {
-    let port = closed_port().to_string();
+    let (_held, port) = held_port();
+    let port = port.to_string();
     let dns = dns_zone(
         Zone::default()
             .mx("same.test", 10, "zz.same.test")
@@ -1340,7 +1331,7 @@ fn tlsa_without_starttls_is_4_7_321_and_bogus_dnssec_4_7_324() {
 
     // SERVFAIL for the TLSA name (a validating resolver's answer to bogus data): 4.7.324,
     // and the host is not connected to
-    let port = closed_port();
+    let (_held, port) = held_port();
     let mut zone = Zone::default()
         .mx("bogus.test", 10, "mx.bogus.test")
         .a("mx.bogus.test", [127, 0, 0, 1]);

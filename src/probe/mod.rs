@@ -781,11 +781,13 @@ mod tests {
 
     #[test]
     fn connect_tries_each_address_in_turn() {
-        // a port that was free a moment ago: refused
-        let closed = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        // a port held on 127.0.0.1 for the whole test, so that no other test's listener can
+        // take it: at 127.0.0.2 and up nothing listens on it, and connecting there is refused
+        // (a port freed by dropping its listener could be handed to a parallel test)
+        let held = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        let refused = |i: u8| SocketAddr::from(([127, 0, 0, 2 + i], port));
+        let closed = refused(0);
         let open = TcpListener::bind("127.0.0.1:0").unwrap();
         let addrs = [closed, open.local_addr().unwrap()];
         let end = Instant::now() + Duration::from_secs(60);
@@ -796,14 +798,7 @@ mod tests {
         assert_eq!(f.code, REFUSED);
         assert_eq!(f.detail.matches("refused").count(), 1);
         // at most MAX_ADDRESSES are tried, the rest named
-        let many: Vec<SocketAddr> = (0..MAX_ADDRESSES + 2)
-            .map(|_| {
-                TcpListener::bind("127.0.0.1:0")
-                    .unwrap()
-                    .local_addr()
-                    .unwrap()
-            })
-            .collect();
+        let many: Vec<SocketAddr> = (0..MAX_ADDRESSES as u8 + 2).map(refused).collect();
         let f = connect(&many, Duration::from_secs(5), end).unwrap_err();
         assert_eq!(f.detail.matches("refused").count(), MAX_ADDRESSES);
         assert!(

@@ -1365,12 +1365,16 @@ mod tests {
     #[test]
     fn refuses_closed_ports_and_bad_names() {
         let pki = make_pki();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let e = other(fetch(&url(port), HOST, &pki.roots, timeout()));
+        // a port held on 127.0.0.1 (no parallel test can take it): nothing listens on it at
+        // 127.0.0.2
+        let held = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        let e = other(fetch(
+            &format!("https://127.0.0.2:{port}/.well-known/mta-sts.txt"),
+            HOST,
+            &pki.roots,
+            timeout(),
+        ));
         assert!(e.contains("refused"), "{e}");
         let e = other(fetch(&url(port), "bad name!", &pki.roots, timeout()));
         assert!(e.contains("not a host name"), "{e}");
