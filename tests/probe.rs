@@ -1472,3 +1472,39 @@ fn an_enforce_policy_listing_the_mx_requires_a_valid_certificate_4_7_5() {
     assert_eq!(v["code"], "4.7.5", "{v}");
     assert_eq!(failed_step(&v)["step"], "tls");
 }
+
+#[test]
+fn human_rows_line_up_in_japanese_and_name_an_address_host_once() {
+    let (_held, port) = held_port();
+    let port = port.to_string();
+    let out = cmd()
+        .args([
+            "probe",
+            "--smart-host",
+            "127.0.0.2",
+            "--smart-host",
+            "127.0.0.3",
+        ])
+        .args([
+            "--port",
+            &port,
+            "--timeout",
+            "5s",
+            "--color",
+            "never",
+            "--lang",
+            "ja",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // `失敗` is four columns wide, as `FAIL` is: the step names start in one column
+    assert!(text.contains("\n  失敗  connect "), "{text}");
+    assert!(text.contains("\n  OK    resolve "), "{text}");
+    assert!(
+        text.contains(&format!(
+            "127.0.0.2:{port} (4.4.316); 127.0.0.3:{port} (4.4.316)"
+        )),
+        "{text}"
+    );
+}

@@ -559,7 +559,12 @@ pub fn plan(target: &Target, dns: &mut Dns, left: &dyn Fn() -> Duration) -> Resu
             for h in hosts {
                 match host_addrs(h, *port, dns, left()) {
                     Ok((addrs, detail)) => {
-                        notes.push(format!("{h}: {detail}"));
+                        // an address says so itself
+                        notes.push(if h.parse::<IpAddr>().is_ok() {
+                            detail
+                        } else {
+                            format!("{h}: {detail}")
+                        });
                         candidates.push(Candidate {
                             host: h.clone(),
                             addrs,

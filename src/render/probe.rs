@@ -124,7 +124,11 @@ impl HumanSteps {
 fn human_step(w: &mut dyn Write, s: &Step, style: Style) -> io::Result<()> {
     let l = labels(style.lang);
     let mark = if s.ok { l.ok } else { l.fail };
-    let mark = format!("{mark:<4}");
+    // padded to 4 columns: `失敗` is two characters but four columns wide
+    let mark = format!(
+        "{mark}{}",
+        " ".repeat(4usize.saturating_sub(unicode_width::UnicodeWidthStr::width(mark)))
+    );
     let mark = match (style.color, s.ok) {
         (false, _) => mark,
         (true, true) => mark.green().to_string(),
@@ -195,7 +199,12 @@ fn tried(w: &mut dyn Write, r: &Report, l: &Labels) -> io::Result<()> {
                 let at = a
                     .address
                     .map_or_else(|| l.not_connected.to_string(), |a| a.to_string());
-                format!("{} {at} ({})", safe(&a.host), a.code.unwrap_or(l.accepted))
+                let outcome = a.code.unwrap_or(l.accepted);
+                // a host given as an address is named by it already
+                match (a.address, a.host.parse::<std::net::IpAddr>()) {
+                    (Some(sa), Ok(ip)) if sa.ip() == ip => format!("{at} ({outcome})"),
+                    _ => format!("{} {at} ({outcome})", safe(&a.host)),
+                }
             })
             .collect();
         writeln!(w, "  {}: {}", l.tried, rows.join("; "))?;
