@@ -652,6 +652,7 @@ const A: u16 = 1;
 const AAAA: u16 = 28;
 const MX: u16 = 15;
 const TXT: u16 = 16;
+const CNAME: u16 = 5;
 const TLSA: u16 = 52;
 
 impl Zone {
@@ -666,6 +667,9 @@ impl Zone {
     }
     fn a(self, host: &str, ip: [u8; 4]) -> Zone {
         self.add(host, A, ip.to_vec())
+    }
+    fn cname(self, alias: &str, target: &str) -> Zone {
+        self.add(alias, CNAME, labels(target))
     }
     fn aaaa(self, host: &str, ip: std::net::Ipv6Addr) -> Zone {
         self.add(host, AAAA, ip.octets().to_vec())
@@ -721,11 +725,44 @@ fn dns_zone(zone: Zone) -> String {
             }
             let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
             let name = name.join(".");
-            let answers: Vec<&(String, u16, Vec<u8>)> = zone
+            let mut answers: Vec<&(String, u16, Vec<u8>)> = zone
                 .records
                 .iter()
                 .filter(|(n, t, _)| *n == name && *t == qtype)
                 .collect();
+            // an alias: its CNAME, then the target's records of the type asked (one link)
+            let mut signed = zone.signed.contains(&name);
+            if answers.is_empty()
+                && let Some(c) = zone
+                    .records
+                    .iter()
+                    .find(|(n, t, _)| *n == name && *t == CNAME)
+            {
+                let target = zone
+                    .records
+                    .iter()
+                    .find_map(|(n, t, rd)| (*t == CNAME && *n == name).then_some(rd))
+                    .map(|rd| {
+                        let mut parts = Vec::new();
+                        let mut i = 0;
+                        while i < rd.len() && rd[i] != 0 {
+                            let len = rd[i] as usize;
+                            parts.push(
+                                String::from_utf8_lossy(&rd[i + 1..i + 1 + len]).into_owned(),
+                            );
+                            i += 1 + len;
+                        }
+                        parts.join(".")
+                    })
+                    .unwrap_or_default();
+                signed &= zone.signed.contains(&target);
+                answers.push(c);
+                answers.extend(
+                    zone.records
+                        .iter()
+                        .filter(|(n, t, _)| *n == target && *t == qtype),
+                );
+            }
             let rcode = if zone.servfail.contains(&name) {
                 2
             } else if zone.records.iter().any(|(n, _, _)| *n == name) {
@@ -734,11 +771,7 @@ fn dns_zone(zone: Zone) -> String {
                 3 // NXDOMAIN
             };
             let answers = if rcode == 0 { answers } else { Vec::new() };
-            let ad = if rcode == 0 && zone.signed.contains(&name) {
-                0x20
-            } else {
-                0
-            };
+            let ad = if rcode == 0 && signed { 0x20 } else { 0 };
             let mut r = Vec::new();
             r.extend_from_slice(&q[0..2]);
             r.extend_from_slice(&[0x84 | (q[2] & 0x01), 0x80 | ad | rcode]);
@@ -746,8 +779,12 @@ fn dns_zone(zone: Zone) -> String {
             r.extend_from_slice(&(answers.len() as u16).to_be_bytes());
             r.extend_from_slice(&[0, 0, 0, 0]);
             r.extend_from_slice(&q[12..qend]);
-            for (_, t, rd) in answers {
-                r.extend_from_slice(&[0xc0, 0x0c]);
+            for (owner, t, rd) in answers {
+                if *owner == name {
+                    r.extend_from_slice(&[0xc0, 0x0c]);
+                } else {
+                    r.extend(labels(owner));
+                }
                 r.extend_from_slice(&t.to_be_bytes());
                 r.extend_from_slice(&1u16.to_be_bytes());
                 r.extend_from_slice(&60u32.to_be_bytes());
@@ -1293,6 +1330,33 @@ fn dane_ee_decides_the_certificate_not_the_public_roots() {
     let port_s = port.to_string();
     let (_, v) = probe_mx("dane.test", &dns, &port_s, &["--require-tls"]);
     assert_eq!(v["code"], "4.7.320", "{v}");
+}
+
+#[test]
+fn dane_follows_a_signed_cname_to_the_tlsa_records_at_its_end() {
+    // the MX host is an alias: the TLSA records are found at the end of the chain (RFC 7672
+    // section 2.2.2), and a DANE-EE record there makes the self-signed certificate good
+    let (chain, key) = self_signed("real.cname.test");
+    let spki = sha256(&rcgen::PublicKeyData::subject_public_key_info(&key));
+    let (port, _) = tls_server(chain, key.serialize_der());
+    let mut zone = Zone::default()
+        .mx("cname.test", 10, "alias.cname.test")
+        .cname("alias.cname.test", "real.cname.test")
+        .a("real.cname.test", [127, 0, 0, 1])
+        .tlsa(&format!("_{port}._tcp.real.cname.test"), 3, 1, 1, &spki);
+    zone.signed.push("alias.cname.test".into());
+    let dns = dns_zone(zone);
+    let (code, v) = probe_mx("cname.test", &dns, &port.to_string(), &[]);
+    assert_eq!(code, 0, "{v}");
+    let dane = steps_named(&v, "dane");
+    assert!(
+        dane[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("TLSA _{port}._tcp.real.cname.test")),
+        "{v}"
+    );
+    assert_eq!(dane[1]["ok"], true, "{v}");
 }
 
 #[test]

@@ -229,7 +229,7 @@ enum Rule<'a> {
     /// The host has DNSSEC-authenticated TLSA records: TLS is required (4.7.321) and the
     /// certificate must match them (4.7.322, 4.7.323, 4.7.325); the public roots do not
     /// matter.
-    Dane(&'a [dane::Tlsa]),
+    Dane(&'a [dane::Tlsa], &'a [String]),
     /// Authenticated TLSA records, none of them usable for SMTP (RFC 7672 section 3.1.3): TLS
     /// is still required (4.7.321), the certificate is not checked.
     TlsOnly,
@@ -239,8 +239,10 @@ enum Rule<'a> {
 enum HostDane {
     /// Nothing: DANE does not apply (or could not be checked).
     None,
-    /// TLS, authenticated by these usable records.
-    Records(Vec<dane::Tlsa>),
+    /// TLS, authenticated by these usable records; the names a DANE-TA certificate may carry
+    /// besides the MX host name (the CNAME target the records were found at: RFC 7672
+    /// section 3.2.2).
+    Records(Vec<dane::Tlsa>, Vec<String>),
     /// TLS, unauthenticated: its records are all unusable.
     TlsOnly,
 }
@@ -351,7 +353,7 @@ fn walk(opts: &Options, run: &mut Run<'_>) {
             }
         }
         match &records {
-            HostDane::Records(r) => rule = Rule::Dane(r),
+            HostDane::Records(r, names) => rule = Rule::Dane(r, names),
             HostDane::TlsOnly => rule = Rule::TlsOnly,
             HostDane::None => {}
         }
@@ -487,9 +489,9 @@ fn host_dane(
             ),
         ));
     }
-    match dns.host_signed(host, left()) {
-        Ok(true) => {}
-        Ok(false) => {
+    let alias = match dns.host_signed(host, left()) {
+        Ok((true, alias)) => alias,
+        Ok((false, _)) => {
             return Ok((
                 HostDane::None,
                 format!(
@@ -505,14 +507,38 @@ fn host_dane(
                 ),
             ));
         }
+    };
+    // a signed CNAME chain: the TLSA records are looked for at its end first, then at the
+    // MX host name (RFC 7672 section 2.2.2)
+    if let Some(target) = &alias {
+        let at_target = format!("_{port}._tcp.{target}");
+        match dns.tlsa(&at_target, left()) {
+            resolve::TlsaAnswer::None | resolve::TlsaAnswer::Insecure(_) => {}
+            answer => {
+                return tlsa_verdict(answer, &at_target, host, &via, vec![target.clone()]);
+            }
+        }
     }
+    let answer = dns.tlsa(&name, left());
+    tlsa_verdict(answer, &name, host, &via, Vec::new())
+}
+
+/// What a TLSA answer at `name` means for `host`; `names`: the names a DANE-TA certificate
+/// may carry besides `host`.
+fn tlsa_verdict(
+    answer: resolve::TlsaAnswer,
+    name: &str,
+    host: &str,
+    via: &str,
+    names: Vec<String>,
+) -> Result<(HostDane, String), Failure> {
     let show = |r: &[dane::Tlsa]| {
         r.iter()
             .map(|t| t.describe())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    match dns.tlsa(&name, left()) {
+    match answer {
         resolve::TlsaAnswer::None => Ok((
             HostDane::None,
             format!("{host} is DNSSEC-signed; no TLSA record at {name}: DANE does not apply"),
@@ -539,7 +565,7 @@ fn host_dane(
                 "TLSA {name}: {} (authenticated: the AD bit from {via}; ndr-doctor trusts the resolver's DNSSEC validation)",
                 show(&usable)
             );
-            Ok((HostDane::Records(usable), d))
+            Ok((HostDane::Records(usable, names), d))
         }
         resolve::TlsaAnswer::Bogus(e) | resolve::TlsaAnswer::Failed(e) => Err(Failure::new(
             DANE_DNSSEC,
@@ -620,7 +646,7 @@ fn session(
     if !offered {
         let required = opts.require_tls;
         let ok = run.step("starttls", || match rule {
-            Rule::Dane(_) | Rule::TlsOnly => Err(Failure::new(
+            Rule::Dane(..) | Rule::TlsOnly => Err(Failure::new(
                 DANE_NO_STARTTLS,
                 format!("the server does not offer STARTTLS, and {host} has DNSSEC-signed TLSA records: DANE requires TLS"),
             )),
@@ -667,7 +693,7 @@ fn session(
     let name = opts.cert_name.clone().unwrap_or_else(|| host.to_string());
     let check = match rule {
         Rule::Pkix | Rule::Sts => tls::Check::Pkix,
-        Rule::Dane(_) | Rule::TlsOnly | Rule::Opportunistic => tls::Check::Keep,
+        Rule::Dane(..) | Rule::TlsOnly | Rule::Opportunistic => tls::Check::Keep,
     };
     let Some(session) = run.step("tls", || {
         let s = tls::handshake(tcp, &name, &opts.roots, left(), check).map_err(|e| match e {
@@ -681,7 +707,7 @@ fn session(
             },
             tls::TlsError::Negotiation(d) => Failure::new(
                 match rule {
-                    Rule::Dane(_) | Rule::TlsOnly => DANE_NO_STARTTLS,
+                    Rule::Dane(..) | Rule::TlsOnly => DANE_NO_STARTTLS,
                     _ => CANNOT_CONNECT,
                 },
                 d,
@@ -697,7 +723,7 @@ fn session(
             None => "the built-in public roots",
         };
         match (rule, &s.pkix) {
-            (Rule::Dane(_), _) => d.push_str(" (matched against the TLSA records next)"),
+            (Rule::Dane(..), _) => d.push_str(" (matched against the TLSA records next)"),
             (Rule::TlsOnly, _) => {
                 d.push_str(" (not authenticated: the TLSA records are all unusable)")
             }
@@ -715,15 +741,22 @@ fn session(
     }) else {
         return false;
     };
-    if let Rule::Dane(records) = rule {
+    if let Rule::Dane(records, names) = rule {
         let matched = run.step("dane", || {
-            dane::check(records, &session.chain, host, unix_now())
-                .map(|m| ((), m))
-                .map_err(|e| match e {
-                    dane::DaneError::NoMatch(d) => Failure::new(DANE_NO_MATCH, d),
-                    dane::DaneError::Expired(d) => Failure::new(DANE_EXPIRED, d),
-                    dane::DaneError::NameMismatch(d) => Failure::new(DANE_NAME, d),
-                })
+            // a DANE-TA certificate may name either reference identifier
+            let now = unix_now();
+            let mut r = dane::check(records, &session.chain, host, now);
+            for n in names.iter().filter(|n| n.as_str() != host) {
+                if !matches!(r, Err(dane::DaneError::NameMismatch(_))) {
+                    break;
+                }
+                r = dane::check(records, &session.chain, n, now);
+            }
+            r.map(|m| ((), m)).map_err(|e| match e {
+                dane::DaneError::NoMatch(d) => Failure::new(DANE_NO_MATCH, d),
+                dane::DaneError::Expired(d) => Failure::new(DANE_EXPIRED, d),
+                dane::DaneError::NameMismatch(d) => Failure::new(DANE_NAME, d),
+            })
         });
         if matched.is_none() {
             return false;

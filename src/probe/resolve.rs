@@ -246,9 +246,14 @@ impl Dns {
     }
 
     /// Whether `host`'s address records are DNSSEC-signed (the AD bit on its A, or else its
-    /// AAAA, answer); `Err` when that cannot be told. DANE applies only to such a host (RFC
-    /// 7672 section 2.2.2).
-    pub fn host_signed(&mut self, host: &str, timeout: Duration) -> Result<bool, String> {
+    /// AAAA, answer), and the name they belong to when `host` is an alias (a CNAME chain);
+    /// `Err` when that cannot be told. DANE applies only to a signed host (RFC 7672 section
+    /// 2.2.2).
+    pub fn host_signed(
+        &mut self,
+        host: &str,
+        timeout: Duration,
+    ) -> Result<(bool, Option<String>), String> {
         let server = self
             .ctx(timeout)?
             .first
@@ -267,8 +272,12 @@ impl Dns {
                     m.metadata.response_code
                 ));
             }
-            if m.answers.iter().any(|r| r.record_type() == rtype) {
-                return Ok(m.metadata.authentic_data);
+            if let Some(r) = m.answers.iter().find(|r| r.record_type() == rtype) {
+                let owner = r.name.to_ascii();
+                let owner = owner.trim_end_matches('.');
+                let alias = (!owner.eq_ignore_ascii_case(host.trim_end_matches('.')))
+                    .then(|| owner.to_ascii_lowercase());
+                return Ok((m.metadata.authentic_data, alias));
             }
         }
         Err(format!("{host} has no A or AAAA record"))
