@@ -1438,30 +1438,37 @@ fn policy_server(chain: Vec<CertificateDer<'static>>, key: Vec<u8>, body: &'stat
     format!("https://127.0.0.1:{port}/.well-known/mta-sts.txt")
 }
 
-#[test]
-fn an_enforce_policy_that_does_not_list_the_mx_is_4_4_8() {
-    let pki = test_ca();
+/// `probe --mx sts.test` where the MX host `mx.sts.test` is an SMTP server (with STARTTLS or
+/// not) and the domain publishes `policy`, served over HTTPS by a certificate of `pki`'s:
+/// the exit status, the JSON object and the SMTP server's log.
+fn sts_case(pki: &Pki, policy: &'static str, starttls: bool) -> (i32, Value, Log) {
     let ca = pki.ca_file.to_str().unwrap().to_string();
-    let (chain, key) = leaf(&pki, &["mta-sts.sts.test"], 2020, 2090);
-    let url = policy_server(
-        chain,
-        key,
-        "version: STSv1\r\nmode: enforce\r\nmx: mail.elsewhere.test\r\nmax_age: 86400\r\n",
-    );
-    // the MX host would accept: the policy alone stops the delivery
-    let (port, log) = smtp_server(true);
+    let (chain, key) = leaf(pki, &["mta-sts.sts.test"], 2020, 2090);
+    let url = policy_server(chain, key, policy);
+    let (port, log) = smtp_server(starttls);
     let dns = dns_zone(
         Zone::default()
             .mx("sts.test", 10, "mx.sts.test")
             .a("mx.sts.test", [127, 0, 0, 1])
             .txt("_mta-sts.sts.test", "v=STSv1; id=20261201T000000"),
     );
-    let port_s = port.to_string();
     let (code, v) = probe_mx(
         "sts.test",
         &dns,
-        &port_s,
+        &port.to_string(),
         &["--mta-sts-url", &url, "--ca-file", &ca],
+    );
+    (code, v, log)
+}
+
+#[test]
+fn an_enforce_policy_that_does_not_list_the_mx_is_4_4_8() {
+    let pki = test_ca();
+    // the MX host would accept: the policy alone stops the delivery
+    let (code, v, log) = sts_case(
+        &pki,
+        "version: STSv1\r\nmode: enforce\r\nmx: mail.elsewhere.test\r\nmax_age: 86400\r\n",
+        true,
     );
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["code"], "4.4.8", "{v}");
@@ -1478,25 +1485,10 @@ fn an_enforce_policy_that_does_not_list_the_mx_is_4_4_8() {
     assert!(log.lock().unwrap().is_empty());
 
     // the same policy in testing mode: reported, and the mail goes
-    let (chain, key) = leaf(&pki, &["mta-sts.sts.test"], 2020, 2090);
-    let url = policy_server(
-        chain,
-        key,
+    let (code, v, _) = sts_case(
+        &pki,
         "version: STSv1\nmode: testing\nmx: mail.elsewhere.test\nmax_age: 86400\n",
-    );
-    let (port, _) = smtp_server(false);
-    let dns = dns_zone(
-        Zone::default()
-            .mx("sts.test", 10, "mx.sts.test")
-            .a("mx.sts.test", [127, 0, 0, 1])
-            .txt("_mta-sts.sts.test", "v=STSv1; id=1"),
-    );
-    let port_s = port.to_string();
-    let (code, v) = probe_mx(
-        "sts.test",
-        &dns,
-        &port_s,
-        &["--mta-sts-url", &url, "--ca-file", &ca],
+        false,
     );
     assert_eq!(code, 0, "{v}");
     let sts = steps_named(&v, "mta-sts");

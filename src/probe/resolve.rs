@@ -452,14 +452,7 @@ fn raw_query(
             .map_err(|e| format!("socket: {e}"))?;
         let n = match sock.recv(&mut buf) {
             Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(no_answer());
-            }
+            Err(e) if timed_out(&e) => return Err(no_answer()),
             Err(e) => return Err(format!("{server}: {e}")),
         };
         // an answer to another question (or garbage) is not ours: wait on
@@ -499,14 +492,7 @@ fn raw_query(
                 Ok(0) => return Err(format!("{server} over TCP closed before its answer ended")),
                 Ok(n) => got += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Err(no_answer());
-                }
+                Err(e) if timed_out(&e) => return Err(no_answer()),
                 Err(e) => return Err(io(e)),
             }
         }
@@ -521,6 +507,14 @@ fn raw_query(
         Ok(_) => Err(format!("{server} over TCP answered another question")),
         Err(e) => Err(format!("{server} over TCP: a malformed answer ({e})")),
     }
+}
+
+/// Whether a socket's read ran out of its time (`WouldBlock` on Unix, `TimedOut` on Windows).
+fn timed_out(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// From the target to the hosts to try and their addresses. A host name goes through the
