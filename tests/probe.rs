@@ -604,6 +604,27 @@ fn usage_errors_are_one_line_and_exit_2() {
         &["probe", "127.0.0.1", "--ca-file", "/nonexistent/ca.pem"],
         &["probe", "127.0.0.1", "--fail-on", "nonsense-thing"],
         &["probe", "127.0.0.1:25", "--port", "26"],
+        &[
+            "probe",
+            "--smart-host",
+            "127.0.0.1",
+            "--mta-sts-url",
+            "https://127.0.0.1/",
+        ],
+        &[
+            "probe",
+            "--mx",
+            "example.test",
+            "--mta-sts-url",
+            "http://127.0.0.1/",
+        ],
+        &[
+            "probe",
+            "--smart-host",
+            "127.0.0.1:25",
+            "--smart-host",
+            "127.0.0.2:26",
+        ],
     ] {
         let out = cmd().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

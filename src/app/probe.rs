@@ -108,6 +108,12 @@ fn options(a: &ProbeArgs) -> Result<Options, String> {
         }
         _ => return Err("give one of HOST, --mx DOMAIN or --smart-host HOST".into()),
     };
+    if a.mta_sts_url.is_some() && matches!(target, Target::SmartHosts { .. }) {
+        return Err(
+            "--mta-sts-url is for a mail domain's policy (--mx DOMAIN); smart hosts have none"
+                .into(),
+        );
+    }
     let resolver = a.resolver.as_deref().map(parse_resolver).transpose()?;
     if let Some(u) = &a.mta_sts_url
         && (!u.starts_with("https://")
