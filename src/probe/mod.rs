@@ -101,78 +101,40 @@ fn refused_reply(what: &str, r: &smtp::Reply) -> Failure {
     Failure::new(CANNOT_CONNECT, format!("{what}: {}", r.text()))
 }
 
-/// TCP connect to each address in turn; the first that answers wins. Every failure is
-/// listed; the predicted code is 4.4.316 when every address refused, 4.4.315 when one
-/// timed out, else 4.4.317.
-/// Addresses tried at most, as MTAs cap them (Postfix's `smtp_mx_address_limit` is 5, Exim
-/// tries each host's addresses until its own limit): the rest are named, not tried.
+/// Addresses tried at most in one probe, as MTAs cap them (Postfix's
+/// `smtp_mx_address_limit` is 5, Exim tries each host's addresses until its own limit): the
+/// rest are named in the report's notes, not tried.
 pub const MAX_ADDRESSES: usize = 10;
 
-/// Tries the addresses in turn (duplicates once, at most `MAX_ADDRESSES`), each for
-/// `timeout` and none past `end`; reports every attempt.
+/// TCP connect to one address, for `timeout` and never past `end`: 4.4.316 when refused,
+/// 4.4.315 when nothing answers in time (or the probe's deadline has passed), 4.4.317 for
+/// any other failure.
 pub fn connect(
-    addrs: &[SocketAddr],
+    addr: SocketAddr,
     timeout: Duration,
     end: Instant,
 ) -> Result<(TcpStream, String), Failure> {
-    let mut unique: Vec<SocketAddr> = Vec::new();
-    for a in addrs {
-        if !unique.contains(a) {
-            unique.push(*a);
-        }
-    }
-    let skipped = unique.len().saturating_sub(MAX_ADDRESSES);
-    unique.truncate(MAX_ADDRESSES);
-    let mut tried = Vec::new();
-    let (mut refused, mut timed_out) = (0, 0);
-    for (i, a) in unique.iter().enumerate() {
-        let left = timeout.min(end.saturating_duration_since(Instant::now()));
-        if left.is_zero() {
-            timed_out += 1;
-            tried.push(format!(
-                "{} more not tried: the probe's deadline passed",
-                unique.len() - i
-            ));
-            break;
-        }
-        match TcpStream::connect_timeout(a, left) {
-            Ok(s) => {
-                let mut d = format!("connected to {a}");
-                if !tried.is_empty() {
-                    d.push_str(&format!(" (after: {})", tried.join("; ")));
-                }
-                return Ok((s, d));
-            }
-            Err(e) => {
-                let what = match e.kind() {
-                    io::ErrorKind::ConnectionRefused => {
-                        refused += 1;
-                        "refused".to_string()
-                    }
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                        timed_out += 1;
-                        format!("no answer within {}", crate::time::short_duration(left))
-                    }
-                    _ => e.to_string(),
-                };
-                tried.push(format!("{a} {what}"));
-            }
-        }
-    }
-    if skipped > 0 {
-        tried.push(format!(
-            "{skipped} more address{} not tried (at most {MAX_ADDRESSES})",
-            if skipped == 1 { "" } else { "es" }
+    let left = timeout.min(end.saturating_duration_since(Instant::now()));
+    if left.is_zero() {
+        return Err(Failure::new(
+            TIMED_OUT,
+            format!("{addr} not tried: the probe's deadline passed"),
         ));
     }
-    let code = if timed_out > 0 {
-        TIMED_OUT
-    } else if refused == unique.len() {
-        REFUSED
-    } else {
-        CANNOT_CONNECT
-    };
-    Err(Failure::new(code, tried.join("; ")))
+    match TcpStream::connect_timeout(&addr, left) {
+        Ok(s) => Ok((s, format!("connected to {addr}"))),
+        Err(e) => Err(match e.kind() {
+            io::ErrorKind::ConnectionRefused => Failure::new(REFUSED, format!("{addr} refused")),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::new(
+                TIMED_OUT,
+                format!(
+                    "{addr} no answer within {}",
+                    crate::time::short_duration(left)
+                ),
+            ),
+            _ => Failure::new(CANNOT_CONNECT, format!("{addr} {e}")),
+        }),
+    }
 }
 
 /// `[192.0.2.1]` or `[IPv6:2001:db8::1]`: an address literal (RFC 5321 section 4.1.3).
@@ -597,7 +559,7 @@ fn session(
             .min(end.saturating_duration_since(Instant::now()))
     };
     let timeout = opts.timeout;
-    let Some(tcp) = run.step("connect", || connect(&[addr], timeout, end)) else {
+    let Some(tcp) = run.step("connect", || connect(addr, timeout, end)) else {
         return false;
     };
     run.report.address = tcp.peer_addr().ok();
@@ -813,34 +775,22 @@ mod tests {
     use std::net::TcpListener;
 
     #[test]
-    fn connect_tries_each_address_in_turn() {
+    fn connect_names_how_an_address_failed() {
         // a port held on 127.0.0.1 for the whole test, so that no other test's listener can
-        // take it: at 127.0.0.2 and up nothing listens on it, and connecting there is refused
-        // (a port freed by dropping its listener could be handed to a parallel test)
+        // take it: at 127.0.0.2 nothing listens on it, and connecting there is refused (a
+        // port freed by dropping its listener could be handed to a parallel test)
         let held = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = held.local_addr().unwrap().port();
-        let refused = |i: u8| SocketAddr::from(([127, 0, 0, 2 + i], port));
-        let closed = refused(0);
+        let closed = SocketAddr::from(([127, 0, 0, 2], held.local_addr().unwrap().port()));
         let open = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addrs = [closed, open.local_addr().unwrap()];
         let end = Instant::now() + Duration::from_secs(60);
-        let (_s, detail) = connect(&addrs, Duration::from_secs(5), end).unwrap();
-        assert!(detail.contains("refused"), "{detail}");
-        // the same address twice is tried once
-        let f = connect(&[closed, closed], Duration::from_secs(5), end).unwrap_err();
+        let (_s, detail) =
+            connect(open.local_addr().unwrap(), Duration::from_secs(5), end).unwrap();
+        assert!(detail.starts_with("connected to 127.0.0.1:"), "{detail}");
+        let f = connect(closed, Duration::from_secs(5), end).unwrap_err();
         assert_eq!(f.code, REFUSED);
-        assert_eq!(f.detail.matches("refused").count(), 1);
-        // at most MAX_ADDRESSES are tried, the rest named
-        let many: Vec<SocketAddr> = (0..MAX_ADDRESSES as u8 + 2).map(refused).collect();
-        let f = connect(&many, Duration::from_secs(5), end).unwrap_err();
-        assert_eq!(f.detail.matches("refused").count(), MAX_ADDRESSES);
-        assert!(
-            f.detail.contains("2 more addresses not tried"),
-            "{}",
-            f.detail
-        );
-        // past the probe's deadline nothing more is tried
-        let f = connect(&many, Duration::from_secs(5), Instant::now()).unwrap_err();
+        assert_eq!(f.detail, format!("{closed} refused"));
+        // past the probe's deadline nothing is tried
+        let f = connect(closed, Duration::from_secs(5), Instant::now()).unwrap_err();
         assert_eq!(f.code, TIMED_OUT);
         assert!(f.detail.contains("deadline passed"), "{}", f.detail);
     }
