@@ -7,9 +7,8 @@
 //! deadline, and an error is a sentence naming the problem (network text in it escaped and
 //! cut short).
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::ServerName;
-use rustls::{CertificateError, ClientConfig, ClientConnection, StreamOwned};
+use rustls::{CertificateError, ClientConnection, StreamOwned};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
@@ -652,15 +651,9 @@ pub fn fetch(
     };
 
     // the TLS client, before any network traffic
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = WebPkiServerVerifier::builder_with_provider(roots.store(), provider.clone())
-        .build()
-        .map_err(|e| other(format!("cannot use the trusted roots: {e}")))?;
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| other(format!("cannot set up TLS: {e}")))?
-        .with_webpki_verifier(verifier)
-        .with_no_client_auth();
+    let verifier = super::tls::pkix_verifier(roots).map_err(other)?;
+    let config = super::tls::client_config(verifier)
+        .map_err(|e| other(format!("cannot set up TLS: {e}")))?;
     let mut conn = ClientConnection::new(Arc::new(config), server_name)
         .map_err(|e| other(format!("cannot set up TLS: {e}")))?;
 

@@ -58,11 +58,6 @@ impl Roots {
         }
     }
 
-    /// The trust anchors, for a PKIX verifier of another connection (the MTA-STS policy's).
-    pub fn store(&self) -> Arc<RootCertStore> {
-        self.store.clone()
-    }
-
     /// Reads the CA certificates of a PEM file. An error is one line for the user.
     pub fn from_pem_file(path: &Path) -> Result<Roots, RootsError> {
         let bytes = std::fs::read(path).map_err(RootsError::Read)?;
@@ -233,6 +228,30 @@ pub enum Check {
     Keep,
 }
 
+/// rustls's own PKIX verifier (webpki, ring) over the trusted roots.
+pub(super) fn pkix_verifier(roots: &Roots) -> Result<Arc<WebPkiServerVerifier>, String> {
+    WebPkiServerVerifier::builder_with_provider(roots.store.clone(), Arc::new(ring_provider()))
+        .build()
+        .map_err(|e| format!("cannot use the trusted roots: {e}"))
+}
+
+/// A TLS client configuration of the probe (ring, the safe protocol versions, no client
+/// certificate) whose certificates `verifier` judges.
+pub(super) fn client_config(verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, String> {
+    Ok(
+        ClientConfig::builder_with_provider(Arc::new(ring_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth(),
+    )
+}
+
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
+
 /// Performs the handshake on `tcp` for `name` (a DNS name or an IP address), within
 /// `timeout` as a whole, and checks the certificate as `check` says.
 pub fn handshake(
@@ -242,23 +261,14 @@ pub fn handshake(
     timeout: Duration,
     check: Check,
 ) -> Result<Session, TlsError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let inner = WebPkiServerVerifier::builder_with_provider(roots.store.clone(), provider.clone())
-        .build()
-        .map_err(|e| TlsError::Setup(format!("cannot use the trusted roots: {e}")))?;
     let recorder = Arc::new(Recorder {
-        inner,
+        inner: pkix_verifier(roots).map_err(TlsError::Setup)?,
         seen: Mutex::new(None),
         pinned: roots.pinned.clone(),
         any_chain: check == Check::Keep,
         refused: Mutex::new(None),
     });
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Setup(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(recorder.clone())
-        .with_no_client_auth();
+    let config = client_config(recorder.clone()).map_err(TlsError::Setup)?;
     let server_name = ServerName::try_from(name.trim_end_matches('.').to_string())
         .map_err(|_| TlsError::Setup(format!("`{name}` is not a host name or an IP address")))?;
     let mut conn = ClientConnection::new(Arc::new(config), server_name)
