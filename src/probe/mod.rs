@@ -125,7 +125,7 @@ pub fn connect(
         Ok(s) => Ok((s, format!("connected to {addr}"))),
         Err(e) => Err(match e.kind() {
             io::ErrorKind::ConnectionRefused => Failure::new(REFUSED, format!("{addr} refused")),
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::new(
+            _ if smtp::timed_out(&e) => Failure::new(
                 TIMED_OUT,
                 format!(
                     "{addr} no answer within {}",

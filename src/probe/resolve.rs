@@ -14,6 +14,7 @@
 
 use super::dane::Tlsa;
 use super::report::{DNS_FAILED, Failure, NULL_MX, Target};
+use super::smtp::timed_out;
 use hickory_resolver::proto::op::{Edns, Message, Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use std::io::{Read, Write};
@@ -507,14 +508,6 @@ fn raw_query(
         Ok(_) => Err(format!("{server} over TCP answered another question")),
         Err(e) => Err(format!("{server} over TCP: a malformed answer ({e})")),
     }
-}
-
-/// Whether a socket's read ran out of its time (`WouldBlock` on Unix, `TimedOut` on Windows).
-fn timed_out(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    )
 }
 
 /// From the target to the hosts to try and their addresses. A host name goes through the

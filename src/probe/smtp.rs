@@ -71,10 +71,21 @@ pub enum DialogueError {
     Io(io::Error),
 }
 
+/// Whether a socket operation ran out of its time limit (`WouldBlock` on Unix, `TimedOut`
+/// on Windows).
+pub fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    )
+}
+
 impl DialogueError {
     pub fn from_io(e: io::Error) -> DialogueError {
+        if timed_out(&e) {
+            return DialogueError::Timeout;
+        }
         match e.kind() {
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => DialogueError::Timeout,
             io::ErrorKind::UnexpectedEof => {
                 DialogueError::Closed("the server closed the connection".into())
             }
@@ -128,6 +139,13 @@ impl Deadlined {
             tcp,
             deadline: Rc::new(Cell::new(None)),
         }
+    }
+
+    /// A stream whose reads and writes all end by `deadline`.
+    pub fn until(tcp: TcpStream, deadline: Instant) -> Deadlined {
+        let d = Deadlined::new(tcp);
+        d.deadline.set(Some(deadline));
+        d
     }
 
     fn arm(&self) -> io::Result<()> {

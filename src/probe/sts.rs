@@ -7,6 +7,7 @@
 //! deadline, and an error is a sentence naming the problem (network text in it escaped and
 //! cut short).
 
+use super::smtp::{Deadlined, timed_out};
 use rustls::pki_types::ServerName;
 use rustls::{CertificateError, ClientConnection, StreamOwned};
 use std::io::{self, Read, Write};
@@ -410,56 +411,13 @@ fn parse_url(url: &str) -> Result<Url, String> {
     })
 }
 
-/// A TCP stream whose every read and write ends by one deadline (TLS reads many times to
-/// complete one record, so a server dripping bytes cannot stretch the time).
-struct Timed {
-    tcp: TcpStream,
-    deadline: Instant,
-}
-
-impl Timed {
-    fn arm(&self) -> io::Result<()> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::ErrorKind::TimedOut.into());
-        }
-        self.tcp.set_read_timeout(Some(left))?;
-        self.tcp.set_write_timeout(Some(left))
-    }
-}
-
-impl Read for Timed {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.arm()?;
-        self.tcp.read(buf)
-    }
-}
-
-impl Write for Timed {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.arm()?;
-        self.tcp.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.tcp.flush()
-    }
-}
-
 fn seconds(d: Duration) -> String {
     format!("{}s", d.as_secs_f64())
 }
 
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-    )
-}
-
 /// An I/O error while talking to `from`, in words.
 fn io_sentence(e: &io::Error, doing: &str, from: &str, timeout: Duration) -> String {
-    if is_timeout(e) {
+    if timed_out(e) {
         return format!(
             "no answer from {from} while {doing} within the {} allowed",
             seconds(timeout)
@@ -682,7 +640,7 @@ pub fn fetch(
         let e = last.unwrap_or_else(|| io::ErrorKind::TimedOut.into());
         return Err(other(io_sentence(&e, "connecting", &from, timeout)));
     };
-    let mut sock = Timed { tcp, deadline };
+    let mut sock = Deadlined::until(tcp, deadline);
 
     // handshake
     while conn.is_handshaking() {
