@@ -46,7 +46,7 @@ fn show_addrs(addrs: &[SocketAddr]) -> String {
 
 /// Runs a blocking look-up in a thread and waits for it at most `timeout` (a resolver that
 /// hangs is left behind: the process ends soon after anyway).
-fn bounded<T: Send + 'static>(
+pub(super) fn bounded<T: Send + 'static>(
     timeout: Duration,
     what: String,
     f: impl FnOnce() -> Result<T, Failure> + Send + 'static,

@@ -550,29 +550,26 @@ fn parse_head(buf: &[u8], from: &str) -> Result<Option<(Head, usize)>, String> {
     Ok(Some((head, n)))
 }
 
-/// Looks `host` up within `left`, in a thread of its own (the system resolver has no time
-/// limit of its own; a look-up that outlasts the deadline is left to finish on its own).
+/// Looks `host` up through the system's resolver within `left` (in a thread of its own,
+/// `resolve::bounded`: the system resolver has no time limit of its own).
 fn lookup(host: &str, port: u16, left: Duration) -> Result<Vec<SocketAddr>, String> {
-    let (tx, rx) = std::sync::mpsc::channel();
     let name = host.to_string();
-    std::thread::Builder::new()
-        .name("mta-sts-lookup".into())
-        .spawn(move || {
-            let r = (name.as_str(), port)
-                .to_socket_addrs()
-                .map(|a| a.take(MAX_ADDRS).collect::<Vec<_>>());
-            let _ = tx.send(r);
-        })
-        .map_err(|e| format!("cannot look up {host}: {e}"))?;
-    match rx.recv_timeout(left) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(format!("{host} has no address")),
-        Ok(Err(e)) => Err(format!("cannot look up {host}: {e}")),
-        Err(_) => Err(format!(
-            "the look-up of {host} did not end within the {} allowed",
-            seconds(left)
-        )),
+    let addrs = super::resolve::bounded(left, format!("the look-up of {host}"), move || {
+        (name.as_str(), port)
+            .to_socket_addrs()
+            .map(|a| a.take(MAX_ADDRS).collect::<Vec<_>>())
+            .map_err(|e| {
+                super::report::Failure::new(
+                    super::report::DNS_FAILED,
+                    format!("cannot look up {name}: {e}"),
+                )
+            })
+    })
+    .map_err(|f| f.detail)?;
+    if addrs.is_empty() {
+        return Err(format!("{host} has no address"));
     }
+    Ok(addrs)
 }
 
 /// Fetches the policy body over HTTPS: connects to `url`'s host and port
